@@ -1,0 +1,13 @@
+# Turns sql/NNN_name.sql into a C++ table of {version, name, text}.
+file(GLOB files ${SQL_DIR}/[0-9]*.sql)
+list(SORT files)
+set(body "")
+foreach(f ${files})
+  get_filename_component(fname ${f} NAME_WE)
+  string(REGEX MATCH "^[0-9]+" version ${fname})
+  math(EXPR version "${version}")
+  file(READ ${f} text)
+  set(body "${body}  {${version}, \"${fname}\", R\"authd_sql(${text})authd_sql\"},\n")
+endforeach()
+file(WRITE ${OUT}.tmp "// Generated from sql/*.sql by cmake/embed_migrations.cmake. Do not edit.\n#include \"adapters/mysql/migrations.h\"\n\nnamespace authd::mysql {\nconst std::vector<Migration>& embedded_migrations() {\n  static const std::vector<Migration> all = {\n${body}  };\n  return all;\n}\n}  // namespace authd::mysql\n")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

@@ -1,0 +1,1 @@
+// Keeps a test binary linkable while its folder is empty.

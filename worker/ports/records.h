@@ -1,0 +1,40 @@
+#pragma once
+// The rows the stores hand to the service: plain values, no behaviour.
+#include <optional>
+#include <string>
+
+#include "ports/clock.h"
+#include "ports/uuid.h"
+
+namespace authd {
+
+struct User {
+  Uuid id;
+  std::string email;          // normalised (trimmed, lower case)
+  std::string password_hash;  // PHC string from crypto_pwhash_str
+  UnixSeconds created_at = 0;
+  UnixSeconds password_changed_at = 0;
+  std::optional<UnixSeconds> disabled_at;
+  std::optional<UnixSeconds> email_verified_at;
+  bool mfa_enabled = false;
+};
+
+struct Session {
+  Uuid id;
+  Uuid user_id;
+  UnixSeconds created_at = 0;
+  UnixSeconds last_used_at = 0;
+  UnixSeconds expires_at = 0;  // absolute end of life
+  UnixSeconds auth_time = 0;   // when the login that opened it happened
+  std::optional<UnixSeconds> revoked_at;
+  std::string amr = "pwd";  // comma-separated RFC 8176 values
+  std::string user_agent;
+  std::string ip;
+  // Refresh-token rotation bookkeeping (SHA-256 digests, never tokens).
+  std::string refresh_hash;
+  std::string prev_refresh_hash;
+  std::string next_refresh_sealed;  // the current token sealed under a key derived from the previous
+  std::optional<UnixSeconds> rotated_at;
+};
+
+}  // namespace authd

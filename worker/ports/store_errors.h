@@ -1,0 +1,23 @@
+#pragma once
+// What a store may throw. The HTTP layer maps StoreUnavailable to
+// `503 unavailable` and anything else to `500 internal`; the service never
+// sees SQL or error numbers.
+#include <stdexcept>
+#include <string>
+
+namespace authd {
+
+// The database could not be reached (connect refused, connection lost,
+// timeout). Nothing was written, or the write was rolled back.
+class StoreUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Any other database failure: a bug or a schema mismatch.
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace authd
