@@ -54,7 +54,8 @@ Outcome<TokenGrant> AuthService::change_password(std::string_view raw_email,
   if (!replaced) {
     // Another change won the race: the current password we checked is no
     // longer the current one.
-    log::audit("password_change", {{"outcome", "lost_race"}, {"user_id", user_id}, {"ip", client.ip}});
+    log::audit("password_change",
+               {{"outcome", "lost_race"}, {"user_id", user_id}, {"ip", client.ip}});
     return fail(AuthErrc::invalid_credentials, "The email or password is wrong.");
   }
   user->password_hash = new_hash;

@@ -27,7 +27,6 @@ int password_strength(std::string_view password, std::string_view email);
 // (normalised). Returns nullopt when acceptable, otherwise the `detail`
 // sentence saying which rule failed; the caller answers 422 weak_password.
 std::optional<std::string> weak_password_reason(std::string_view nfkc_password,
-                                                std::string_view email,
-                                                const PasswordRules& rules);
+                                                std::string_view email, const PasswordRules& rules);
 
 }  // namespace authd

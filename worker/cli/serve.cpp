@@ -61,8 +61,7 @@ int run_child(const Config& config, int listen_fd, const supervisor::ChildSignal
   mysql::MysqlUserStore users(connection);
   mysql::MysqlSessionStore sessions(connection);
   mysql::MysqlTransactionRunner transactions(connection);
-  Argon2idHasher hasher(config.argon2_memory_kib, config.argon2_iterations,
-                        config.password_pepper);
+  Argon2idHasher hasher(config.argon2_memory_kib, config.argon2_iterations, config.password_pepper);
   JwtSettings jwt;
   jwt.algorithm = config.jwt_alg;
   jwt.hmac_secret = config.secret_key;
@@ -104,8 +103,8 @@ int serve() {
 
   if (int rc = check_schema(config); rc != 0) return rc;
 
-  int backlog = config.listen_backlog > 0 ? config.listen_backlog
-                                          : static_cast<int>(config.workers);
+  int backlog =
+      config.listen_backlog > 0 ? config.listen_backlog : static_cast<int>(config.workers);
   std::optional<fcgi::Listener> listener;
   try {
     listener.emplace(config.listen, backlog);
@@ -113,11 +112,12 @@ int serve() {
     log::error("startup_failed", {{"error", e.what()}, {"listen", config.listen}});
     return 1;
   }
-  log::info("listening", {{"address", listener->description()},
-                          {"backlog", backlog},
-                          {"workers", config.workers},
-                          {"argon2_memory_kib", static_cast<std::int64_t>(config.argon2_memory_kib)},
-                          {"argon2_iterations", static_cast<std::int64_t>(config.argon2_iterations)}});
+  log::info("listening",
+            {{"address", listener->description()},
+             {"backlog", backlog},
+             {"workers", config.workers},
+             {"argon2_memory_kib", static_cast<std::int64_t>(config.argon2_memory_kib)},
+             {"argon2_iterations", static_cast<std::int64_t>(config.argon2_iterations)}});
 
   supervisor::PreforkOptions options;
   options.workers = config.workers;

@@ -24,7 +24,7 @@ struct DbSettings {
   unsigned connect_timeout_s = 2;
   unsigned read_timeout_s = 5;
   unsigned write_timeout_s = 5;
-  std::string ssl_ca;        // MYSQL_SSL_CA: verify the server against this CA
+  std::string ssl_ca;         // MYSQL_SSL_CA: verify the server against this CA
   bool ssl_required = false;  // MYSQL_SSL: require TLS (without a CA: encrypted, unverified)
 };
 
@@ -32,15 +32,15 @@ struct Config {
   DbSettings db;
 
   // Pool and process.
-  unsigned workers = 1;         // API_WORKERS, default: number of CPUs
+  unsigned workers = 1;                   // API_WORKERS, default: number of CPUs
   std::string listen = "127.0.0.1:9000";  // FCGI_LISTEN: unix path or [host]:port
-  int listen_backlog = 0;       // FCGI_BACKLOG, 0 = derived from workers
+  int listen_backlog = 0;                 // FCGI_BACKLOG, 0 = derived from workers
   LogLevel log_level = LogLevel::info;
-  unsigned http_port = 8080;    // HTTP_PORT (read by nginx templates; kept here for validation)
+  unsigned http_port = 8080;  // HTTP_PORT (read by nginx templates; kept here for validation)
   std::uint64_t memory_budget_mib = 0;  // MEMORY_BUDGET_MIB, 0 = derived at startup
 
   // Tokens.
-  std::string secret_key;       // SECRET_KEY, >= 32 bytes
+  std::string secret_key;  // SECRET_KEY, >= 32 bytes
   std::string jwt_alg = "HS256";
   std::string jwt_private_key_file;
   std::string jwt_previous_public_key_file;

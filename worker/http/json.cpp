@@ -34,7 +34,9 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
   return n;
 }
 
-std::string_view view(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
+std::string_view view(const rapidjson::Value& v) {
+  return {v.GetString(), v.GetStringLength()};
+}
 
 // RapidJSON 1.1.0 checks the raw bytes (kParseValidateEncodingFlag) but
 // turns a `\udc00` escape into the bytes of a lone surrogate, and keeps the
@@ -49,7 +51,8 @@ bool tree_is_clean(const rapidjson::Value& root) {
     if (v->IsString()) {
       if (!is_valid_utf8(view(*v))) return false;
     } else if (v->IsArray()) {
-      for (const auto& item : v->GetArray()) stack.push_back(&item);
+      for (const auto& item : v->GetArray())
+        stack.push_back(&item);
     } else if (v->IsObject()) {
       names.clear();
       for (const auto& m : v->GetObject()) {
@@ -66,13 +69,16 @@ bool tree_is_clean(const rapidjson::Value& root) {
 
 std::string lower_ascii(std::string_view s) {
   std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
 std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 

@@ -33,7 +33,8 @@ struct Session {
   // Refresh-token rotation bookkeeping (SHA-256 digests, never tokens).
   std::string refresh_hash;
   std::string prev_refresh_hash;
-  std::string next_refresh_sealed;  // the current token sealed under a key derived from the previous
+  std::string
+      next_refresh_sealed;  // the current token sealed under a key derived from the previous
   std::optional<UnixSeconds> rotated_at;
 };
 

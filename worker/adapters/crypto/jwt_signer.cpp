@@ -54,7 +54,8 @@ bool well_formed(std::string_view token) {
 bool typ_accepted(const char* typ) {
   if (typ == nullptr) return false;
   std::string lower(typ);
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : lower)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return lower == "at+jwt" || lower == "application/at+jwt";
 }
 
@@ -107,8 +108,7 @@ std::string JwtSigner::sign(const AccessClaims& claims) {
   w.Key("iss");
   w.String(settings_.issuer.c_str(), static_cast<rapidjson::SizeType>(settings_.issuer.size()));
   w.Key("aud");
-  w.String(settings_.audience.c_str(),
-           static_cast<rapidjson::SizeType>(settings_.audience.size()));
+  w.String(settings_.audience.c_str(), static_cast<rapidjson::SizeType>(settings_.audience.size()));
   w.Key("sub");
   w.String(claims.sub.c_str(), static_cast<rapidjson::SizeType>(claims.sub.size()));
   w.Key("email");
@@ -127,7 +127,8 @@ std::string JwtSigner::sign(const AccessClaims& claims) {
   w.Int64(claims.auth_time);
   w.Key("amr");
   w.StartArray();
-  for (const auto& m : claims.amr) w.String(m.c_str(), static_cast<rapidjson::SizeType>(m.size()));
+  for (const auto& m : claims.amr)
+    w.String(m.c_str(), static_cast<rapidjson::SizeType>(m.size()));
   w.EndArray();
   w.EndObject();
 

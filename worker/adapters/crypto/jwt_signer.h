@@ -11,7 +11,7 @@ struct JwtSettings {
   std::string hmac_secret;          // HS256: SECRET_KEY (>= 32 bytes)
   std::string issuer = "auth";
   std::string audience = "auth";
-  UnixSeconds leeway_s = 30;        // allowed clock skew on exp/nbf/iat
+  UnixSeconds leeway_s = 30;  // allowed clock skew on exp/nbf/iat
 };
 
 // Access tokens with libjwt. libjwt verifies whatever `alg` a token names and
