@@ -7,12 +7,14 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "ports/clock.h"
 #include "ports/password_hasher.h"
 #include "ports/random.h"
 #include "ports/session_store.h"
 #include "ports/store_errors.h"
+#include "ports/throttle_store.h"
 #include "ports/transaction.h"
 #include "ports/user_store.h"
 
@@ -94,6 +96,13 @@ class InMemoryUserStore final : public UserStore {
     if (changed_at) it->second.password_changed_at = *changed_at;
     return true;
   }
+  bool set_disabled(const Uuid& id, std::optional<UnixSeconds> at) override {
+    check();
+    auto it = users.find(id);
+    if (it == users.end()) return false;
+    it->second.disabled_at = at;
+    return true;
+  }
   void check() const {
     if (unavailable) throw StoreUnavailable("fake: database down");
   }
@@ -111,6 +120,25 @@ class InMemorySessionStore final : public SessionStore {
     if (it == sessions.end()) return std::nullopt;
     return it->second;
   }
+  std::optional<Session> find_for_update(const Uuid& id) override { return find(id); }
+  static bool live(const Session& s, UnixSeconds now, UnixSeconds idle) {
+    return !s.revoked_at && now < s.expires_at && now < s.last_used_at + idle;
+  }
+  std::vector<Session> list_live(const Uuid& user_id, UnixSeconds now, UnixSeconds idle) override {
+    std::vector<Session> out;
+    for (const auto& [id, s] : sessions)
+      if (s.user_id == user_id && live(s, now, idle)) out.push_back(s);
+    std::sort(out.begin(), out.end(), [](const Session& a, const Session& b) {
+      return a.last_used_at != b.last_used_at ? a.last_used_at > b.last_used_at : b.id < a.id;
+    });
+    return out;
+  }
+  bool revoke(const Uuid& id, UnixSeconds now) override {
+    auto it = sessions.find(id);
+    if (it == sessions.end() || it->second.revoked_at) return false;
+    it->second.revoked_at = now;
+    return true;
+  }
   int revoke_all_for_user(const Uuid& user_id, UnixSeconds now, std::optional<Uuid> keep) override {
     int n = 0;
     for (auto& [id, s] : sessions) {
@@ -121,7 +149,63 @@ class InMemorySessionStore final : public SessionStore {
     }
     return n;
   }
+  int revoke_least_recently_used(const Uuid& user_id, unsigned keep, UnixSeconds now,
+                                 UnixSeconds idle) override {
+    auto live_sessions = list_live(user_id, now, idle);
+    int n = 0;
+    for (std::size_t i = keep; i < live_sessions.size(); ++i)
+      n += revoke(live_sessions[i].id, now);
+    return n;
+  }
+  void rotate_refresh(const Uuid& id, std::string_view spent, std::string_view next,
+                      std::string_view sealed, UnixSeconds now) override {
+    auto& s = sessions.at(id);
+    spent_hashes[id].push_back(std::string(spent));
+    s.prev_refresh_hash = std::string(spent);
+    s.refresh_hash = std::string(next);
+    s.next_refresh_sealed = std::string(sealed);
+    s.rotated_at = now;
+    s.last_used_at = now;
+  }
+  bool refresh_was_spent(const Uuid& id, std::string_view hash) override {
+    auto it = spent_hashes.find(id);
+    if (it == spent_hashes.end()) return false;
+    return std::find(it->second.begin(), it->second.end(), hash) != it->second.end();
+  }
   std::map<Uuid, Session> sessions;
+  std::map<Uuid, std::vector<std::string>> spent_hashes;
+};
+
+class InMemoryThrottleStore final : public ThrottleStore {
+ public:
+  Counters read(std::string_view email, std::string_view ip) override {
+    return {rows[{std::string(email), std::string(ip)}], rows[{std::string(email), ""}]};
+  }
+  void record_failure(std::string_view email, std::string_view ip,
+                      const std::function<Counters(const Counters&)>& update) override {
+    Counters next = update(read(email, ip));
+    rows[{std::string(email), std::string(ip)}] = next.pair;
+    rows[{std::string(email), ""}] = next.email;
+  }
+  void clear(std::string_view email, std::string_view ip) override {
+    ++clears;
+    rows.erase({std::string(email), std::string(ip)});
+    rows.erase({std::string(email), ""});
+  }
+  int clear_all(std::string_view email) override {
+    int n = 0;
+    for (auto it = rows.begin(); it != rows.end();) {
+      if (it->first.first == email) {
+        it = rows.erase(it);
+        ++n;
+      } else {
+        ++it;
+      }
+    }
+    return n;
+  }
+  std::map<std::pair<std::string, std::string>, ThrottleCounter> rows;
+  int clears = 0;
 };
 
 // All-or-nothing over the two in-memory stores.

@@ -16,6 +16,7 @@ struct ServiceWorld {
   FakeHasher hasher;
   InMemoryUserStore users;
   InMemorySessionStore sessions;
+  InMemoryThrottleStore throttle;
   FakeTransactions transactions{users, sessions};
   JwtSigner signer{[] {
     JwtSettings s;
@@ -29,7 +30,8 @@ struct ServiceWorld {
   void rebuild() {
     if (sodium_init() < 0) throw std::runtime_error("sodium_init");
     service = std::make_unique<AuthService>(
-        ServiceDeps{users, sessions, transactions, hasher, signer, clock, random}, policy);
+        ServiceDeps{users, sessions, throttle, transactions, hasher, signer, clock, random},
+        policy);
   }
   AuthService& auth() { return *service; }
 };

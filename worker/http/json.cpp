@@ -34,6 +34,23 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
   return n;
 }
 
+// Untrusted text (a user agent) may hold invalid UTF-8: each bad byte
+// becomes U+FFFD instead of reaching the output.
+void write_member_value(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view value) {
+  std::string clean;
+  for (std::size_t i = 0; i < value.size();) {
+    std::size_t n = utf8_length(value, i);
+    if (n == 0) {
+      clean += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      clean.append(value.substr(i, n));
+      i += n;
+    }
+  }
+  w.String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
+}
+
 std::string_view view(const rapidjson::Value& v) {
   return {v.GetString(), v.GetStringLength()};
 }
@@ -122,22 +139,7 @@ bool is_json_media_type(std::string_view content_type) {
 }
 
 void JsonOut::write_string(std::string_view value) {
-  if (is_valid_utf8(value)) {
-    writer_.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-    return;
-  }
-  std::string clean;
-  for (std::size_t i = 0; i < value.size();) {
-    std::size_t n = utf8_length(value, i);
-    if (n == 0) {
-      clean += "\xEF\xBF\xBD";  // U+FFFD
-      ++i;
-    } else {
-      clean.append(value.substr(i, n));
-      i += n;
-    }
-  }
-  writer_.String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
+  write_member_value(writer_, value);
 }
 
 JsonOut& JsonOut::key(std::string_view k) {
@@ -185,6 +187,12 @@ JsonOut& JsonOut::end_array() {
 JsonOut& JsonOut::array_str(std::string_view value) {
   write_string(value);
   return *this;
+}
+
+void JsonOut::write_member(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view key,
+                           std::string_view value) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  write_member_value(w, value);
 }
 
 std::string JsonOut::finish() {

@@ -38,4 +38,12 @@ struct Session {
   std::optional<UnixSeconds> rotated_at;
 };
 
+// One throttling counter row: a (email, client address) pair, or an email
+// across addresses.
+struct ThrottleCounter {
+  unsigned failures = 0;
+  UnixSeconds last_failure_at = 0;
+  UnixSeconds blocked_until = 0;
+};
+
 }  // namespace authd
