@@ -1,6 +1,6 @@
 #pragma once
 // The use cases: register, login, change password, refresh, logout, the
-// user's sessions, bearer authentication, and the operators' actions. Knows
+// user's sessions, bearer authentication. Knows
 // the ports only: no HTTP, no SQL, no libraries' handles.
 #include <string>
 #include <string_view>
@@ -71,13 +71,6 @@ struct SessionList {
   Uuid current;
 };
 
-// What an operator command did.
-struct OperatorResult {
-  User user;
-  int sessions_ended = 0;
-  int counters_cleared = 0;
-};
-
 class AuthService {
  public:
   AuthService(ServiceDeps deps, ServicePolicy policy);
@@ -100,12 +93,6 @@ class AuthService {
   Outcome<SessionList> list_sessions(const Authenticated& who);
   Outcome<bool> end_session(const Authenticated& who, std::string_view session_id,
                             const ClientInfo& client);
-
-  // Operators (`authd user …`): not_found for an email with no account.
-  Outcome<OperatorResult> disable_user(std::string_view email);
-  Outcome<OperatorResult> enable_user(std::string_view email);
-  Outcome<OperatorResult> revoke_user_sessions(std::string_view email);
-  Outcome<OperatorResult> unlock_user(std::string_view email);
 
   bool session_is_live(const Session& session, UnixSeconds now) const;
   const ServicePolicy& policy() const { return policy_; }

@@ -1,24 +1,21 @@
-// Operators' actions (`authd user …`), each one audit line.
-#include "auth/auth_service.h"
 #include "auth/email.h"
+#include "auth/operator_service.h"
 #include "log/log.h"
 
 namespace authd {
 namespace {
-AuthError no_account() {
-  return fail(AuthErrc::not_found, "No account has this email address.");
-}
+AuthError no_account() { return fail(AuthErrc::not_found, "No account has this email address."); }
 }  // namespace
 
-Outcome<OperatorResult> AuthService::disable_user(std::string_view raw_email) {
-  auto user = deps_.users.find_by_email(email::normalise(raw_email));
+Outcome<OperatorResult> OperatorService::disable_user(std::string_view raw_email) {
+  auto user = users_.find_by_email(email::normalise(raw_email));
   if (!user) return no_account();
-  const UnixSeconds now = deps_.clock.now();
+  const UnixSeconds now = clock_.now();
   OperatorResult result;
-  // Disabled and every session ended in one commit: no token outlives it.
-  deps_.transactions.in_transaction([&] {
-    deps_.users.set_disabled(user->id, now);
-    result.sessions_ended = deps_.sessions.revoke_all_for_user(user->id, now);
+  // No token outlives the disabling: both in one commit.
+  transactions_.in_transaction([&] {
+    users_.set_disabled(user->id, now);
+    result.sessions_ended = sessions_.revoke_all_for_user(user->id, now);
   });
   user->disabled_at = now;
   result.user = *user;
@@ -28,19 +25,19 @@ Outcome<OperatorResult> AuthService::disable_user(std::string_view raw_email) {
   return result;
 }
 
-Outcome<OperatorResult> AuthService::enable_user(std::string_view raw_email) {
-  auto user = deps_.users.find_by_email(email::normalise(raw_email));
+Outcome<OperatorResult> OperatorService::enable_user(std::string_view raw_email) {
+  auto user = users_.find_by_email(email::normalise(raw_email));
   if (!user) return no_account();
-  deps_.users.set_disabled(user->id, std::nullopt);
+  users_.set_disabled(user->id, std::nullopt);
   user->disabled_at.reset();
   log::audit("account_enabled", {{"actor", "operator"}, {"user_id", user->id.to_string()}});
   return OperatorResult{*user, 0, 0};
 }
 
-Outcome<OperatorResult> AuthService::revoke_user_sessions(std::string_view raw_email) {
-  auto user = deps_.users.find_by_email(email::normalise(raw_email));
+Outcome<OperatorResult> OperatorService::revoke_user_sessions(std::string_view raw_email) {
+  auto user = users_.find_by_email(email::normalise(raw_email));
   if (!user) return no_account();
-  OperatorResult result{*user, deps_.sessions.revoke_all_for_user(user->id, deps_.clock.now()), 0};
+  OperatorResult result{*user, sessions_.revoke_all_for_user(user->id, clock_.now()), 0};
   log::audit("session_ended", {{"actor", "operator"},
                                {"reason", "revoked_by_operator"},
                                {"user_id", user->id.to_string()},
@@ -48,11 +45,11 @@ Outcome<OperatorResult> AuthService::revoke_user_sessions(std::string_view raw_e
   return result;
 }
 
-Outcome<OperatorResult> AuthService::unlock_user(std::string_view raw_email) {
+Outcome<OperatorResult> OperatorService::unlock_user(std::string_view raw_email) {
   const std::string email = email::normalise(raw_email);
-  auto user = deps_.users.find_by_email(email);
+  auto user = users_.find_by_email(email);
   if (!user) return no_account();
-  OperatorResult result{*user, 0, deps_.throttle.clear_all(email)};
+  OperatorResult result{*user, 0, throttle_.clear_all(email)};
   log::audit("account_unlocked", {{"actor", "operator"},
                                   {"user_id", user->id.to_string()},
                                   {"counters_cleared", result.counters_cleared}});

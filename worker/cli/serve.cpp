@@ -18,6 +18,7 @@
 #include "adapters/mysql/connection.h"
 #include "adapters/mysql/migrator.h"
 #include "adapters/mysql/session_store.h"
+#include "adapters/mysql/throttle_store.h"
 #include "adapters/mysql/transaction.h"
 #include "adapters/mysql/user_store.h"
 #include "auth/auth_service.h"
@@ -101,6 +102,10 @@ int serve() {
   FCGX_Init();
   signal(SIGPIPE, SIG_IGN);
 
+  // Keys are read and checked once, before the pool starts: a bad key file
+  // stops the server here with one line, not in every child.
+  auto jwt = jwt_settings(config);
+  if (!jwt) return 2;
   if (int rc = check_schema(config); rc != 0) return rc;
 
   int backlog =
@@ -122,8 +127,8 @@ int serve() {
   supervisor::PreforkOptions options;
   options.workers = config.workers;
   const int fd = listener->fd();
-  return supervisor::run_prefork(options, [&config, fd](const supervisor::ChildSignals& s) {
-    return run_child(config, fd, s);
+  return supervisor::run_prefork(options, [&config, &jwt, fd](const supervisor::ChildSignals& s) {
+    return run_child(config, *jwt, fd, s);
   });
 }
 

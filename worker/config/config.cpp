@@ -625,11 +625,10 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
   }
 
   // Second factor.
+  // Optional here: the server refuses to start without it only once an
+  // account has a second factor (a database question, asked at startup).
   if (const auto key = env.get("MFA_ENCRYPTION_KEY")) {
     config.mfa_encryption_key = decode_mfa_key(*key);
-  } else if (serving) {
-    fail("MFA_ENCRYPTION_KEY",
-         "required (32 bytes as 64 hex digits or base64; e.g. openssl rand -base64 32)");
   }
   config.mfa_issuer = parse_mfa_issuer(env);
 

@@ -784,11 +784,9 @@ TEST(ConfigMfaKey, RefusesOtherSizesAndShapesWithoutEchoing) {
   }
 }
 
-TEST(ConfigMfaKey, RequiredToServeOnly) {
-  EXPECT_THAT(error_of(without(minimal_serve(), {"MFA_ENCRYPTION_KEY"})),
-              StartsWith("MFA_ENCRYPTION_KEY: required"));
-  EXPECT_NO_FATAL_FAILURE(
-      parsed(without(minimal_serve(), {"MFA_ENCRYPTION_KEY"}), ConfigPurpose::operator_command));
+TEST(ConfigMfaKey, OptionalUntilAnAccountHasAFactor) {
+  EXPECT_FALSE(parsed(without(minimal_serve(), {"MFA_ENCRYPTION_KEY"})).mfa_encryption_key);
+  EXPECT_TRUE(parsed(minimal_serve()).mfa_encryption_key);
 }
 
 TEST(ConfigMfaIssuer, NameAppsShow) {
