@@ -11,8 +11,9 @@ from authd_e2e import Api, assert_json, assert_problem, strong_password, unique_
 
 
 def run(cmd: str) -> None:
-    subprocess.run(cmd, shell=True, check=True, timeout=120,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = subprocess.run(cmd, shell=True, timeout=120, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    assert p.returncode == 0, f"{cmd} failed ({p.returncode}): {p.stdout.decode()[-2000:]}"
 
 
 def assert_unavailable(r):

@@ -45,10 +45,11 @@ stop_pid() {  # PID SIGNAL
 }
 
 show_logs() {
+  local f
   for f in "$tmp/log/worker.log" "$tmp/log/nginx-error.log" "$tmp/mysql/mysqld.log"; do
     [[ -s $f ]] || continue
     echo "----- last lines of $f" >&2
-    tail -n 25 "$f" >&2
+    tail -n 15 "$f" >&2
   done
 }
 
@@ -73,6 +74,10 @@ trap 'exit 143' TERM
 free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # --- database -------------------------------------------------------------------
+# The stack's own database only: nothing of the caller's MYSQL_* may leak in
+# (the mariadb clients that scripts/mariadb.sh runs read MYSQL_HOST too).
+unset MYSQL_HOST MYSQL_PORT MYSQL_USER MYSQL_PASSWORD MYSQL_DB MYSQL_MIGRATE_USER \
+  MYSQL_MIGRATE_PASSWORD MYSQL_TCP_PORT MYSQL_PWD
 db_port=$(free_port)
 "$root/scripts/mariadb.sh" start "$tmp/mysql" "$db_port" >"$tmp/log/mariadb-start.log" 2>&1 ||
   { cat "$tmp/log/mariadb-start.log" >&2; exit 1; }
@@ -131,8 +136,10 @@ export E2E_SECRET_KEY=$SECRET_KEY
 export E2E_DB_STOP_CMD="'$root/scripts/mariadb.sh' stop '$tmp/mysql'"
 export E2E_DB_START_CMD="'$root/scripts/mariadb.sh' start '$tmp/mysql' $MYSQL_PORT"
 export E2E_WORKER_STOP_CMD="kill -TERM $authd_pid"
-# The tests must not see the stack's own settings as theirs.
-unset SECRET_KEY MYSQL_PASSWORD MYSQL_MIGRATE_PASSWORD
+# The tests (and the commands above, which they run) must not see the
+# stack's own settings as theirs.
+unset SECRET_KEY MYSQL_HOST MYSQL_PORT MYSQL_USER MYSQL_PASSWORD MYSQL_DB MYSQL_MIGRATE_USER \
+  MYSQL_MIGRATE_PASSWORD
 
 rc=0
 "$py" -m pytest "$root/e2e" "$@" || rc=$?

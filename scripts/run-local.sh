@@ -2,7 +2,8 @@
 # `make run`: the whole stack on this machine, in the foreground.
 #
 #   1. installs the Debian packages (scripts/install-deps.sh)
-#   2. builds authd ($BUILD_DIR, RelWithDebInfo, ccache)
+#   2. builds authd ($BUILD_DIR [build], RelWithDebInfo, ccache); AUTHD_BIN=path
+#      runs that binary instead, without building
 #   3. database: unless MYSQL_HOST is set, a private MariaDB under var/mysql
 #      (scripts/mariadb.sh; its data stays between runs). With MYSQL_HOST set,
 #      that server with the given MYSQL_* (and MYSQL_MIGRATE_*) settings.
@@ -50,11 +51,16 @@ fi
 say "checking Debian packages"
 scripts/install-deps.sh
 
-say "building authd in $BUILD_DIR/"
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C "$BUILD_DIR" authd
-authd="$root/$BUILD_DIR/authd"
-[[ -x $authd ]] || die "$authd was not built"
+if [[ -n ${AUTHD_BIN:-} ]]; then
+  authd=$AUTHD_BIN  # another build of the server (a sanitizer build, ...): no build here
+  say "using $authd (AUTHD_BIN is set; not building)"
+else
+  say "building authd in $BUILD_DIR/"
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  ninja -C "$BUILD_DIR" authd
+  authd="$root/$BUILD_DIR/authd"
+fi
+[[ -x $authd ]] || die "$authd is not an executable"
 
 # --- what we start, and how we stop it ------------------------------------
 authd_pid=""

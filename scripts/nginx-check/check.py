@@ -24,7 +24,7 @@ ROUTES = ["/auth/register", "/auth/login", "/auth/password", "/auth/me", "/auth/
           "/auth/email/resend", "/auth/password/forgot", "/auth/password/reset",
           "/auth/mfa/totp/setup", "/auth/mfa/verify", "/.well-known/jwks.json", "/health",
           "/health/ready", "/metrics"]
-UNKNOWN = ["/", "/nope", "/auth", "/auth/", "/auth/nope", "/auth/login/", "/auth/LOGIN",
+UNKNOWN = ["/index.html", "/x.gif", "/", "/nope", "/auth", "/auth/", "/auth/nope", "/auth/login/", "/auth/LOGIN",
            "/health/", "/healthz", "/auth/sessions/a/b", "/auth/sessions/", "/auth/mfa",
            "/docs", "/openapi.json", "/auth/register.php", "/.well-known/", "/auth/mfa/"]
 
