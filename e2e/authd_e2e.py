@@ -65,11 +65,21 @@ def unique_email(prefix: str = "e2e", domain: str = "example.com") -> str:
 # --- HTTP ------------------------------------------------------------------------
 
 
-class Api:
-    """One requests.Session against BASE_URL; redirects are never followed."""
+class Throttled(AssertionError):
+    pass
 
-    def __init__(self, base_url: str = BASE_URL):
+
+class Api:
+    """One requests.Session against BASE_URL; redirects are never followed.
+
+    A 429 fails the test at once with a clear message unless the Api was made
+    with expect_throttling=True (the throttling tests): the other tests never
+    provoke one, so it means the deployment limits this client's address
+    (IP_RATE_LIMIT; the e2e stack runs with 0)."""
+
+    def __init__(self, base_url: str = BASE_URL, expect_throttling: bool = False):
         self.base_url = base_url
+        self.expect_throttling = expect_throttling
         self.s = requests.Session()
 
     def close(self) -> None:
@@ -78,7 +88,12 @@ class Api:
     def request(self, method: str, path: str, **kw: Any) -> requests.Response:
         kw.setdefault("allow_redirects", False)
         kw.setdefault("timeout", 30)
-        return self.s.request(method, self.base_url + path, **kw)
+        r = self.s.request(method, self.base_url + path, **kw)
+        if r.status_code == 429 and not self.expect_throttling:
+            raise Throttled(
+                f"{method} {path} was throttled (429 {r.text[:200]}): the deployment limits this "
+                "address; run the suite against one with IP_RATE_LIMIT=0 (scripts/e2e-stack.sh does)")
+        return r
 
     def get(self, path: str, token: str | None = None, headers: dict | None = None,
             **kw: Any) -> requests.Response:

@@ -42,6 +42,7 @@ stop_pid() {  # PID SIGNAL
     kill -KILL "$pid" 2>/dev/null || true
   fi
   wait "$pid" 2>/dev/null || true
+  kill -KILL -- "-$pid" 2>/dev/null || true  # stragglers of its process group
 }
 
 show_logs() {
@@ -100,7 +101,8 @@ unset DEFAULT_TOKEN_EXPIRY JWT_ISSUER JWT_AUDIENCE JWT_ALG PASSWORD_MIN_LENGTH \
 
 "$authd" migrate >"$tmp/log/migrate.log" 2>&1 || { cat "$tmp/log/migrate.log" >&2; exit 1; }
 
-"$authd" serve 2>"$tmp/log/worker.log" &
+# Own process groups (setsid): teardown kills whatever they leave behind.
+setsid "$authd" serve 2>"$tmp/log/worker.log" &
 authd_pid=$!
 
 # --- nginx --------------------------------------------------------------------
@@ -109,7 +111,7 @@ HTTP_PORT=$http_port IP_RATE_LIMIT=${E2E_IP_RATE_LIMIT:-0} NGINX_PREFIX="$tmp/ng
   NGINX_ACCESS_LOG="$tmp/log/nginx-access.log" NGINX_ERROR_LOG="$tmp/log/nginx-error.log" \
   FCGI_TARGET="$FCGI_LISTEN" NGINX_LISTEN_ADDR=127.0.0.1 \
   "$root/nginx/render.sh" "$tmp/nginx/nginx.conf"
-nginx -e "$tmp/log/nginx-error.log" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" &
+setsid nginx -e "$tmp/log/nginx-error.log" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" &
 nginx_pid=$!
 
 base="http://127.0.0.1:$http_port"

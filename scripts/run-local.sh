@@ -71,7 +71,7 @@ stopping=""
 stop_pid() {  # PID SIGNAL NAME: signal, wait up to 15 s, then KILL
   local pid=$1 sig=$2 name=$3
   [[ -n $pid ]] || return 0
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; kill -KILL -- "-$pid" 2>/dev/null || true; return 0; }
   kill -"$sig" "$pid" 2>/dev/null || true
   for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   if kill -0 "$pid" 2>/dev/null; then
@@ -79,6 +79,7 @@ stop_pid() {  # PID SIGNAL NAME: signal, wait up to 15 s, then KILL
     kill -KILL "$pid" 2>/dev/null || true
   fi
   wait "$pid" 2>/dev/null || true
+  kill -KILL -- "-$pid" 2>/dev/null || true  # stragglers of its process group
 }
 
 cleanup() {
@@ -132,7 +133,9 @@ sock="$var/run/authd.sock"
 rm -f "$sock"
 export FCGI_LISTEN="$sock" HTTP_PORT
 say "starting authd serve on $sock"
-"$authd" serve 9>&- &
+# setsid: its own process group, so that nothing it forked can outlive us
+# (cleanup kills the group), and a terminal Ctrl-C reaches it only through us.
+setsid "$authd" serve 9>&- &
 authd_pid=$!
 
 # --- nginx ---------------------------------------------------------------------
@@ -142,17 +145,17 @@ NGINX_PREFIX="$var/nginx" NGINX_ACCESS_LOG="$var/log/nginx-access.log" \
 nginx -e "$var/log/nginx-error.log" -t -q -p "$var/nginx" -c "$var/nginx/nginx.conf" ||
   die "the rendered nginx config is refused (see above and var/log/nginx-error.log)"
 say "starting nginx on 127.0.0.1:$HTTP_PORT"
-nginx -e "$var/log/nginx-error.log" -p "$var/nginx" -c "$var/nginx/nginx.conf" 9>&- &
+setsid nginx -e "$var/log/nginx-error.log" -p "$var/nginx" -c "$var/nginx/nginx.conf" 9>&- &
 nginx_pid=$!
 
 # --- wait until ready, watching our processes --------------------------------
 check_alive() {
   if ! kill -0 "$authd_pid" 2>/dev/null; then
-    local rc=0; wait "$authd_pid" || rc=$?; authd_pid=""
+    local rc=0; wait "$authd_pid" || rc=$?
     die "authd serve exited (status $rc); its log is above"
   fi
   if ! kill -0 "$nginx_pid" 2>/dev/null; then
-    local rc=0; wait "$nginx_pid" || rc=$?; nginx_pid=""
+    local rc=0; wait "$nginx_pid" || rc=$?
     tail -5 "$var/log/nginx-error.log" >&2 || true
     die "nginx exited (status $rc); see var/log/nginx-error.log"
   fi
