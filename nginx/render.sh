@@ -33,8 +33,10 @@ out=${1:?usage: render.sh OUT_FILE|-}
 die() { echo "render.sh: $*" >&2; exit 2; }
 
 http_port=${HTTP_PORT:-8080}
-[[ $http_port =~ ^[0-9]+$ ]] && ((http_port >= 1 && http_port <= 65535)) ||
+if ! [[ $http_port =~ ^[0-9]+$ ]] || ((10#$http_port < 1 || 10#$http_port > 65535)); then
   die "HTTP_PORT must be a port number (1-65535), got '$http_port'"
+fi
+http_port=$((10#$http_port))
 
 listen_addr=${NGINX_LISTEN_ADDR-127.0.0.1}
 if [[ -z $listen_addr || $listen_addr == "*" ]]; then
@@ -67,6 +69,7 @@ elif [[ $target =~ ^[A-Za-z0-9._-]+:[0-9]+$ || $target =~ ^\[[0-9A-Fa-f:]+\]:[0-
       die "NGINX_RESOLVER must be an IP address or 'auto', got '$resolver'"
     if [[ $resolver == *:* && $resolver != \[* ]]; then resolver="[$resolver]"; fi
     # The variable in fastcgi_pass is what makes nginx re-resolve the name.
+    # shellcheck disable=SC2016  # nginx's variable, literally
     NGINX_FASTCGI_PASS='$authd_worker'
     NGINX_DYNAMIC_UPSTREAM="resolver $resolver valid=5s ipv6=off; resolver_timeout 2s; set \$authd_worker $target;"
   fi
@@ -125,6 +128,7 @@ export NGINX_USER_DIRECTIVE NGINX_PID_FILE NGINX_ERROR_LOG NGINX_ACCESS_LOG NGIN
   NGINX_LISTEN NGINX_FASTCGI_PASS NGINX_DYNAMIC_UPSTREAM NGINX_REAL_IP NGINX_LIMIT_REQ_ZONE \
   NGINX_LIMIT_REQ NGINX_RETRY_AFTER_IP
 # The explicit list: nothing else in the template is touched.
+# shellcheck disable=SC2016  # envsubst's own syntax, literally
 vars='${NGINX_USER_DIRECTIVE} ${NGINX_PID_FILE} ${NGINX_ERROR_LOG} ${NGINX_ACCESS_LOG} ${NGINX_TEMP_DIR} ${NGINX_LISTEN} ${NGINX_FASTCGI_PASS} ${NGINX_DYNAMIC_UPSTREAM} ${NGINX_REAL_IP} ${NGINX_LIMIT_REQ_ZONE} ${NGINX_LIMIT_REQ} ${NGINX_RETRY_AFTER_IP}'
 if [[ $out == - ]]; then
   envsubst "$vars" <"$template"

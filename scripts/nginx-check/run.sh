@@ -3,6 +3,7 @@
 # several settings, runs `nginx -t`, then drives nginx in front of a stand-in
 # FastCGI responder (fcgi_standin.py, which only echoes what it receives)
 # through check.py. `make nginx-check`. Needs nginx, envsubst, python3-requests.
+# shellcheck disable=SC2016  # the greps below look for nginx variables, literally
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
