@@ -25,4 +25,4 @@ def test_ready_200_while_the_database_answers(api):
 
 def test_ready_needs_no_token(api):
     r = api.get("/health/ready", headers={"Authorization": "Bearer garbage"})
-    assert assert_json(r, 200)
+    assert_json(r, 200)
