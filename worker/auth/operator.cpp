@@ -4,7 +4,9 @@
 
 namespace authd {
 namespace {
-AuthError no_account() { return fail(AuthErrc::not_found, "No account has this email address."); }
+AuthError no_account() {
+  return fail(AuthErrc::not_found, "No account has this email address.");
+}
 }  // namespace
 
 Outcome<OperatorResult> OperatorService::disable_user(std::string_view raw_email) {

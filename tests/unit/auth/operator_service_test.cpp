@@ -40,7 +40,8 @@ TEST_F(OperatorServiceTest, UnknownEmailChangesNothing) {
 }
 
 TEST_F(OperatorServiceTest, UnlockClearsTheCounters) {
-  for (int i = 0; i < 6; ++i) w.auth().login("ann@example.com", "wrong password!", client);
+  for (int i = 0; i < 6; ++i)
+    w.auth().login("ann@example.com", "wrong password!", client);
   EXPECT_EQ(w.auth().login("ann@example.com", kStrongPassword, client).error().code,
             AuthErrc::too_many_attempts);
   auto r = ops.unlock_user("ann@example.com");
