@@ -1,5 +1,6 @@
 // Use case: change a password with the current one (no token needed).
 #include "auth/auth_service.h"
+#include "auth/commit_outcome.h"
 #include "auth/email.h"
 #include "log/log.h"
 
@@ -52,12 +53,25 @@ Outcome<TokenGrant> AuthService::change_password(std::string_view raw_email,
   int ended = 0;
   // One commit: the new hash, every older session ended, the new session
   // opened. Revocation is by session, so a login in this same second dies too.
-  deps_.transactions.in_transaction([&] {
-    replaced = deps_.users.replace_password_hash(user->id, user->password_hash, new_hash, now);
-    if (!replaced) return;
-    ended = deps_.sessions.revoke_all_for_user(user->id, now);
-    open_session(session, now);
-  });
+  write_then_settle(
+      "password_change",
+      [&] {
+        deps_.transactions.in_transaction([&] {
+          replaced =
+              deps_.users.replace_password_hash(user->id, user->password_hash, new_hash, now);
+          if (!replaced) return;
+          ended = deps_.sessions.revoke_all_for_user(user->id, now);
+          open_session(session, now);
+        });
+      },
+      // Committed exactly when the stored hash is the one we made (a later
+      // change would also have ended the session we opened in it).
+      [&] {
+        auto stored = deps_.users.find_by_id(user->id);
+        if (stored && stored->password_hash == new_hash) return replaced = true;
+        auto opened = deps_.sessions.find(session.id);
+        return replaced = opened.has_value();
+      });
   if (!replaced) {
     // Another change won the race: the current password we checked is no
     // longer the current one.

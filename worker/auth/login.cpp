@@ -1,7 +1,9 @@
 // Use case: password login, which opens a session.
 #include "auth/auth_service.h"
+#include "auth/commit_outcome.h"
 #include "auth/email.h"
 #include "log/log.h"
+#include "ports/store_errors.h"
 
 namespace authd {
 
@@ -35,15 +37,24 @@ Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_v
   if (deps_.hasher.needs_rehash(user->password_hash)) {
     auto normalised = nfkc_password(password);
     std::string upgraded = deps_.hasher.hash(*normalised);
-    if (deps_.users.replace_password_hash(user->id, user->password_hash, upgraded, std::nullopt)) {
-      user->password_hash = upgraded;
-      log::info("password_rehashed", {{"user_id", user_id}});
+    try {
+      if (deps_.users.replace_password_hash(user->id, user->password_hash, upgraded,
+                                            std::nullopt)) {
+        user->password_hash = upgraded;
+        log::info("password_rehashed", {{"user_id", user_id}});
+      }
+    } catch (const StoreCommitUnknown&) {
+      // Either hash verifies this password: whichever is stored, the login
+      // stands (the next statement finds out whether the database is back).
+      log::warn("password_rehash_unknown", {{"user_id", user_id}});
     }
   }
 
   std::string refresh_token;
   Session session = new_session(*user, client, now, &refresh_token);
-  deps_.transactions.in_transaction([&] { open_session(session, now); });
+  write_then_settle(
+      "login", [&] { deps_.transactions.in_transaction([&] { open_session(session, now); }); },
+      [&] { return deps_.sessions.find(session.id).has_value(); });
   log::audit("login", {{"outcome", "ok"},
                        {"user_id", user_id},
                        {"session_id", session.id.to_string()},

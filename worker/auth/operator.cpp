@@ -1,3 +1,4 @@
+#include "auth/commit_outcome.h"
 #include "auth/email.h"
 #include "auth/operator_service.h"
 #include "log/log.h"
@@ -15,10 +16,18 @@ Outcome<OperatorResult> OperatorService::disable_user(std::string_view raw_email
   const UnixSeconds now = clock_.now();
   OperatorResult result;
   // No token outlives the disabling: both in one commit.
-  transactions_.in_transaction([&] {
-    users_.set_disabled(user->id, now);
-    result.sessions_ended = sessions_.revoke_all_for_user(user->id, now);
-  });
+  write_then_settle(
+      "disable",
+      [&] {
+        transactions_.in_transaction([&] {
+          users_.set_disabled(user->id, now);
+          result.sessions_ended = sessions_.revoke_all_for_user(user->id, now);
+        });
+      },
+      [&] {
+        auto stored = users_.find_by_id(user->id);
+        return stored && stored->disabled_at.has_value();
+      });
   user->disabled_at = now;
   result.user = *user;
   log::audit("account_disabled", {{"actor", "operator"},

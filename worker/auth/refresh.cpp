@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "auth/auth_service.h"
+#include "auth/commit_outcome.h"
 #include "auth/refresh_token.h"
 #include "log/log.h"
 
@@ -30,14 +31,16 @@ Outcome<TokenGrant> AuthService::refresh(std::string_view token, const ClientInf
   RefreshVerdict verdict = RefreshVerdict::refused;
   std::optional<Session> session;
   std::string next_token;
-  deps_.transactions.in_transaction([&] {
+  std::string next_digest;
+  const auto decide = [&] {
+    deps_.transactions.in_transaction([&] {
     verdict = RefreshVerdict::refused;
     session = deps_.sessions.find_for_update(*session_id);
     if (!session || !session_is_live(*session, now)) return;
 
     if (digest_equal(digest, session->refresh_hash)) {
       next_token = new_refresh_token(session->id, deps_.random);
-      std::string next_digest = refresh_token_digest(next_token);
+      next_digest = refresh_token_digest(next_token);
       std::string sealed = seal_next_refresh(next_token, token, deps_.random);
       deps_.sessions.rotate_refresh(session->id, digest, next_digest, sealed, now);
       session->prev_refresh_hash = digest;
@@ -64,6 +67,16 @@ Outcome<TokenGrant> AuthService::refresh(std::string_view token, const ClientInf
       deps_.sessions.revoke(session->id, now);
       verdict = RefreshVerdict::reused;
     }
+    });
+  };
+  // Only a rotation or a revocation writes; the session row says which
+  // happened (the digest we chose, the revocation time we set).
+  write_then_settle("refresh", decide, [&] {
+    if (verdict != RefreshVerdict::rotated && verdict != RefreshVerdict::reused) return true;
+    auto stored = deps_.sessions.find(session->id);
+    if (!stored) return false;
+    if (verdict == RefreshVerdict::reused) return stored->revoked_at.has_value();
+    return stored->refresh_hash == next_digest;
   });
 
   switch (verdict) {

@@ -1,5 +1,6 @@
 // Use case: create an account.
 #include "auth/auth_service.h"
+#include "auth/commit_outcome.h"
 #include "auth/email.h"
 #include "auth/ids.h"
 #include "log/log.h"
@@ -30,7 +31,15 @@ Outcome<User> AuthService::register_user(std::string_view raw_email, std::string
   user.created_at = now;
   user.password_changed_at = now;
 
-  if (deps_.users.insert(user) == UserStore::InsertResult::email_taken) {
+  auto inserted = UserStore::InsertResult::inserted;
+  write_then_settle(
+      "register", [&] { inserted = deps_.users.insert(user); },
+      // Our row is the one with the id we chose and the hash we made.
+      [&] {
+        auto stored = deps_.users.find_by_id(user.id);
+        return stored && stored->password_hash == user.password_hash;
+      });
+  if (inserted == UserStore::InsertResult::email_taken) {
     log::audit("register", {{"outcome", "email_taken"}, {"ip", client.ip}});
     return fail(AuthErrc::email_taken, "An account with this email already exists.");
   }

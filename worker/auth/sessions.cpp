@@ -1,5 +1,6 @@
 // Use cases on a user's own sessions: logout, list, end one.
 #include "auth/auth_service.h"
+#include "auth/commit_outcome.h"
 #include "log/log.h"
 
 namespace authd {
@@ -7,8 +8,15 @@ namespace authd {
 Outcome<int> AuthService::logout(const Authenticated& who, bool all, const ClientInfo& client) {
   const UnixSeconds now = deps_.clock.now();
   const std::string user_id = who.session.user_id.to_string();
+  // A revocation is one UPDATE; the session row tells whether it landed.
+  const auto revoked = [&](const Uuid& id) {
+    auto stored = deps_.sessions.find(id);
+    return !stored || stored->revoked_at.has_value();
+  };
   if (!all) {
-    deps_.sessions.revoke(who.session.id, now);
+    write_then_settle(
+        "logout", [&] { deps_.sessions.revoke(who.session.id, now); },
+        [&] { return revoked(who.session.id); });
     log::audit("logout", {{"outcome", "ok"},
                           {"user_id", user_id},
                           {"session_id", who.session.id.to_string()},
@@ -22,7 +30,11 @@ Outcome<int> AuthService::logout(const Authenticated& who, bool all, const Clien
     return fail(AuthErrc::reauthentication_required,
                 "Log in again to end all sessions (the last login is too old).");
   }
-  int ended = deps_.sessions.revoke_all_for_user(who.session.user_id, now);
+  int ended = 0;
+  // One UPDATE ends them all, this one included: this one's row says.
+  write_then_settle(
+      "logout_all", [&] { ended = deps_.sessions.revoke_all_for_user(who.session.user_id, now); },
+      [&] { return revoked(who.session.id); });
   log::audit("logout", {{"outcome", "ok"},
                         {"scope", "all"},
                         {"user_id", user_id},
@@ -53,7 +65,12 @@ Outcome<bool> AuthService::end_session(const Authenticated& who, std::string_vie
     return fail(AuthErrc::reauthentication_required,
                 "Log in again to end another session (the last login is too old).");
   }
-  deps_.sessions.revoke(target->id, now);
+  write_then_settle(
+      "end_session", [&] { deps_.sessions.revoke(target->id, now); },
+      [&] {
+        auto stored = deps_.sessions.find(target->id);
+        return !stored || stored->revoked_at.has_value();
+      });
   log::audit("session_ended", {{"reason", is_current ? "logout" : "ended_by_user"},
                                {"user_id", who.session.user_id.to_string()},
                                {"session_id", target->id.to_string()},

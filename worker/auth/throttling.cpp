@@ -1,6 +1,7 @@
 // Per-account throttling around the password checks (API.md "Throttling").
 #include "auth/auth_service.h"
 #include "log/log.h"
+#include "ports/store_errors.h"
 
 namespace authd {
 
@@ -32,7 +33,13 @@ void AuthService::clear_failures(std::string_view email, const ClientInfo& clien
                                  const ThrottleStore::Counters& seen) {
   // Most logins have nothing to clear: no write then.
   if (seen.pair.failures == 0 && seen.email.failures == 0) return;
-  deps_.throttle.clear(email, client.ip);
+  try {
+    deps_.throttle.clear(email, client.ip);
+  } catch (const StoreCommitUnknown&) {
+    // Counters left standing only make throttling stricter, never looser:
+    // the success goes on (its own writes settle their outcome).
+    log::warn("throttle_clear_unknown", {{"ip", client.ip}});
+  }
 }
 
 }  // namespace authd

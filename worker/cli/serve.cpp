@@ -31,6 +31,7 @@
 #include "http/handlers/handlers.h"
 #include "log/log.h"
 #include "ports/store_errors.h"
+#include "supervisor/memory_budget.h"
 #include "supervisor/prefork.h"
 
 namespace authd::cli {
@@ -64,7 +65,7 @@ int run_child(const Config& config, const JwtSettings& jwt, int listen_fd,
   http::HandlerDeps deps{service, health, signer.jwks_json()};
   http::HttpApp app(http::make_router(deps));
 
-  fcgi::StopControl stop{signals.stop_requested, signals.idle_mask};
+  fcgi::StopControl stop{signals.stop_requested, signals.drain_requested, signals.idle_mask};
   long served = fcgi::serve(listen_fd, app, stop);
   log::debug("worker_exiting", {{"served", served}});
   return 0;
@@ -82,6 +83,16 @@ int serve() {
   }
   const Config config = std::get<Config>(std::move(parsed));
   log::set_level(config.log_level);
+  // Every worker may be hashing at once: a pool whose peak does not fit the
+  // memory it may use is refused here, not discovered by the OOM killer.
+  const auto memory_limits = supervisor::read_memory_limits();
+  if (auto too_much = supervisor::memory_budget_error(config.workers, config.argon2_memory_kib,
+                                                      config.memory_budget_mib, memory_limits)) {
+    std::fprintf(stderr, "authd: configuration error: %s\n", too_much->c_str());
+    return 2;
+  }
+  const auto memory = supervisor::plan_memory(config.workers, config.argon2_memory_kib,
+                                              config.memory_budget_mib, memory_limits);
   if (sodium_init() < 0) {
     log::error("startup_failed", {{"error", "libsodium could not initialise"}});
     return 1;
@@ -109,11 +120,14 @@ int serve() {
              {"backlog", backlog},
              {"workers", config.workers},
              {"argon2_memory_kib", static_cast<std::int64_t>(config.argon2_memory_kib)},
-             {"argon2_iterations", static_cast<std::int64_t>(config.argon2_iterations)}});
+             {"argon2_iterations", static_cast<std::int64_t>(config.argon2_iterations)},
+             {"memory_peak_mib", static_cast<std::int64_t>(memory.need_mib)},
+             {"memory_budget_mib", static_cast<std::int64_t>(memory.budget_mib)}});
 
   supervisor::PreforkOptions options;
   options.workers = config.workers;
   const int fd = listener->fd();
+  options.listen_fd = fd;
   return supervisor::run_prefork(options, [&config, &jwt, fd](const supervisor::ChildSignals& s) {
     return run_child(config, *jwt, fd, s);
   });

@@ -7,11 +7,11 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 
+#include "fcgi/request_mapping.h"
 #include "log/log.h"
 
 namespace authd::fcgi {
@@ -35,57 +35,24 @@ class FcgiRequest {
   FCGX_Request request_{};
 };
 
-std::string param(FCGX_Request& req, const char* name) {
-  const char* v = FCGX_GetParam(name, req.envp);
-  return v ? std::string(v) : std::string();
-}
-
-std::optional<std::string> optional_param(FCGX_Request& req, const char* name) {
-  const char* v = FCGX_GetParam(name, req.envp);
-  if (v == nullptr) return std::nullopt;
-  return std::string(v);
-}
+// At most this many queued connections are served while draining; the
+// master has stopped new ones from arriving, so this only bounds a drain
+// whose master is gone (PR_SET_PDEATHSIG) while nginx keeps sending.
+constexpr int kMaxDrained = 256;
 
 http::Request read_request(FCGX_Request& req) {
-  http::Request r;
-  r.method = param(req, "REQUEST_METHOD");
-  r.path = param(req, "DOCUMENT_URI");
-  if (r.path.empty()) {
-    r.path = param(req, "REQUEST_URI");
-    r.path = r.path.substr(0, r.path.find('?'));
-  }
-  r.query = param(req, "QUERY_STRING");
-  auto ct = optional_param(req, "CONTENT_TYPE");
-  if (ct && !ct->empty()) r.content_type = std::move(ct);
-  r.authorization = optional_param(req, "HTTP_AUTHORIZATION");
-  r.request_id = param(req, "HTTP_X_REQUEST_ID");
-  r.remote_addr = param(req, "REMOTE_ADDR");
-  r.user_agent = param(req, "HTTP_USER_AGENT");
-  r.https = param(req, "HTTPS") == "on";
-
-  std::string length = param(req, "CONTENT_LENGTH");
-  std::size_t declared = 0;
-  if (!length.empty()) {
-    auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), declared);
-    if (ec != std::errc() || end != length.data() + length.size()) {
-      declared = http::kMaxBodyBytes + 1;  // unreadable: refuse as too large
-    }
-    r.content_length = declared;
-  }
-  // Never read more than the cap (+1 to notice an overflow): the HTTP layer
-  // answers 413 for a declared or actual size beyond it.
-  if (declared <= http::kMaxBodyBytes) {
-    char buf[4096];
-    while (r.body.size() <= http::kMaxBodyBytes) {
-      int n = FCGX_GetStr(buf, sizeof buf, req.in);
-      if (n <= 0) break;
-      r.body.append(buf, static_cast<std::size_t>(n));
-    }
+  http::Request r = request_from_params(req.envp);
+  const std::size_t limit = body_bytes_to_read(r);
+  char buf[4096];
+  while (r.body.size() < limit) {
+    int n = FCGX_GetStr(buf, sizeof buf, req.in);
+    if (n <= 0) break;
+    r.body.append(buf, static_cast<std::size_t>(n));
   }
   return r;
 }
 
-void write_response(FCGX_Request& req, const http::Response& resp) {
+void write_response(FCGX_Request& req, const http::Request& request, const http::Response& resp) {
   std::string head;
   head.reserve(256);
   head += "Status: ";
@@ -103,24 +70,91 @@ void write_response(FCGX_Request& req, const http::Response& resp) {
   // FCGX_PutStr with explicit lengths (FCGX_FPrintF's own format parser
   // mishandles some conversions, NOTES-deps.md).
   FCGX_PutStr(head.data(), static_cast<int>(head.size()), req.out);
-  if (!resp.body.empty() && std::string_view(param(req, "REQUEST_METHOD")) != "HEAD") {
+  if (!resp.body.empty() && request.method != "HEAD") {
     FCGX_PutStr(resp.body.data(), static_cast<int>(resp.body.size()), req.out);
   }
 }
 
-// Waits for a connection while stop signals may arrive; accepts it without
-// blocking (another child may have taken it). -1: nothing to serve now.
-int accept_connection(int listen_fd, const StopControl& stop) {
-  pollfd pfd{listen_fd, POLLIN, 0};
-  int rc = ::ppoll(&pfd, 1, nullptr, stop.idle_mask);
-  if (rc <= 0) return -1;  // EINTR: a signal; the caller checks the stop flag
-  int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-  if (fd < 0) return -1;  // EAGAIN: another child won the race
+// nginx closes its end when it has given up on the request: the client went
+// away, or nginx's read timeout fired and it answered 503 already. A
+// request whose answer nobody waits for is not run: a change made now would
+// be a change the client was told did not happen.
+bool peer_gone(int fd) {
+  pollfd pfd{fd, POLLRDHUP, 0};
+  if (::poll(&pfd, 1, 0) <= 0) return false;
+  return (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+// A stop signal that arrived while the listening socket was readable stays
+// pending: ppoll reports the ready socket, not the signal, and restores the
+// blocking mask. Under steady load the socket is always ready, so without
+// this a child told to stop would never notice. Let it in now.
+void take_pending_stop_signals(const StopControl& stop) {
+  sigset_t pending;
+  if (::sigpending(&pending) != 0) return;
+  bool any = false;
+  for (int s : {SIGTERM, SIGINT, SIGHUP})
+    any = any || sigismember(&pending, s) == 1;
+  if (!any) return;
+  sigset_t serving;
+  ::sigprocmask(SIG_SETMASK, stop.idle_mask, &serving);  // the handler runs here
+  ::sigprocmask(SIG_SETMASK, &serving, nullptr);
+}
+
+void limit_peer_time(int fd) {
   // A peer that stops sending or reading must not hold this child forever.
   timeval tv{30, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  return fd;
+}
+
+enum class Accepted { connection, nothing, listener_closed };
+
+// Waits for a connection while stop signals may arrive; accepts it without
+// blocking (another child may have taken it).
+Accepted accept_connection(int listen_fd, const StopControl& stop, int* fd_out) {
+  pollfd pfd{listen_fd, POLLIN, 0};
+  int rc = ::ppoll(&pfd, 1, nullptr, stop.idle_mask);
+  if (rc <= 0) return Accepted::nothing;  // EINTR: a signal; the caller checks the flag
+  take_pending_stop_signals(stop);
+  if (*stop.stop_requested) return Accepted::nothing;
+  int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+  if (fd < 0) {
+    // EINVAL: the master shut the socket down (the pool is stopping).
+    return errno == EINVAL ? Accepted::listener_closed : Accepted::nothing;
+  }
+  limit_peer_time(fd);
+  *fd_out = fd;
+  return Accepted::connection;
+}
+
+// Serves the one request on `fd` (libfcgi closes it). Returns false when
+// there was nothing to serve.
+bool serve_connection(int fd, FcgiRequest& request, http::HttpApp& app) {
+  // libfcgi reads the FastCGI records from a connection already open in
+  // ipcFd instead of accepting one itself: the accept stays ours.
+  // keepConnection stops FCGX_Accept_r's opening FCGX_Finish_r from closing
+  // it; the BEGIN_REQUEST record then sets it as nginx asks.
+  request.get().ipcFd = fd;
+  request.get().keepConnection = 1;
+  if (FCGX_Accept_r(&request.get()) < 0) {
+    // A connection that broke before a whole request arrived; libfcgi has
+    // closed it. Nothing to answer.
+    log::debug("fastcgi_accept_failed");
+    return false;
+  }
+  http::Request req = read_request(request.get());
+  if (peer_gone(fd)) {
+    log::set_request_id(req.request_id);
+    log::info("request_abandoned", {{"method", req.method}, {"path", req.path}});
+    log::clear_request_id();
+    FCGX_Finish_r(&request.get());
+    return false;
+  }
+  http::Response resp = app.handle(req);
+  write_response(request.get(), req, resp);
+  FCGX_Finish_r(&request.get());
+  return true;
 }
 
 }  // namespace
@@ -128,27 +162,28 @@ int accept_connection(int listen_fd, const StopControl& stop) {
 long serve(int listen_fd, http::HttpApp& app, const StopControl& stop) {
   FcgiRequest request(listen_fd);
   long served = 0;
-  while (!*stop.stop_requested) {
-    int fd = accept_connection(listen_fd, stop);
-    if (fd < 0) continue;
-    // libfcgi reads the FastCGI records from a connection already open in
-    // ipcFd instead of accepting one itself: the accept stays ours.
-    // keepConnection stops FCGX_Accept_r's opening FCGX_Finish_r from
-    // closing it; the BEGIN_REQUEST record then sets it as nginx asks.
-    request.get().ipcFd = fd;
-    request.get().keepConnection = 1;
-    int rc = FCGX_Accept_r(&request.get());
-    if (rc < 0) {
-      // A connection that broke before a whole request arrived; libfcgi
-      // has closed it. Nothing to answer.
-      log::debug("fastcgi_accept_failed", {{"rc", rc}});
-      continue;
+  bool listener_open = true;
+  while (!*stop.stop_requested && listener_open) {
+    int fd = -1;
+    switch (accept_connection(listen_fd, stop, &fd)) {
+      case Accepted::connection:
+        served += serve_connection(fd, request, app) ? 1 : 0;
+        break;
+      case Accepted::listener_closed:
+        listener_open = false;
+        break;
+      case Accepted::nothing:
+        break;
     }
-    http::Request req = read_request(request.get());
-    http::Response resp = app.handle(req);
-    write_response(request.get(), resp);
-    FCGX_Finish_r(&request.get());
-    ++served;
+  }
+  // The pool is stopping: what nginx already queued is answered, not reset.
+  if (*stop.drain_requested) {
+    for (int i = 0; i < kMaxDrained; ++i) {
+      int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) break;  // EAGAIN: nothing queued; EINVAL: shut down and empty
+      limit_peer_time(fd);
+      served += serve_connection(fd, request, app) ? 1 : 0;
+    }
   }
   return served;
 }

@@ -10,6 +10,11 @@ namespace authd::fcgi {
 struct StopControl {
   // Set by a signal handler; checked between requests.
   const volatile sig_atomic_t* stop_requested;
+  // Set with stop_requested when the whole pool stops (SIGTERM): before
+  // exiting, serve the connections already queued on the listening socket
+  // (nginx sent them; the master has stopped new ones from arriving).
+  // Unset when only this child retires (reload): the others serve them.
+  const volatile sig_atomic_t* drain_requested;
   // The signal mask to wait with (stop signals unblocked only while idle, so
   // a request in hand always finishes and database reads never see EINTR).
   const sigset_t* idle_mask;

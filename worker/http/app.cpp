@@ -42,6 +42,9 @@ Response HttpApp::handle(const Request& request) noexcept {
   try {
     try {
       response = dispatch(request, context);
+    } catch (const StoreCommitUnknown& e) {
+      log::error("commit_outcome_unknown", {{"route", context.route}, {"error", e.what()}});
+      response = render_problem(outcome_unknown(), request);
     } catch (const StoreUnavailable& e) {
       log::error("database_unavailable", {{"route", context.route}, {"error", e.what()}});
       response = render_problem(unavailable(), request);

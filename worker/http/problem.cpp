@@ -141,6 +141,13 @@ Problem unavailable() {
   p.retry_after_s = 1;
   return p;
 }
+Problem outcome_unknown() {
+  Problem p = make(503, "unavailable", "Service unavailable",
+                   "The database stopped answering while the change was being saved: it may or "
+                   "may not have been applied. Check before repeating it.");
+  p.retry_after_s = 1;
+  return p;
+}
 Problem internal_error() {
   return make(500, "internal", "Internal error", "Something went wrong on our side.");
 }

@@ -33,6 +33,10 @@ Problem invalid_field(std::string_view field);
 Problem unsupported_media_type();
 Problem payload_too_large();
 Problem not_found();
+// 503 when a write's commit was sent but its answer lost, and re-reading
+// could not tell whether it was applied: the one 503 that does not say
+// "nothing was changed".
+Problem outcome_unknown();
 Problem unavailable();
 Problem internal_error();
 

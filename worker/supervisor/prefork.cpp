@@ -1,6 +1,7 @@
 #include "supervisor/prefork.h"
 
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,7 +20,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 volatile sig_atomic_t g_child_stop = 0;
-void on_child_stop_signal(int) {
+volatile sig_atomic_t g_child_drain = 0;
+void on_child_stop_signal(int sig) {
+  if (sig != SIGHUP) g_child_drain = 1;
   g_child_stop = 1;
 }
 
@@ -96,7 +99,7 @@ class Master {
     sigset_t idle = original_mask_;
     for (int s : {SIGTERM, SIGINT, SIGHUP})
       sigdelset(&idle, s);
-    ChildSignals signals{&g_child_stop, &idle};
+    ChildSignals signals{&g_child_stop, &g_child_drain, &idle};
     try {
       return child_main_(signals);
     } catch (const std::exception& e) {
@@ -184,7 +187,7 @@ class Master {
       if (!children_.count(pid)) continue;
       if (spawn() < 0) break;
       children_[pid].retiring = true;
-      kill(pid, SIGTERM);
+      kill(pid, SIGHUP);  // retire: the queue is the others' to serve
       wait_for_exit(pid, Clock::now() + std::chrono::seconds(options_.drain_timeout_s));
       if (children_.count(pid)) kill(pid, SIGKILL);
     }
@@ -197,6 +200,11 @@ class Master {
       info.retiring = true;
       kill(pid, SIGTERM);
     }
+    // No new connections from now on: nginx's connect is refused and it
+    // answers 503 at once, while the children serve what is already queued
+    // (on a unix socket; a TCP listener drops its queue, which nginx also
+    // answers 503). Nothing queued is left to be reset by our exit.
+    if (options_.listen_fd >= 0) shutdown(options_.listen_fd, SHUT_RD);
     auto deadline = Clock::now() + std::chrono::seconds(options_.drain_timeout_s);
     while (!children_.empty() && Clock::now() < deadline) {
       timespec tick{0, 20 * 1000 * 1000};

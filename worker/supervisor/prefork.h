@@ -1,9 +1,16 @@
 #pragma once
 // The prefork master: forks the children, replaces one that dies (rate
 // limited, so a child that crashes at once cannot cause a fork storm), and
-// on SIGTERM/SIGINT lets each child finish the request in hand and exit.
+// on SIGTERM/SIGINT stops new connections, lets each child finish the
+// request in hand and those already queued, and exits.
 // SIGHUP replaces the children one at a time (new one first), so a new
-// binary or configuration takes over without a failed request.
+// configuration or binary (the children are forked from the master's image:
+// a new binary needs a restart of the master; see the README) takes over
+// without a failed request.
+//
+// Signals a child gets: SIGTERM/SIGINT = the pool stops (drain the queue,
+// exit); SIGHUP = this child retires (finish the request in hand, exit; the
+// others serve the queue).
 #include <signal.h>
 
 #include <functional>
@@ -13,11 +20,15 @@ namespace authd::supervisor {
 struct PreforkOptions {
   unsigned workers = 1;
   int drain_timeout_s = 30;  // then SIGKILL what is left
+  // The shared listening socket: shut down (no new connections; nginx
+  // answers 503 at once) when the pool stops. -1: none.
+  int listen_fd = -1;
 };
 
 // What a child's main loop needs to know about signals.
 struct ChildSignals {
   const volatile sig_atomic_t* stop_requested;
+  const volatile sig_atomic_t* drain_requested;  // the pool stops, not just this child
   const sigset_t* idle_mask;  // wait with this mask: stop signals unblocked
 };
 

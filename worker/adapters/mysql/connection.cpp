@@ -1,5 +1,6 @@
 #include "adapters/mysql/connection.h"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -266,8 +267,26 @@ void Connection::forget_inherited_connection() noexcept {
   log::warn("db_connection_inherited", {{"action", "reopen"}});
 }
 
+bool Connection::closed_by_server() const noexcept {
+  // Between statements the server has nothing to say: anything readable on
+  // the socket is its goodbye (an error packet, then end of file) after it
+  // was restarted, killed the session or timed it out. Seen here, the
+  // connection is replaced before a statement is sent on it, so a write is
+  // never lost to a connection that was already dead (no round trip: one
+  // poll that does not wait).
+  const my_socket fd = mysql_get_socket(handle_.get());
+  if (fd < 0) return true;
+  pollfd pfd{static_cast<int>(fd), POLLIN | POLLRDHUP, 0};
+  if (::poll(&pfd, 1, 0) <= 0) return false;
+  return (pfd.revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 void Connection::ensure_open() {
   if (handle_ && owner_pid_ != getpid()) forget_inherited_connection();
+  if (handle_ && transaction_ == TransactionState::none && closed_by_server()) {
+    log::warn("db_connection_lost", {{"action", "reopen"}, {"seen", "while idle"}});
+    disconnect();
+  }
   if (!handle_) open();
 }
 
@@ -499,7 +518,19 @@ Rows Connection::query(std::string_view sql, std::initializer_list<Param> params
 }
 
 std::uint64_t Connection::execute(std::string_view sql, std::initializer_list<Param> params) {
-  return run(sql, params, /*read_only=*/false).affected_rows;
+  const bool autocommit = transaction_ == TransactionState::none;
+  try {
+    return run(sql, params, /*read_only=*/false).affected_rows;
+  } catch (const ConnectionLost& lost) {
+    // Outside a transaction a write is its own commit: an answer lost after
+    // it was sent leaves it as uncertain as a lost COMMIT.
+    if (autocommit && outcome_unknown(lost.code())) {
+      throw StoreCommitUnknown("mysql: the connection was lost waiting for a write's answer (errno " +
+                               std::to_string(lost.code()) +
+                               "); it may or may not have been applied");
+    }
+    throw;
+  }
 }
 
 void Connection::execute_unprepared(std::string_view sql) {

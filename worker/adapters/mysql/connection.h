@@ -86,7 +86,8 @@ class Connection {
   Rows query(std::string_view sql, std::initializer_list<Param> params = {});
 
   // A statement that writes; never retried (it may have been applied).
-  // Returns the affected rows, which, with CLIENT_FOUND_ROWS, are the rows
+  // Outside a transaction, a write whose answer was lost throws
+  // StoreCommitUnknown (it is its own commit). Returns the affected rows, which, with CLIENT_FOUND_ROWS, are the rows
   // matched by an UPDATE's WHERE even when no value changed.
   // Throws DuplicateKey for ER_DUP_ENTRY.
   std::uint64_t execute(std::string_view sql, std::initializer_list<Param> params = {});
@@ -124,6 +125,7 @@ class Connection {
   };
 
   void ensure_open();
+  bool closed_by_server() const noexcept;
   void open();
   void forget_inherited_connection() noexcept;
   MYSQL_STMT* prepared(std::string_view sql);
