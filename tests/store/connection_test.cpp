@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
+#include <thread>
 
 #include "adapters/mysql/datetime.h"
 #include "adapters/mysql/errors.h"
@@ -39,6 +40,27 @@ unsigned closed_port() {
   close(fd);
   return ntohs(address.sin_port);
 }
+
+// A TCP port on 127.0.0.1 that accepts connections and never says a word,
+// as a hung server does. Closed when the returned guard goes.
+struct SilentServer {
+  int fd = -1;
+  unsigned port = 0;
+  SilentServer() {
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    listen(fd, 16);
+    socklen_t length = sizeof address;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    port = ntohs(address.sin_port);
+  }
+  ~SilentServer() { close(fd); }
+  SilentServer(const SilentServer&) = delete;
+  SilentServer& operator=(const SilentServer&) = delete;
+};
 
 std::int64_t session_status(Connection& connection, std::string_view name) {
   const Rows rows = connection.query(
@@ -170,14 +192,64 @@ TEST_F(ConnectionTest, ReadAfterKillIsRetriedOnAFreshConnection) {
   EXPECT_NE(after, before);
 }
 
-TEST_F(ConnectionTest, WriteAfterKillFailsOnceThenWorks) {
+TEST_F(ConnectionTest, WriteAfterKillGoesToAFreshConnection) {
   const char* touch = "UPDATE users SET disabled_at = ? WHERE id = ?";
   const Uuid nobody = random_uuid();
   app().execute(touch, {DateTime{1}, nobody.as_bytes()});  // prepared and kept
+  const std::int64_t before = session_id(app());
   kill_session(app());
-  EXPECT_THROW(app().execute(touch, {DateTime{2}, nobody.as_bytes()}), StoreUnavailable);
-  EXPECT_FALSE(app().is_open());
-  EXPECT_NO_THROW(app().execute(touch, {DateTime{3}, nobody.as_bytes()}));
+  // The server closes the killed session's socket; the idle connection is
+  // seen closed before the write is sent, so the write is not lost.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_NO_THROW(app().execute(touch, {DateTime{2}, nobody.as_bytes()}));
+  EXPECT_NE(session_id(app()), before);
+}
+
+TEST_F(ConnectionTest, AnAutocommitWriteWhoseAnswerIsLostIsOfUnknownOutcome) {
+  // A row lock held elsewhere keeps the UPDATE waiting past the read
+  // timeout: the client gives up, the server applies it once the lock goes.
+  mysql::MysqlUserStore users(app());
+  const User user = sample_user("unknown@example.com");
+  ASSERT_EQ(users.insert(user), UserStore::InsertResult::inserted);
+  auto holder = new_app_connection();
+  holder->begin();
+  holder->query("SELECT id FROM users WHERE id = ? FOR UPDATE", {user.id.as_bytes()});
+  DbSettings impatient = db_settings();
+  impatient.read_timeout_s = 1;
+  Connection writer(impatient, Account::app);
+  EXPECT_THROW(writer.execute("UPDATE users SET disabled_at = ? WHERE id = ?",
+                              {DateTime{5}, user.id.as_bytes()}),
+               StoreCommitUnknown);
+  holder->rollback();
+  // Applied after all, once the lock was released: the outcome really was
+  // unknown when the client gave up.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto stored = users.find_by_id(user.id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->disabled_at, std::optional<UnixSeconds>(5));
+}
+
+TEST_F(ConnectionTest, AHungServerCostsTheConnectTimeoutOnceNotEveryTime) {
+  SilentServer hung;
+  DbSettings settings = db_settings();
+  settings.port = hung.port;
+  settings.connect_timeout_s = 1;
+  Connection connection(settings, Account::app);
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_THROW(connection.query("SELECT 1"), StoreUnavailable);
+  const auto first = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(first, std::chrono::milliseconds(900));
+  EXPECT_LT(first, std::chrono::seconds(3));
+  // Within the pause: at once.
+  started = std::chrono::steady_clock::now();
+  EXPECT_THROW(connection.query("SELECT 1"), StoreUnavailable);
+  EXPECT_FALSE(connection.ping());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(100));
+  // After it, tried again (and waits again).
+  std::this_thread::sleep_for(Connection::kUnreachablePause);
+  started = std::chrono::steady_clock::now();
+  EXPECT_FALSE(connection.ping());
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(900));
 }
 
 TEST_F(ConnectionTest, LostConnectionInsideATransactionIsNotSilentlyReplaced) {

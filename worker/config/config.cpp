@@ -519,7 +519,7 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
   const unsigned default_workers = std::clamp(detected_cpus, 1u, 256u);
   config.workers = narrow<unsigned>(env.integer("API_WORKERS", default_workers, 1, 256));
   config.listen = parse_listen(env);
-  config.listen_backlog = narrow<int>(env.integer("FCGI_BACKLOG", 0, 1, 65535));
+  config.listen_backlog = narrow<int>(env.integer("FCGI_BACKLOG", -1, 0, 65535));
   config.log_level = parse_log_level(env);
   config.http_port = narrow<unsigned>(env.integer("HTTP_PORT", config.http_port, 1, 65535));
   config.memory_budget_mib = env.integer("MEMORY_BUDGET_MIB", 0, 1, 16777216);

@@ -22,6 +22,10 @@ namespace {
 
 }  // namespace
 
+int default_backlog(unsigned workers) {
+  return workers > 0 ? static_cast<int>(workers) - 1 : 0;
+}
+
 Listener::Listener(const std::string& spec, int backlog) {
   if (!spec.empty() && spec.front() == '/') {
     sockaddr_un addr{};

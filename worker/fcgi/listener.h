@@ -7,6 +7,14 @@
 
 namespace authd::fcgi {
 
+// The listen() backlog when FCGI_BACKLOG is unset, chosen from measurements
+// (README "Overload"): Linux queues one connection more than the backlog,
+// so `workers - 1` holds one waiting request per worker. A request admitted
+// to the queue then waits at most about one request's time, so admitted
+// requests stay within about twice the unloaded latency, and the rest are
+// refused at once (nginx answers 503 with Retry-After).
+int default_backlog(unsigned workers);
+
 class Listener {
  public:
   // `spec`: an absolute unix socket path, or `host:port` / `:port` (TCP).

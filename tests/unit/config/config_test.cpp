@@ -104,7 +104,7 @@ TEST(ConfigDefaults, MatchApiTable) {
 
   EXPECT_EQ(config.workers, 6u);
   EXPECT_EQ(config.listen, "127.0.0.1:9000");
-  EXPECT_EQ(config.listen_backlog, 0);
+  EXPECT_EQ(config.listen_backlog, -1);
   EXPECT_EQ(config.log_level, LogLevel::info);
   EXPECT_EQ(config.http_port, 8080u);
   EXPECT_EQ(config.memory_budget_mib, 0u);
@@ -404,7 +404,7 @@ INSTANTIATE_TEST_SUITE_P(
         IntegerSetting{"MYSQL_PORT", 1, 65535}, IntegerSetting{"MYSQL_CONNECT_TIMEOUT", 1, 3600},
         IntegerSetting{"MYSQL_READ_TIMEOUT", 1, 3600},
         IntegerSetting{"MYSQL_WRITE_TIMEOUT", 1, 3600}, IntegerSetting{"API_WORKERS", 1, 256},
-        IntegerSetting{"FCGI_BACKLOG", 1, 65535}, IntegerSetting{"HTTP_PORT", 1, 65535},
+        IntegerSetting{"FCGI_BACKLOG", 0, 65535}, IntegerSetting{"HTTP_PORT", 1, 65535},
         IntegerSetting{"HTTPS_PORT", 1, 65535}, IntegerSetting{"MEMORY_BUDGET_MIB", 1, 16777216},
         IntegerSetting{"DEFAULT_TOKEN_EXPIRY", 1, 86400},
         IntegerSetting{"REFRESH_REUSE_GRACE", 0, 300},

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 
 #include "adapters/mysql/datetime.h"
@@ -291,6 +292,25 @@ void Connection::ensure_open() {
 }
 
 void Connection::open() {
+  // A server that could not be reached a moment ago is not tried again at
+  // once: against a hung server every attempt costs the connect timeout,
+  // and every request would pay it. Until the pause ends, requests get
+  // their 503 at once (and /health/ready too).
+  const auto now = std::chrono::steady_clock::now();
+  if (now < unreachable_until_) {
+    throw ConnectionLost(error_code::kConnHostError,
+                         "mysql: " + settings_.host + ":" + std::to_string(settings_.port) +
+                             " could not be reached moments ago; not trying again yet");
+  }
+  try {
+    open_now();
+  } catch (const ConnectionLost&) {
+    unreachable_until_ = std::chrono::steady_clock::now() + kUnreachablePause;
+    throw;
+  }
+}
+
+void Connection::open_now() {
   ConnectionHandle handle(mysql_init(nullptr));
   if (!handle) throw StoreUnavailable("mysql: out of memory creating a connection");
   MYSQL* raw = handle.get();
@@ -500,13 +520,22 @@ Rows Connection::fetch_rows(MYSQL_STMT* statement, std::string_view sql) {
   return rows;
 }
 
+namespace {
+// A statement that failed this quickly was refused by a closed connection
+// (a restart, a kill); one that failed later timed out on a server that
+// hangs, where a retry would only double the wait for the 503.
+constexpr auto kQuickFailure = std::chrono::milliseconds(500);
+}  // namespace
+
 Connection::Outcome Connection::run(std::string_view sql, std::initializer_list<Param> params,
                                     bool read_only) {
+  const auto started = std::chrono::steady_clock::now();
   try {
     return guarded([&] { return run_once(sql, params); });
   } catch (const ConnectionLost& lost) {
-    const bool retry =
-        read_only && transaction_ == TransactionState::none && read_may_be_retried(lost.code());
+    const bool retry = read_only && transaction_ == TransactionState::none &&
+                       read_may_be_retried(lost.code()) &&
+                       std::chrono::steady_clock::now() - started < kQuickFailure;
     if (!retry) throw;
     log::warn("db_connection_lost", {{"errno", lost.code()}, {"action", "retry_read"}});
   }
@@ -552,12 +581,16 @@ void Connection::begin() {
     ensure_open();
     run_text("START TRANSACTION", "begin");
   };
+  const auto started = std::chrono::steady_clock::now();
   try {
     guarded(start);
   } catch (const ConnectionLost& lost) {
     // Nothing has happened yet: like a read, a BEGIN on a connection the
     // server dropped while idle may be sent again on a fresh one.
-    if (!read_may_be_retried(lost.code())) throw;
+    if (!read_may_be_retried(lost.code()) ||
+        std::chrono::steady_clock::now() - started >= kQuickFailure) {
+      throw;
+    }
     log::warn("db_connection_lost", {{"errno", lost.code()}, {"action", "retry_begin"}});
     guarded(start);
   }

@@ -7,6 +7,7 @@
 // Not thread-safe: one connection serves one request at a time.
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -71,6 +72,10 @@ using Rows = std::vector<Row>;
 
 class Connection {
  public:
+  // After a failed connect, how long statements fail at once (503) before
+  // the next attempt: recovery after the database is back waits at most this.
+  static constexpr std::chrono::milliseconds kUnreachablePause{1000};
+
   // Connects nothing: the first statement (or ping) opens the connection.
   Connection(const DbSettings& settings, Account account);
   ~Connection();
@@ -127,6 +132,7 @@ class Connection {
   void ensure_open();
   bool closed_by_server() const noexcept;
   void open();
+  void open_now();
   void forget_inherited_connection() noexcept;
   MYSQL_STMT* prepared(std::string_view sql);
   Outcome run(std::string_view sql, std::initializer_list<Param> params, bool read_only);
@@ -146,6 +152,7 @@ class Connection {
   unsigned write_timeout_s_;
   TransactionState transaction_ = TransactionState::none;
   pid_t owner_pid_ = 0;
+  std::chrono::steady_clock::time_point unreachable_until_{};
   // Declared before the connection handle so that, on destruction, the
   // connection is closed first (which detaches its statements) and the
   // statements are then freed without talking to the server.
