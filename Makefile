@@ -12,6 +12,10 @@ SHELL := /bin/bash
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
+# The sanitizer build (clang, ASan + UBSan, Debug -O1, ccache) that also
+# holds the libFuzzer targets.
+ASAN_BUILD_DIR ?= build-asan
+FUZZ_SECONDS ?= 600
 E2E_ARGS ?=
 CLANG_FORMAT ?= clang-format
 # The C++ files clang-format owns (folders that do not exist yet are skipped).
@@ -20,17 +24,21 @@ FORMAT_FILES = $(shell find $(FORMAT_DIRS) -type f \( -name '*.cpp' -o -name '*.
 
 step = @printf '\n\033[1m==> %s\033[0m\n' "$(1)"
 
-.PHONY: help deps build unit store-test e2e test run migrate format format-check compose-test nginx-check clean distclean
+.PHONY: help deps build unit store-test e2e test run migrate format format-check compose-test nginx-check clean distclean \
+  sanitize-build sanitize-test fuzz fault-test
 
 help:
 	@echo "make run           install deps, build, start DB + worker pool + nginx on 127.0.0.1:\$${HTTP_PORT:-8080}"
-	@echo "make test          deps, format-check, build, unit, store-test, e2e (stops at the first failure)"
+	@echo "make test          deps, format-check, build, unit, store-test, e2e, sanitize-test, short fuzz, fault-test"
 	@echo "make build         configure and build into $(BUILD_DIR)/ ($(BUILD_TYPE))"
 	@echo "make migrate       apply migrations (MYSQL_HOST's server, else var/mysql)"
 	@echo "make unit          unit tests (ctest -L unit)"
 	@echo "make store-test    store tests against a private MariaDB"
 	@echo "make e2e           end-to-end tests through nginx on a throwaway stack (E2E_ARGS=...)"
 	@echo "make nginx-check   the nginx template against a stand-in FastCGI responder"
+	@echo "make sanitize-test unit and store tests under ASan + UBSan ($(ASAN_BUILD_DIR)/)"
+	@echo "make fuzz          each libFuzzer target for FUZZ_SECONDS [600]; new inputs join fuzz/corpus/"
+	@echo "make fault-test    fault tests: workers killed, database away, overload, reload, stop, slow clients"
 	@echo "make format        clang-format -i the C++ sources; format-check only checks"
 	@echo "make compose-test  the container stack test"
 	@echo "make clean         remove build trees; distclean also var/ (local DB, keys, logs)"
@@ -54,6 +62,22 @@ e2e: build
 nginx-check:
 	scripts/nginx-check/run.sh
 
+sanitize-build:
+	cmake -S . -B $(ASAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+	  -DCMAKE_CXX_COMPILER=clang++ -DAUTHD_SANITIZE=ON -DAUTHD_FUZZ=ON \
+	  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" -DCMAKE_C_FLAGS_DEBUG="-O1 -gline-tables-only"
+	ninja -C $(ASAN_BUILD_DIR)
+
+sanitize-test: sanitize-build
+	$(ASAN_BUILD_DIR)/unit_tests --gtest_brief=1
+	scripts/store-tests.sh $(ASAN_BUILD_DIR) --gtest_brief=1
+
+fuzz: sanitize-build
+	scripts/fuzz.sh $(FUZZ_SECONDS) $(ASAN_BUILD_DIR) --keep
+
+fault-test: build
+	BUILD_DIR=$(BUILD_DIR) scripts/fault-tests.sh
+
 format:
 	$(if $(FORMAT_FILES),$(CLANG_FORMAT) -i $(FORMAT_FILES),@echo "no C++ files")
 
@@ -75,6 +99,12 @@ test:
 	scripts/store-tests.sh $(BUILD_DIR)
 	$(call step,[6/6] end-to-end tests)
 	BUILD_DIR=$(BUILD_DIR) scripts/e2e-stack.sh $(E2E_ARGS)
+	$(call step,[+] sanitizer build: unit and store tests under ASan + UBSan)
+	$(MAKE) --no-print-directory sanitize-test
+	$(call step,[+] fuzzing: the repo corpus then 15 s per target)
+	scripts/fuzz.sh 15 $(ASAN_BUILD_DIR)
+	$(call step,[+] fault tests against the real stack)
+	BUILD_DIR=$(BUILD_DIR) scripts/fault-tests.sh
 	$(call step,make test: all steps passed)
 
 run:

@@ -15,6 +15,8 @@
 #                      every 5 s (compose, where replicas come and go).
 #   IP_RATE_LIMIT      [60]  POSTs per minute per client address under /auth/
 #                      (burst 20, nodelay); 0 = off (no limit_req lines).
+#   MYSQL_READ_TIMEOUT, MYSQL_CONNECT_TIMEOUT [5, 2]  the worker's; nginx's
+#                      fastcgi_read_timeout is computed to stay above them.
 #   TRUSTED_PROXIES    [empty]  comma-separated CIDRs whose X-Forwarded-For
 #                      is believed (realip, recursive).
 #   NGINX_PREFIX       [var/nginx]  where the pid file and temp dirs go
@@ -91,6 +93,18 @@ else
   ((NGINX_RETRY_AFTER_IP >= 1)) || NGINX_RETRY_AFTER_IP=1
 fi
 
+# The longest honest request: a statement that times out on a hung database
+# (read timeout), the re-read that settles its outcome on a fresh connection
+# (connect + read timeout), and as long again for the one request queued
+# ahead of it; plus 5 s for the hashing. nginx must wait longer than that,
+# or it would answer 503 for a request the worker still applies.
+read_t=${MYSQL_READ_TIMEOUT:-5}
+connect_t=${MYSQL_CONNECT_TIMEOUT:-2}
+[[ $read_t =~ ^[0-9]+$ && $connect_t =~ ^[0-9]+$ ]] ||
+  die "MYSQL_READ_TIMEOUT and MYSQL_CONNECT_TIMEOUT must be whole seconds"
+longest=$((2 * (2 * 10#$read_t + 10#$connect_t) + 5))
+NGINX_FASTCGI_READ_TIMEOUT="$((longest > 30 ? longest : 30))s"
+
 NGINX_REAL_IP=""
 if [[ -n ${TRUSTED_PROXIES:-} ]]; then
   IFS=',' read -r -a cidrs <<<"$TRUSTED_PROXIES"
@@ -126,10 +140,10 @@ fi
 
 export NGINX_USER_DIRECTIVE NGINX_PID_FILE NGINX_ERROR_LOG NGINX_ACCESS_LOG NGINX_TEMP_DIR \
   NGINX_LISTEN NGINX_FASTCGI_PASS NGINX_DYNAMIC_UPSTREAM NGINX_REAL_IP NGINX_LIMIT_REQ_ZONE \
-  NGINX_LIMIT_REQ NGINX_RETRY_AFTER_IP
+  NGINX_LIMIT_REQ NGINX_RETRY_AFTER_IP NGINX_FASTCGI_READ_TIMEOUT
 # The explicit list: nothing else in the template is touched.
 # shellcheck disable=SC2016  # envsubst's own syntax, literally
-vars='${NGINX_USER_DIRECTIVE} ${NGINX_PID_FILE} ${NGINX_ERROR_LOG} ${NGINX_ACCESS_LOG} ${NGINX_TEMP_DIR} ${NGINX_LISTEN} ${NGINX_FASTCGI_PASS} ${NGINX_DYNAMIC_UPSTREAM} ${NGINX_REAL_IP} ${NGINX_LIMIT_REQ_ZONE} ${NGINX_LIMIT_REQ} ${NGINX_RETRY_AFTER_IP}'
+vars='${NGINX_USER_DIRECTIVE} ${NGINX_PID_FILE} ${NGINX_ERROR_LOG} ${NGINX_ACCESS_LOG} ${NGINX_TEMP_DIR} ${NGINX_LISTEN} ${NGINX_FASTCGI_PASS} ${NGINX_DYNAMIC_UPSTREAM} ${NGINX_REAL_IP} ${NGINX_LIMIT_REQ_ZONE} ${NGINX_LIMIT_REQ} ${NGINX_RETRY_AFTER_IP} ${NGINX_FASTCGI_READ_TIMEOUT}'
 if [[ $out == - ]]; then
   envsubst "$vars" <"$template"
 else

@@ -45,13 +45,15 @@ def test_killed_workers_are_replaced_and_nothing_is_half_written(stack):
     answered_late = registered_ids(stack) & {r.request_id for r in shed}
     rows = check_rows(stack, prefix, results, allowed_unanswered=answered_late)
     died = [e for e in stack.worker_events() if e.get("event") == "worker_died"]
+    cut = stack.nginx_error_log.read_text(errors="replace").count("upstream prematurely closed")
     summarise("kill workers", results,
               f"{KILLS} SIGKILLs; replaced in {', '.join(f'{s * 1000:.0f}' for s in replaced)} ms; "
-              f"worker_died logged {len(died)}; {rows} (killed after commit, before answer)")
+              f"worker_died logged {len(died)}; requests cut by a kill (nginx: upstream prematurely "
+              f"closed) {cut}, answered 503; {rows} (killed after commit, before answer)")
     assert {r.status for r in results} <= {201, 503}, load.status_counts(results)
     for r in shed:
         assert_clean_503(r)
-    assert shed, "no request was in flight when a worker was killed"
+    assert cut >= 1, "no request was in flight when a worker was killed"
     assert max(replaced) <= REPLACED_WITHIN_S, f"replacement took {max(replaced):.2f} s"
     assert len(died) == KILLS
     assert not [e for e in stack.worker_events() if e.get("event") == "worker_crash_loop"]

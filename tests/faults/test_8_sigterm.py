@@ -24,7 +24,8 @@ def test_sigterm_drains_and_exits_in_bounded_time(stack):
         t0 = time.monotonic()
         stack.master.send_signal(signal.SIGTERM)
         rc = await asyncio.to_thread(stack.master.wait, 60)
-        return await work, t0, time.monotonic() - t0, rc
+        exit_s = time.monotonic() - t0
+        return await work, t0, exit_s, rc
 
     try:
         results, t_term, exit_s, rc = asyncio.run(scenario())

@@ -34,39 +34,40 @@ Outcome<TokenGrant> AuthService::refresh(std::string_view token, const ClientInf
   std::string next_digest;
   const auto decide = [&] {
     deps_.transactions.in_transaction([&] {
-    verdict = RefreshVerdict::refused;
-    session = deps_.sessions.find_for_update(*session_id);
-    if (!session || !session_is_live(*session, now)) return;
+      verdict = RefreshVerdict::refused;
+      session = deps_.sessions.find_for_update(*session_id);
+      if (!session || !session_is_live(*session, now)) return;
 
-    if (digest_equal(digest, session->refresh_hash)) {
-      next_token = new_refresh_token(session->id, deps_.random);
-      next_digest = refresh_token_digest(next_token);
-      std::string sealed = seal_next_refresh(next_token, token, deps_.random);
-      deps_.sessions.rotate_refresh(session->id, digest, next_digest, sealed, now);
-      session->prev_refresh_hash = digest;
-      session->refresh_hash = next_digest;
-      session->next_refresh_sealed = sealed;
-      session->rotated_at = now;
-      session->last_used_at = now;
-      verdict = RefreshVerdict::rotated;
-      return;
-    }
-    const bool is_previous = digest_equal(digest, session->prev_refresh_hash);
-    if (is_previous && session->rotated_at &&
-        now - *session->rotated_at <= policy_.refresh_reuse_grace_s) {
-      // A retry of a refresh whose answer was lost: the same new token, as
-      // long as that one has not been used itself.
-      auto sealed_next = unseal_next_refresh(session->next_refresh_sealed, token);
-      if (sealed_next && digest_equal(refresh_token_digest(*sealed_next), session->refresh_hash)) {
-        next_token = std::move(*sealed_next);
-        verdict = RefreshVerdict::retried;
+      if (digest_equal(digest, session->refresh_hash)) {
+        next_token = new_refresh_token(session->id, deps_.random);
+        next_digest = refresh_token_digest(next_token);
+        std::string sealed = seal_next_refresh(next_token, token, deps_.random);
+        deps_.sessions.rotate_refresh(session->id, digest, next_digest, sealed, now);
+        session->prev_refresh_hash = digest;
+        session->refresh_hash = next_digest;
+        session->next_refresh_sealed = sealed;
+        session->rotated_at = now;
+        session->last_used_at = now;
+        verdict = RefreshVerdict::rotated;
         return;
       }
-    }
-    if (is_previous || deps_.sessions.refresh_was_spent(session->id, digest)) {
-      deps_.sessions.revoke(session->id, now);
-      verdict = RefreshVerdict::reused;
-    }
+      const bool is_previous = digest_equal(digest, session->prev_refresh_hash);
+      if (is_previous && session->rotated_at &&
+          now - *session->rotated_at <= policy_.refresh_reuse_grace_s) {
+        // A retry of a refresh whose answer was lost: the same new token, as
+        // long as that one has not been used itself.
+        auto sealed_next = unseal_next_refresh(session->next_refresh_sealed, token);
+        if (sealed_next &&
+            digest_equal(refresh_token_digest(*sealed_next), session->refresh_hash)) {
+          next_token = std::move(*sealed_next);
+          verdict = RefreshVerdict::retried;
+          return;
+        }
+      }
+      if (is_previous || deps_.sessions.refresh_was_spent(session->id, digest)) {
+        deps_.sessions.revoke(session->id, now);
+        verdict = RefreshVerdict::reused;
+      }
     });
   };
   // Only a rotation or a revocation writes; the session row says which

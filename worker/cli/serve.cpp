@@ -106,8 +106,8 @@ int serve() {
   if (!jwt) return 2;
   if (int rc = check_schema(config); rc != 0) return rc;
 
-  int backlog = config.listen_backlog >= 0 ? config.listen_backlog
-                                           : fcgi::default_backlog(config.workers);
+  int backlog =
+      config.listen_backlog >= 0 ? config.listen_backlog : fcgi::default_backlog(config.workers);
   std::optional<fcgi::Listener> listener;
   try {
     listener.emplace(config.listen, backlog);

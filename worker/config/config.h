@@ -47,7 +47,7 @@ struct Config {
   // Pool and process.
   unsigned workers = 1;                   // API_WORKERS, 1..256, default: number of CPUs
   std::string listen = "127.0.0.1:9000";  // FCGI_LISTEN: absolute unix path, host:port or :port
-  int listen_backlog = -1;  // FCGI_BACKLOG, 0..65535; -1 (unset) = derived from workers
+  int listen_backlog = -1;              // FCGI_BACKLOG, 0..65535; -1 (unset) = derived from workers
   LogLevel log_level = LogLevel::info;  // LOGLEVEL: DEBUG, INFO, WARNING/WARN, ERROR/CRITICAL
   unsigned http_port = 8080;  // HTTP_PORT, 1..65535 (read by nginx templates; validated here)
   std::uint64_t memory_budget_mib = 0;  // MEMORY_BUDGET_MIB, 1..16777216; 0 (unset) = derived

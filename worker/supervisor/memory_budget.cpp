@@ -20,7 +20,8 @@ constexpr std::uint64_t kArgon2MinKib = 8;
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n'))
     s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
     s.remove_suffix(1);
   return s;
 }
@@ -213,10 +214,10 @@ std::optional<std::string> memory_budget_error(unsigned workers, std::uint64_t a
   if (!fix.empty()) fix += ", or ";
   fix += "raise MEMORY_BUDGET_MIB";
 
-  return "memory budget: API_WORKERS=" + std::to_string(workers) + " x (ARGON2_MEMORY_KIB=" +
-         std::to_string(argon2_memory_kib) + " + " + std::to_string(kWorkerOverheadMib) +
-         " MiB per worker) needs " + std::to_string(plan.need_mib) + " MiB at peak, over " +
-         plan.budget_source + ": " + fix;
+  return "memory budget: API_WORKERS=" + std::to_string(workers) +
+         " x (ARGON2_MEMORY_KIB=" + std::to_string(argon2_memory_kib) + " + " +
+         std::to_string(kWorkerOverheadMib) + " MiB per worker) needs " +
+         std::to_string(plan.need_mib) + " MiB at peak, over " + plan.budget_source + ": " + fix;
 }
 
 }  // namespace authd::supervisor

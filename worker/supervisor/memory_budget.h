@@ -31,7 +31,7 @@ struct MemoryLimits {
 struct MemoryBudget {
   std::uint64_t need_mib = 0;    // workers × (argon2 + overhead)
   std::uint64_t budget_mib = 0;  // 0: nothing known to compare with
-  std::string budget_source;     // "MEMORY_BUDGET_MIB=…", "the cgroup limit …", "80 % of RAM …"
+  std::string budget_source;  // "MEMORY_BUDGET_MIB=…", "the cgroup limit …", "80 % of RAM …"
 };
 
 // The peak and the budget it is compared with. `budget_setting_mib` is

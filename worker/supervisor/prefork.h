@@ -29,7 +29,7 @@ struct PreforkOptions {
 struct ChildSignals {
   const volatile sig_atomic_t* stop_requested;
   const volatile sig_atomic_t* drain_requested;  // the pool stops, not just this child
-  const sigset_t* idle_mask;  // wait with this mask: stop signals unblocked
+  const sigset_t* idle_mask;                     // wait with this mask: stop signals unblocked
 };
 
 // Runs in each child after fork; returns the child's exit status.

@@ -117,8 +117,8 @@ TEST(MemoryBudget, ReadsTheSmallestLimitOnTheWayUp) {
   // A container (cgroup namespace): its own limit at the root.
   EXPECT_EQ(cgroup_limit({{"/proc/self/cgroup", "0::/\n"}, {"/sys/fs/cgroup/memory.max", "1G"}}),
             std::nullopt);  // not a number: ignored
-  EXPECT_EQ(cgroup_limit({{"/proc/self/cgroup", "0::/\n"},
-                          {"/sys/fs/cgroup/memory.max", "1073741824\n"}}),
+  EXPECT_EQ(cgroup_limit(
+                {{"/proc/self/cgroup", "0::/\n"}, {"/sys/fs/cgroup/memory.max", "1073741824\n"}}),
             1073741824u);
   // A service whose parent slice is limited, itself not.
   EXPECT_EQ(cgroup_limit({{"/proc/self/cgroup", "0::/system.slice/authd.service\n"},
@@ -129,8 +129,7 @@ TEST(MemoryBudget, ReadsTheSmallestLimitOnTheWayUp) {
   // cgroup v1, the memory controller's hierarchy.
   EXPECT_EQ(cgroup_limit({{"/proc/self/cgroup", "4:memory:/docker/abc\n0::/\n"},
                           {"/sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes", "536870912"},
-                          {"/sys/fs/cgroup/memory/memory.limit_in_bytes",
-                           "9223372036854771712"}}),
+                          {"/sys/fs/cgroup/memory/memory.limit_in_bytes", "9223372036854771712"}}),
             536870912u);
   // Nothing set anywhere.
   EXPECT_EQ(cgroup_limit({{"/proc/self/cgroup", "4:memory:/x\n0::/\n"}}), std::nullopt);

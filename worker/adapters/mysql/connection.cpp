@@ -554,9 +554,9 @@ std::uint64_t Connection::execute(std::string_view sql, std::initializer_list<Pa
     // Outside a transaction a write is its own commit: an answer lost after
     // it was sent leaves it as uncertain as a lost COMMIT.
     if (autocommit && outcome_unknown(lost.code())) {
-      throw StoreCommitUnknown("mysql: the connection was lost waiting for a write's answer (errno " +
-                               std::to_string(lost.code()) +
-                               "); it may or may not have been applied");
+      throw StoreCommitUnknown(
+          "mysql: the connection was lost waiting for a write's answer (errno " +
+          std::to_string(lost.code()) + "); it may or may not have been applied");
     }
     throw;
   }

@@ -92,9 +92,9 @@ class Connection {
 
   // A statement that writes; never retried (it may have been applied).
   // Outside a transaction, a write whose answer was lost throws
-  // StoreCommitUnknown (it is its own commit). Returns the affected rows, which, with CLIENT_FOUND_ROWS, are the rows
-  // matched by an UPDATE's WHERE even when no value changed.
-  // Throws DuplicateKey for ER_DUP_ENTRY.
+  // StoreCommitUnknown (it is its own commit). Returns the affected rows, which, with
+  // CLIENT_FOUND_ROWS, are the rows matched by an UPDATE's WHERE even when no value changed. Throws
+  // DuplicateKey for ER_DUP_ENTRY.
   std::uint64_t execute(std::string_view sql, std::initializer_list<Param> params = {});
 
   // A statement without input and without result (DDL, SET, KILL), through

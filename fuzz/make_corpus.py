@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""Writes the seed corpus of the request and email fuzzers (the corpus kept
+in the repo, fuzz/corpus/<target>/; libFuzzer adds what it finds when
+`make fuzz` runs). The token seeds come from the jwt fuzzer itself
+(AUTHD_FUZZ_PRINT_SEEDS=1, see fuzz_jwt_verify.cpp).
+
+    /usr/bin/python3 fuzz/make_corpus.py
+"""
+import hashlib
+import json
+import struct
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def nv(name: bytes, value: bytes) -> bytes:
+    def length(n: int) -> bytes:
+        return bytes([n]) if n < 128 else struct.pack(">I", n | 0x80000000)
+    return length(len(name)) + length(len(value)) + name + value
+
+
+def request(method, path, body=b"", content_type=b"application/json", headers=(), down=False,
+            length=None):
+    params = {
+        b"REQUEST_METHOD": method, b"DOCUMENT_URI": path, b"REQUEST_URI": path,
+        b"QUERY_STRING": b"", b"REMOTE_ADDR": b"127.0.0.1", b"HTTP_X_REQUEST_ID": b"seed-1",
+        b"HTTP_USER_AGENT": b"fuzz", b"SERVER_PROTOCOL": b"HTTP/1.1",
+    }
+    if content_type is not None:
+        params[b"CONTENT_TYPE"] = content_type
+    params[b"CONTENT_LENGTH"] = str(len(body)).encode() if length is None else length
+    for k, v in headers:
+        params[k] = v
+    block = b"".join(nv(k, v) for k, v in params.items())
+    return bytes([1 if down else 0]) + struct.pack("<H", len(block)) + block + body
+
+
+def j(obj) -> bytes:
+    return json.dumps(obj).encode()
+
+
+PW = "violet-Harbor-92-lantern"
+BEARER = (b"HTTP_AUTHORIZATION", b"Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.e30.sig")
+SEEDS = {
+    "fuzz_request": [
+        request(b"POST", b"/auth/register", j({"email": "ann@example.com", "password": PW})),
+        request(b"POST", b"/auth/register", j({"email": "Ann@Example.COM ", "password": "short"})),
+        request(b"POST", b"/auth/login", j({"email": "ann@example.com", "password": PW})),
+        request(b"POST", b"/auth/login", j({"email": "ann@example.com", "password": PW}),
+                down=True),
+        request(b"POST", b"/auth/password", j({"email": "ann@example.com",
+                                                "current_password": PW,
+                                                "new_password": "correct horse battery staple"})),
+        request(b"POST", b"/auth/refresh", j({"refresh_token": "AAAA.BBBB"})),
+        request(b"POST", b"/auth/logout", b"", content_type=None, headers=[BEARER]),
+        request(b"POST", b"/auth/logout", j({"all": True}), headers=[BEARER]),
+        request(b"GET", b"/auth/me", b"", content_type=None, headers=[BEARER]),
+        request(b"GET", b"/auth/verify", b"", content_type=None, headers=[BEARER]),
+        request(b"GET", b"/auth/sessions", b"", content_type=None, headers=[BEARER]),
+        request(b"DELETE", b"/auth/sessions/0190a3b2-0000-7000-8000-000000000002", b"",
+                content_type=None, headers=[BEARER]),
+        request(b"GET", b"/health", b"", content_type=None),
+        request(b"GET", b"/health/ready", b"", content_type=None, down=True),
+        request(b"GET", b"/.well-known/jwks.json", b"", content_type=None),
+        request(b"PUT", b"/auth/login", b"{}"),
+        request(b"POST", b"/auth/login", b'{"email":"a","email":"b","password":"x"}'),
+        request(b"POST", b"/auth/login", b'{"email":"\\ud800","password":1}'),
+        request(b"POST", b"/auth/login", b"[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]"),
+        request(b"POST", b"/auth/login", j({"email": None, "password": PW})),
+        request(b"POST", b"/auth/login", b"\xff\xfe{}"),
+        request(b"POST", b"/auth/login", j({"email": "a@b.co", "password": PW}),
+                content_type=b"application/json; charset=\"UTF-8\""),
+        request(b"POST", b"/auth/login", j({"email": "a@b.co", "password": PW}),
+                content_type=b"text/plain"),
+        request(b"POST", b"/auth/register", b"{}", length=b"99999999999999999999"),
+        request(b"POST", b"/auth/register", b"x" * 17000),
+    ],
+    "fuzz_email": [s.encode() for s in [
+        "ann@example.com", " Ann.Lee+tag@Example.COM\t", "a@b", "a..b@example.com",
+        ".a@example.com", "a@-x.example.com", "a@xn--bcher-kva.example", "\"q\"@example.com",
+        "a@b@c.com", "x" * 65 + "@example.com", "a@" + "b" * 64 + ".com",
+        "ñ@example.com", "a@example.com.", "a@example..com", "!#$%&'*+-/=?^_`{|}~@ex.co",
+    ]],
+}
+
+
+def main():
+    for target, seeds in SEEDS.items():
+        out = HERE / "corpus" / target
+        out.mkdir(parents=True, exist_ok=True)
+        for seed in seeds:
+            (out / ("seed-" + hashlib.sha1(seed).hexdigest()[:16])).write_bytes(seed)
+        print(f"{target}: {len(seeds)} seeds in {out}")
+
+
+if __name__ == "__main__":
+    main()
