@@ -78,6 +78,30 @@ TEST_F(SessionLifecycleTest, ReuseOutsideTheGraceWindowEndsTheSession) {
   EXPECT_FALSE(w.auth().authenticate(first.value().access_token).ok());
 }
 
+TEST(SessionLifecycleGraceTest, GraceZeroMakesARetryInTheSameSecondReuse) {
+  ServicePolicy policy;
+  policy.refresh_reuse_grace_s = 0;
+  ServiceWorld w(policy);
+  ASSERT_TRUE(w.auth().register_user("ann@example.com", kStrongPassword, kClient).ok());
+  auto g = w.auth().login("ann@example.com", kStrongPassword, kClient).value();
+  auto first = w.auth().refresh(g.refresh_token, kClient);
+  ASSERT_TRUE(first.ok());
+  // Same second on the clock: with a grace of 0 there is no window at all.
+  auto retry = w.auth().refresh(g.refresh_token, kClient);
+  EXPECT_EQ(retry.error().code, AuthErrc::invalid_token);
+  EXPECT_TRUE(w.sessions.sessions.at(g.session.id).revoked_at);
+}
+
+TEST_F(SessionLifecycleTest, GraceWindowEndsAfterItsLastWholeSecond) {
+  auto g = login();
+  auto first = w.auth().refresh(g.refresh_token, kClient);
+  w.clock.advance(10);
+  EXPECT_TRUE(w.auth().refresh(g.refresh_token, kClient).ok()) << "10 s on the clock: inside";
+  w.clock.advance(1);
+  EXPECT_FALSE(w.auth().refresh(g.refresh_token, kClient).ok()) << "11 s: reuse";
+  EXPECT_TRUE(w.sessions.sessions.at(g.session.id).revoked_at);
+}
+
 TEST_F(SessionLifecycleTest, RetryAfterTheNewTokenWasUsedIsReuse) {
   auto g = login();
   auto first = w.auth().refresh(g.refresh_token, kClient);
