@@ -32,6 +32,7 @@ PACKAGES=(
   gettext-base                    # envsubst for nginx/render.sh
   # End-to-end tests (Debian's /usr/bin/python3 and its modules; no PyPI).
   python3 python3-requests python3-pytest python3-jwt python3-pymysql
+  python3-cryptography   # ES256 for python3-jwt (the outside JWKS verifier in e2e)
   # Scripts: secrets, health checks.
   openssl curl ca-certificates procps util-linux
 )
