@@ -108,7 +108,8 @@ set +a
 
 # --- secrets, settings --------------------------------------------------------
 SECRET_KEY=$(openssl rand -base64 48 | tr -d '\n')
-export SECRET_KEY
+MFA_ENCRYPTION_KEY=$(openssl rand -base64 32 | tr -d '\n')
+export SECRET_KEY MFA_ENCRYPTION_KEY
 export API_WORKERS=2 LOGLEVEL=DEBUG
 export ARGON2_MEMORY_KIB=${E2E_ARGON2_MEMORY_KIB:-4096}
 export FCGI_LISTEN="$tmp/run/authd.sock"
@@ -217,13 +218,13 @@ export E2E_RATE_LIMITED_URL="http://127.0.0.1:$limited_port" E2E_IP_RATE_LIMIT_T
 export E2E_ES256_URL="http://127.0.0.1:$es256_port" E2E_ES256_KEY_FILE="$tmp/keys/es256.pem" \
   E2E_ES256_PREVIOUS_KEY_FILE="$tmp/keys/es256-previous.pem" E2E_ES256_REFRESH_REUSE_GRACE \
   E2E_TRUSTED_PROXY
-export E2E_SECRET_KEY=$SECRET_KEY
+export E2E_SECRET_KEY=$SECRET_KEY E2E_MFA_ENCRYPTION_KEY=$MFA_ENCRYPTION_KEY
 export E2E_DB_STOP_CMD="'$root/scripts/mariadb.sh' stop '$tmp/mysql'"
 export E2E_DB_START_CMD="'$root/scripts/mariadb.sh' start '$tmp/mysql' $MYSQL_PORT"
 export E2E_WORKER_STOP_CMD="kill -TERM $authd_pid"
 # The tests (and the commands above, which they run) must not see the
 # stack's own settings as theirs.
-unset SECRET_KEY MYSQL_HOST MYSQL_PORT MYSQL_USER MYSQL_PASSWORD MYSQL_DB MYSQL_MIGRATE_USER \
+unset SECRET_KEY MFA_ENCRYPTION_KEY MYSQL_HOST MYSQL_PORT MYSQL_USER MYSQL_PASSWORD MYSQL_DB MYSQL_MIGRATE_USER \
   MYSQL_MIGRATE_PASSWORD
 
 rc=0
