@@ -7,7 +7,9 @@
 //   second chain; with no grace window the second one is reuse and ends the
 //   session.
 // - Two workers failing logins for one email at once: no failure is lost.
+#include <fcntl.h>
 #include <sodium.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <barrier>
@@ -20,6 +22,7 @@
 #include "adapters/crypto/jwt_signer.h"
 #include "adapters/crypto/sodium_random.h"
 #include "adapters/crypto/system_clock.h"
+#include "adapters/mysql/mfa_store.h"
 #include "adapters/mysql/session_store.h"
 #include "adapters/mysql/throttle_store.h"
 #include "adapters/mysql/transaction_runner.h"
@@ -49,11 +52,13 @@ struct Worker {
         users(*connection),
         sessions(*connection),
         throttle(*connection),
+        mfa(*connection),
         transactions(*connection),
         // The lowest Argon2id cost: these tests are about the database.
         hasher(8, 1, ""),
         signer(jwt_settings()),
-        service(ServiceDeps{users, sessions, throttle, transactions, hasher, signer, clock, random},
+        service(ServiceDeps{users, sessions, throttle, mfa, transactions, hasher, signer, clock,
+                            random},
                 std::move(policy)) {
     users.find_by_email("warm-up@example.com");  // connected before any race
   }
@@ -62,6 +67,7 @@ struct Worker {
   mysql::MysqlUserStore users;
   mysql::MysqlSessionStore sessions;
   mysql::MysqlThrottleStore throttle;
+  mysql::MysqlMfaStore mfa;
   mysql::MysqlTransactionRunner transactions;
   Argon2idHasher hasher;
   JwtSigner signer;
@@ -100,12 +106,37 @@ bool overlapped(const Timed& a, const Timed& b) {
   return a.started < b.finished && b.started < a.finished;
 }
 
+// The use cases write an audit line per attempt to stderr: hundreds here.
+// They are the log's business, not this test's; gtest reports on stdout.
+class QuietStderr {
+ public:
+  QuietStderr() : saved_(::dup(STDERR_FILENO)) {
+    const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null >= 0) {
+      ::dup2(null, STDERR_FILENO);
+      ::close(null);
+    }
+  }
+  ~QuietStderr() {
+    if (saved_ >= 0) {
+      ::dup2(saved_, STDERR_FILENO);
+      ::close(saved_);
+    }
+  }
+  QuietStderr(const QuietStderr&) = delete;
+  QuietStderr& operator=(const QuietStderr&) = delete;
+
+ private:
+  int saved_;
+};
+
 class LifecycleRaceTest : public StoreTest {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
     ASSERT_GE(sodium_init(), 0);
   }
+  QuietStderr quiet_;
   void make_workers(const Clock& clock, ServicePolicy policy) {
     a = std::make_unique<Worker>(clock, policy);
     b = std::make_unique<Worker>(clock, policy);
