@@ -10,7 +10,7 @@
 #   4. SECRET_KEY and MFA_ENCRYPTION_KEY: from the environment, else
 #      generated once into var/secret_key and var/mfa_encryption_key
 #      (mode 600) and reused. With JWT_ALG=ES256 and no
-#      JWT_PRIVATE_KEY_FILE, the same for an ES256 key: var/jwt-es256.pem.
+#      JWT_PRIVATE_KEY_FILE, the same for an ES256 key: var/jwt/es256.pem.
 #   5. `authd migrate`, then `authd serve` on var/run/authd.sock
 #   6. nginx on 127.0.0.1:$HTTP_PORT [8080] (nginx/render.sh → var/nginx/)
 #   7. waits for /health/ready, prints a banner, stays in the foreground.
@@ -137,16 +137,17 @@ fi
 export MFA_ENCRYPTION_KEY
 
 # JWT_ALG=ES256 without JWT_PRIVATE_KEY_FILE: a P-256 key generated once into
-# var/jwt-es256.pem (mode 600) and reused, like SECRET_KEY.
+# var/jwt/es256.pem (mode 600) and reused, like SECRET_KEY.
 if [[ ${JWT_ALG:-} == ES256 && -z ${JWT_PRIVATE_KEY_FILE:-} ]]; then
-  if [[ ! -s $var/jwt-es256.pem ]]; then
-    (umask 077; openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-      -out "$var/jwt-es256.pem.tmp" && mv "$var/jwt-es256.pem.tmp" "$var/jwt-es256.pem") ||
-      die "could not generate an ES256 key with openssl"
-    say "generated an ES256 signing key in var/jwt-es256.pem (kept for later runs)"
+  es256_key="$var/jwt/es256.pem"
+  if [[ ! -s $es256_key ]]; then
+    (umask 077; mkdir -p "$var/jwt" &&
+      openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$es256_key.tmp" &&
+      mv "$es256_key.tmp" "$es256_key") || die "could not generate an ES256 key with openssl"
+    say "generated an ES256 signing key in var/jwt/es256.pem (kept for later runs)"
   fi
-  chmod 600 "$var/jwt-es256.pem"
-  export JWT_PRIVATE_KEY_FILE="$var/jwt-es256.pem"
+  chmod 600 "$es256_key"
+  export JWT_PRIVATE_KEY_FILE="$es256_key"
 fi
 
 # --- schema ------------------------------------------------------------------
