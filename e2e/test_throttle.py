@@ -103,6 +103,29 @@ def test_seventh_quick_attempt_is_refused_without_spending_a_hash(clients, es256
     assert m429 < 50, f"429 median {m429:.1f} ms: not 'a few milliseconds'"
 
 
+def test_a_concurrent_burst_is_refused_from_the_seventh_attempt(clients, es256_user):
+    """Ten attempts at once from one address, spread over the pool's two
+    workers: six are judged (401), four refused unhashed (429), whichever
+    worker takes them. (Requests the pool sheds with 503 are retried.)"""
+    import concurrent.futures
+    email, _ = es256_user
+    address = client_address()
+    burst = [clients(address) for _ in range(10)]
+
+    def attempt(c: Client) -> int:
+        for _ in range(200):
+            r, _ = c.login(email, "wrong-" + secrets.token_hex(4))
+            if r.status_code != 503:
+                return r.status_code
+            time.sleep(0.02)
+        return 503
+
+    with concurrent.futures.ThreadPoolExecutor(len(burst)) as pool:
+        codes = list(pool.map(attempt, burst))
+    print(f"\nburst of 10 at once: {codes.count(401)} x 401, {codes.count(429)} x 429")
+    assert sorted(codes) == [401] * 6 + [429] * 4, codes
+
+
 def test_unknown_emails_are_throttled_alike(clients):
     email = unique_email("nobody")
     attacker = clients()

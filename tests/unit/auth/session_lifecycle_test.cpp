@@ -283,5 +283,37 @@ TEST_F(SessionLifecycleTest, PasswordChangeFailuresCountWithLoginFailures) {
             AuthErrc::too_many_attempts);
 }
 
+TEST_F(SessionLifecycleTest, AfterFailuresAnAttemptIsCountedOnceBeforeTheHash) {
+  for (int i = 0; i < 2; ++i)
+    w.auth().login("ann@example.com", "wrong password!", kClient);
+  ASSERT_EQ(w.throttle.read("ann@example.com", kClient.ip).pair.failures, 2u);
+  EXPECT_FALSE(w.auth().login("ann@example.com", "wrong password!", kClient).ok());
+  EXPECT_EQ(w.throttle.read("ann@example.com", kClient.ip).pair.failures, 3u)
+      << "reserved before the hash and not counted again after it";
+  EXPECT_EQ(w.throttle.read("ann@example.com", kClient.ip).email.failures, 3u);
+  EXPECT_TRUE(w.auth().login("ann@example.com", kStrongPassword, kClient).ok());
+  EXPECT_EQ(w.throttle.read("ann@example.com", kClient.ip).pair.failures, 0u) << "cleared";
+}
+
+TEST_F(SessionLifecycleTest, TheRightPasswordOfADisabledAccountGivesItsReservationBack) {
+  for (int i = 0; i < 5; ++i)
+    w.auth().login("ann@example.com", "wrong password!", kClient);
+  const auto before = w.throttle.read("ann@example.com", kClient.ip);
+  w.users.users.begin()->second.disabled_at = w.clock.now();
+  EXPECT_EQ(w.auth().login("ann@example.com", kStrongPassword, kClient).error().code,
+            AuthErrc::account_disabled);
+  const auto after = w.throttle.read("ann@example.com", kClient.ip);
+  EXPECT_EQ(after.pair.failures, before.pair.failures) << "neither a failure nor a success";
+  EXPECT_EQ(after.pair.blocked_until, 0) << "the 6th attempt's block went back with it";
+  EXPECT_EQ(after.email.failures, before.email.failures);
+  EXPECT_EQ(w.auth()
+                .change_password("ann@example.com", kStrongPassword, kOtherStrongPassword,
+                                 std::nullopt, kClient)
+                .error()
+                .code,
+            AuthErrc::account_disabled);
+  EXPECT_EQ(w.throttle.read("ann@example.com", kClient.ip).pair.failures, before.pair.failures);
+}
+
 }  // namespace
 }  // namespace authd
