@@ -29,6 +29,10 @@ struct Field {
   Field(std::string_view k, double v) : key(k), value(v) {}
   Field(std::string_view k, bool v) : key(k), value(v) {}
   Field(std::string_view k, std::nullptr_t) : key(k), value(nullptr) {}
+  // A string, or null when empty (an id that is not known).
+  static Field optional(std::string_view k, std::string_view v) {
+    return v.empty() ? Field(k, nullptr) : Field(k, v);
+  }
 };
 
 void set_level(LogLevel level);

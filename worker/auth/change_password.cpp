@@ -1,0 +1,70 @@
+// Use case: change a password with the current one (no token needed).
+#include "auth/auth_service.h"
+#include "auth/email.h"
+#include "log/log.h"
+
+namespace authd {
+
+Outcome<TokenGrant> AuthService::change_password(std::string_view raw_email,
+                                                 std::string_view current_password,
+                                                 std::string_view new_password,
+                                                 const ClientInfo& client) {
+  const std::string email = email::normalise(raw_email);
+  auto user = deps_.users.find_by_email(email);
+  // Credentials first: nothing about the new password is said to someone
+  // who does not know the current one.
+  if (!password_matches(user ? &*user : nullptr, current_password)) {
+    log::audit("password_change", {{"outcome", "failed"},
+                                   {"user_id", user ? user->id.to_string() : std::string()},
+                                   {"ip", client.ip}});
+    return fail(AuthErrc::invalid_credentials, "The email or password is wrong.");
+  }
+  const std::string user_id = user->id.to_string();
+  if (user->disabled_at) {
+    log::audit("password_change",
+               {{"outcome", "disabled"}, {"user_id", user_id}, {"ip", client.ip}});
+    return fail(AuthErrc::account_disabled, "This account has been disabled.");
+  }
+
+  auto normalised_new = nfkc_password(new_password);
+  auto normalised_current = nfkc_password(current_password);
+  if (normalised_new && normalised_current && *normalised_new == *normalised_current) {
+    return fail(AuthErrc::password_unchanged, "The new password is the same as the current one.");
+  }
+  if (!normalised_new) {
+    return fail(AuthErrc::weak_password, "Password must not contain NUL characters.");
+  }
+  if (auto reason = weak_password_reason(*normalised_new, email, policy_.password_rules)) {
+    return fail(AuthErrc::weak_password, *reason);
+  }
+
+  std::string new_hash = deps_.hasher.hash(*normalised_new);
+  const UnixSeconds now = deps_.clock.now();
+  Session session = new_session(*user, client, now);
+  bool replaced = false;
+  int ended = 0;
+  // One commit: the new hash, every older session ended, the new session
+  // opened. Revocation is by session, so a login in this same second dies too.
+  deps_.transactions.in_transaction([&] {
+    replaced = deps_.users.replace_password_hash(user->id, user->password_hash, new_hash, now);
+    if (!replaced) return;
+    ended = deps_.sessions.revoke_all_for_user(user->id, now);
+    deps_.sessions.insert(session);
+  });
+  if (!replaced) {
+    // Another change won the race: the current password we checked is no
+    // longer the current one.
+    log::audit("password_change", {{"outcome", "lost_race"}, {"user_id", user_id}, {"ip", client.ip}});
+    return fail(AuthErrc::invalid_credentials, "The email or password is wrong.");
+  }
+  user->password_hash = new_hash;
+  user->password_changed_at = now;
+  log::audit("password_change", {{"outcome", "ok"},
+                                 {"user_id", user_id},
+                                 {"sessions_ended", ended},
+                                 {"session_id", session.id.to_string()},
+                                 {"ip", client.ip}});
+  return grant_for(*user, session, now);
+}
+
+}  // namespace authd

@@ -1,0 +1,48 @@
+// Use case: password login, which opens a session.
+#include "auth/auth_service.h"
+#include "auth/email.h"
+#include "log/log.h"
+
+namespace authd {
+
+Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_view password,
+                                       const ClientInfo& client) {
+  const std::string email = email::normalise(raw_email);
+  auto user = deps_.users.find_by_email(email);
+  if (!password_matches(user ? &*user : nullptr, password)) {
+    log::audit("login", {{"outcome", "failed"},
+                         {"user_id", user ? user->id.to_string() : std::string()},
+                         {"ip", client.ip}});
+    if (!user && policy_.reveal_unknown_email) {
+      return fail(AuthErrc::unknown_email, "No account has this email address.");
+    }
+    return fail(AuthErrc::invalid_credentials, "The email or password is wrong.");
+  }
+  const std::string user_id = user->id.to_string();
+  if (user->disabled_at) {
+    log::audit("login", {{"outcome", "disabled"}, {"user_id", user_id}, {"ip", client.ip}});
+    return fail(AuthErrc::account_disabled, "This account has been disabled.");
+  }
+
+  const UnixSeconds now = deps_.clock.now();
+  // The configured cost moved since this hash was made: upgrade it now that
+  // we hold the password. A concurrent change wins (compare-and-swap).
+  if (deps_.hasher.needs_rehash(user->password_hash)) {
+    auto normalised = nfkc_password(password);
+    std::string upgraded = deps_.hasher.hash(*normalised);
+    if (deps_.users.replace_password_hash(user->id, user->password_hash, upgraded, std::nullopt)) {
+      user->password_hash = upgraded;
+      log::info("password_rehashed", {{"user_id", user_id}});
+    }
+  }
+
+  Session session = new_session(*user, client, now);
+  deps_.sessions.insert(session);
+  log::audit("login", {{"outcome", "ok"},
+                       {"user_id", user_id},
+                       {"session_id", session.id.to_string()},
+                       {"ip", client.ip}});
+  return grant_for(*user, session, now);
+}
+
+}  // namespace authd

@@ -1,0 +1,130 @@
+// `authd serve`: configuration → schema check → listening socket → pool.
+// Each child builds its own adapters (one lazily opened database connection)
+// and serves one request at a time.
+#include <fcgiapp.h>
+#include <signal.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+#include <variant>
+
+#include "adapters/crypto/argon2_hasher.h"
+#include "adapters/crypto/jwt_signer.h"
+#include "adapters/crypto/sodium_random.h"
+#include "adapters/crypto/system_clock.h"
+#include "adapters/mysql/connection.h"
+#include "adapters/mysql/migrator.h"
+#include "adapters/mysql/session_store.h"
+#include "adapters/mysql/transaction.h"
+#include "adapters/mysql/user_store.h"
+#include "auth/auth_service.h"
+#include "cli/commands.h"
+#include "cli/startup.h"
+#include "config/config.h"
+#include "fcgi/listener.h"
+#include "fcgi/server.h"
+#include "http/app.h"
+#include "http/handlers/handlers.h"
+#include "log/log.h"
+#include "ports/store_errors.h"
+#include "supervisor/prefork.h"
+
+namespace authd::cli {
+namespace {
+
+class DatabaseHealth final : public HealthProbe {
+ public:
+  explicit DatabaseHealth(mysql::Connection& connection) : connection_(connection) {}
+  bool database_ready() override { return connection_.ping(); }
+
+ private:
+  mysql::Connection& connection_;
+};
+
+ServicePolicy policy_from(const Config& config) {
+  ServicePolicy p;
+  p.token_ttl_s = config.token_ttl_s;
+  p.refresh_idle_ttl_s = config.refresh_idle_ttl_s;
+  p.refresh_absolute_ttl_s = config.refresh_absolute_ttl_s;
+  p.password_rules.min_length = config.password_min_length;
+  p.password_rules.min_strength = config.password_min_strength;
+  p.reveal_unknown_email = config.login_reveal_unknown_email;
+  return p;
+}
+
+// One child: its own connection, stores, service and HTTP app.
+int run_child(const Config& config, int listen_fd, const supervisor::ChildSignals& signals) {
+  mysql::Connection connection(config.db, mysql::Account::app);
+  mysql::MysqlUserStore users(connection);
+  mysql::MysqlSessionStore sessions(connection);
+  mysql::MysqlTransactionRunner transactions(connection);
+  Argon2idHasher hasher(config.argon2_memory_kib, config.argon2_iterations,
+                        config.password_pepper);
+  JwtSettings jwt;
+  jwt.algorithm = config.jwt_alg;
+  jwt.hmac_secret = config.secret_key;
+  jwt.issuer = config.jwt_issuer;
+  jwt.audience = config.jwt_audience;
+  JwtSigner signer(jwt);
+  SystemClock clock;
+  SodiumRandom random;
+  AuthService service(ServiceDeps{users, sessions, transactions, hasher, signer, clock, random},
+                      policy_from(config));
+  DatabaseHealth health(connection);
+  http::HandlerDeps deps{service, health};
+  http::HttpApp app(http::make_router(deps));
+
+  fcgi::StopControl stop{signals.stop_requested, signals.idle_mask};
+  long served = fcgi::serve(listen_fd, app, stop);
+  log::debug("worker_exiting", {{"served", served}});
+  return 0;
+}
+
+}  // namespace
+
+int serve() {
+  log::set_component("master");
+  auto parsed = parse_config(process_env(), ConfigPurpose::serve,
+                             std::max(1u, std::thread::hardware_concurrency()));
+  if (auto* err = std::get_if<ConfigError>(&parsed)) {
+    std::fprintf(stderr, "authd: configuration error: %s\n", err->message.c_str());
+    return 2;
+  }
+  const Config config = std::get<Config>(std::move(parsed));
+  log::set_level(config.log_level);
+  if (sodium_init() < 0) {
+    log::error("startup_failed", {{"error", "libsodium could not initialise"}});
+    return 1;
+  }
+  FCGX_Init();
+  signal(SIGPIPE, SIG_IGN);
+
+  if (int rc = check_schema(config); rc != 0) return rc;
+
+  int backlog = config.listen_backlog > 0 ? config.listen_backlog
+                                          : static_cast<int>(config.workers);
+  std::optional<fcgi::Listener> listener;
+  try {
+    listener.emplace(config.listen, backlog);
+  } catch (const std::exception& e) {
+    log::error("startup_failed", {{"error", e.what()}, {"listen", config.listen}});
+    return 1;
+  }
+  log::info("listening", {{"address", listener->description()},
+                          {"backlog", backlog},
+                          {"workers", config.workers},
+                          {"argon2_memory_kib", static_cast<std::int64_t>(config.argon2_memory_kib)},
+                          {"argon2_iterations", static_cast<std::int64_t>(config.argon2_iterations)}});
+
+  supervisor::PreforkOptions options;
+  options.workers = config.workers;
+  const int fd = listener->fd();
+  return supervisor::run_prefork(options, [&config, fd](const supervisor::ChildSignals& s) {
+    return run_child(config, fd, s);
+  });
+}
+
+}  // namespace authd::cli

@@ -1,0 +1,31 @@
+#pragma once
+// The FastCGI listening socket, opened by the master before it forks so every
+// child accepts on the same queue.
+#include <sys/types.h>
+
+#include <string>
+
+namespace authd::fcgi {
+
+class Listener {
+ public:
+  // `spec`: an absolute unix socket path, or `host:port` / `:port` (TCP).
+  // The backlog bounds how many connections wait for a free child: beyond
+  // it, nginx's connect fails at once and it answers 503 (shedding).
+  // Throws std::runtime_error with the reason when it cannot listen.
+  Listener(const std::string& spec, int backlog);
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  int fd() const { return fd_; }
+  const std::string& description() const { return description_; }
+
+ private:
+  int fd_ = -1;
+  std::string unix_path_;
+  pid_t owner_pid_ = 0;
+  std::string description_;
+};
+
+}  // namespace authd::fcgi

@@ -1,0 +1,29 @@
+#pragma once
+// One file per endpoint; each turns a Request into a use-case call and the
+// outcome into a Response. No SQL, no FastCGI here.
+#include "auth/auth_service.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "http/router.h"
+#include "ports/health_probe.h"
+
+namespace authd::http {
+
+struct HandlerDeps {
+  AuthService& auth;
+  HealthProbe& health;
+};
+
+namespace handlers {
+Response register_user(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response login(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response change_password(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response me(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response health(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response health_ready(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+}  // namespace handlers
+
+// The whole routing table of the worker.
+Router make_router(HandlerDeps& deps);
+
+}  // namespace authd::http

@@ -1,0 +1,22 @@
+// The routing table: every path the worker answers, and with which method.
+#include "http/handlers/handlers.h"
+
+namespace authd::http {
+
+Router make_router(HandlerDeps& deps) {
+  Router r;
+  auto bind = [&deps](Response (*fn)(HandlerDeps&, const Request&, RequestContext&)) {
+    return [&deps, fn](const Request& req, RequestContext& ctx, const RouteParams&) {
+      return fn(deps, req, ctx);
+    };
+  };
+  r.add("POST", "/auth/register", bind(handlers::register_user));
+  r.add("POST", "/auth/login", bind(handlers::login));
+  r.add("POST", "/auth/password", bind(handlers::change_password));
+  r.add("GET", "/auth/me", bind(handlers::me));
+  r.add("GET", "/health", bind(handlers::health));
+  r.add("GET", "/health/ready", bind(handlers::health_ready));
+  return r;
+}
+
+}  // namespace authd::http

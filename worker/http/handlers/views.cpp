@@ -1,0 +1,45 @@
+#include "http/handlers/views.h"
+
+#include "util/time_format.h"
+
+namespace authd::http {
+
+void write_user(JsonOut& out, const User& user) {
+  out.str("id", user.id.to_string())
+      .str("email", user.email)
+      .str("created_at", format_rfc3339(user.created_at));
+  if (user.email_verified_at) {
+    out.str("email_verified_at", format_rfc3339(*user.email_verified_at));
+  } else {
+    out.null("email_verified_at");
+  }
+}
+
+Response json_response(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.set_header("Content-Type", "application/json");
+  r.body = std::move(body);
+  return r;
+}
+
+Response token_grant_response(const TokenGrant& grant) {
+  JsonOut out;
+  out.str("access_token", grant.access_token)
+      .str("token_type", "Bearer")
+      .num("expires_in", grant.expires_in);
+  out.begin_object("user");
+  write_user(out, grant.user);
+  out.end_object();
+  return json_response(200, out.finish());
+}
+
+ClientInfo client_info(const Request& req) {
+  ClientInfo c;
+  c.ip = req.remote_addr;
+  // Stored with the session and shown back to its owner: bounded.
+  c.user_agent = req.user_agent.substr(0, 512);
+  return c;
+}
+
+}  // namespace authd::http

@@ -1,0 +1,55 @@
+#pragma once
+// JSON in (strict, for hostile bodies) and out (a small writer).
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace authd::http {
+
+// API.md: valid UTF-8 (a `\u` escape of a lone surrogate included), one
+// top-level object, no member named twice at any depth, nothing after it.
+// Any nesting that fits the size cap is answered (iterative parser). Returns
+// nullopt for anything else: the caller answers `400 invalid_json`.
+std::optional<rapidjson::Document> parse_strict_object(std::string_view body);
+
+// `application/json`, compared without regard to case, with no parameter or
+// only `charset` = `utf-8` (quoted or not, any case).
+bool is_json_media_type(std::string_view content_type);
+
+// True when `text` is valid UTF-8 with no surrogate code points.
+bool is_valid_utf8(std::string_view text);
+
+// Writes one JSON object. Strings are escaped; invalid UTF-8 from untrusted
+// sources (a user agent) is replaced, never copied through.
+class JsonOut {
+ public:
+  JsonOut() : writer_(buffer_) { writer_.StartObject(); }
+
+  JsonOut& str(std::string_view key, std::string_view value);
+  JsonOut& num(std::string_view key, std::int64_t value);
+  JsonOut& boolean(std::string_view key, bool value);
+  JsonOut& null(std::string_view key);
+  // Nested values: key then the raw writer calls, closed by the caller.
+  rapidjson::Writer<rapidjson::StringBuffer>& raw() { return writer_; }
+  JsonOut& key(std::string_view key);
+  JsonOut& begin_object(std::string_view key);
+  JsonOut& end_object();
+  JsonOut& begin_array(std::string_view key);
+  JsonOut& end_array();
+  JsonOut& array_str(std::string_view value);
+
+  std::string finish();
+
+ private:
+  void write_string(std::string_view value);
+
+  rapidjson::StringBuffer buffer_;
+  rapidjson::Writer<rapidjson::StringBuffer> writer_;
+};
+
+}  // namespace authd::http

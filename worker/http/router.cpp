@@ -1,0 +1,48 @@
+#include "http/router.h"
+
+namespace authd::http {
+
+void Router::add(std::string method, std::string pattern, Handler handler) {
+  Route r;
+  r.method = std::move(method);
+  auto brace = pattern.find('{');
+  r.has_param = brace != std::string::npos;
+  r.prefix = r.has_param ? pattern.substr(0, brace) : pattern;
+  r.pattern = std::move(pattern);
+  r.handler = std::move(handler);
+  routes_.push_back(std::move(r));
+}
+
+bool Router::path_matches(const Route& route, std::string_view path,
+                          std::string_view* param) const {
+  if (!route.has_param) return path == route.prefix;
+  if (path.size() <= route.prefix.size() || path.substr(0, route.prefix.size()) != route.prefix)
+    return false;
+  std::string_view rest = path.substr(route.prefix.size());
+  if (rest.find('/') != std::string_view::npos) return false;
+  *param = rest;
+  return true;
+}
+
+Router::Match Router::match(std::string_view method, std::string_view path) const {
+  Match m;
+  for (const auto& route : routes_) {
+    std::string_view param;
+    if (!path_matches(route, path, &param)) continue;
+    if (route.method == method) {
+      m.handler = &route.handler;
+      m.pattern = route.pattern;
+      m.params.param = param;
+      m.allow.clear();
+      return m;
+    }
+    m.pattern = route.pattern;
+    if (m.allow.find(route.method) == std::string::npos) {
+      if (!m.allow.empty()) m.allow += ", ";
+      m.allow += route.method;
+    }
+  }
+  return m;
+}
+
+}  // namespace authd::http
