@@ -43,7 +43,11 @@ docker_process_init_files() {
     case "$f" in
       *.sh)
         if [ -x "$f" ]; then log "running $f"; "$f"
-        else log "sourcing $f"; . "$f"; fi ;;
+        else
+          log "sourcing $f"
+          # shellcheck source=/dev/null
+          . "$f"
+        fi ;;
       *.sql) log "running $f"; docker_process_sql <"$f" ;;
       *) log "ignoring $f" ;;
     esac
@@ -78,8 +82,8 @@ init_database() {
   mariadbd "${server_args[@]}" --skip-networking &
   local pid=$!
   (umask 077; printf '[client]\nuser=root\nsocket=%s\n' "$SOCKET" >/run/mysqld/root.cnf)
-  local i
-  for i in $(seq 1 60); do
+  local _
+  for _ in $(seq 1 60); do
     docker_process_sql -e 'SELECT 1' >/dev/null 2>&1 && break
     kill -0 "$pid" 2>/dev/null || die "the temporary server exited"
     sleep 0.5
@@ -105,9 +109,11 @@ SQL
   _db_ready=1
   if [ -n "${MYSQL_USER:-}" ] && [ -n "${MYSQL_PASSWORD:-}" ]; then
     log "creating user $MYSQL_USER"
+    local grant=""
+    [ -n "${MYSQL_DATABASE:-}" ] && grant="GRANT ALL ON \`$MYSQL_DATABASE\`.* TO '$MYSQL_USER'@'%';"
     docker_process_sql --database=mysql <<SQL
 CREATE USER '$MYSQL_USER'@'%' IDENTIFIED BY '$(docker_sql_escape_string_literal "$MYSQL_PASSWORD")';
-${MYSQL_DATABASE:+GRANT ALL ON \`$MYSQL_DATABASE\`.* TO '$MYSQL_USER'@'%';}
+$grant
 SQL
   fi
 
