@@ -12,6 +12,15 @@
 
 authd_die() { echo "10-authd-accounts.sh: $*" >&2; return 1; }
 
+# Run rather than sourced (the file shows as executable on some hosts, e.g.
+# Docker Desktop bind mounts): no docker_process_sql from the entrypoint, so
+# talk to the init server on its default socket as root ourselves.
+if ! declare -F docker_process_sql >/dev/null; then
+  docker_process_sql() {
+    MYSQL_PWD=$MYSQL_ROOT_PASSWORD mysql --protocol=socket -uroot "$@"
+  }
+fi
+
 authd_db=${MYSQL_DATABASE:-authd}
 authd_app_user=${AUTHD_DB_USER:-authd}
 authd_mig_user=${AUTHD_MIGRATE_USER:-authd_migrate}
