@@ -1,6 +1,7 @@
 #include "auth/auth_service.h"
 
 #include "auth/ids.h"
+#include "auth/refresh_token.h"
 #include "log/log.h"
 #include "util/base64url.h"
 
@@ -27,7 +28,12 @@ bool AuthService::session_is_live(const Session& session, UnixSeconds now) const
          now < session.last_used_at + policy_.refresh_idle_ttl_s;
 }
 
-Session AuthService::new_session(const User& user, const ClientInfo& client, UnixSeconds now) {
+bool AuthService::recently_authenticated(const Authenticated& who, UnixSeconds now) const {
+  return now - who.session.auth_time <= policy_.reauth_max_age_s;
+}
+
+Session AuthService::new_session(const User& user, const ClientInfo& client, UnixSeconds now,
+                                 std::string* refresh_token) {
   Session s;
   s.id = new_uuid_v7(deps_.clock, deps_.random);
   s.user_id = user.id;
@@ -38,10 +44,24 @@ Session AuthService::new_session(const User& user, const ClientInfo& client, Uni
   s.amr = "pwd";
   s.user_agent = client.user_agent;
   s.ip = client.ip;
+  *refresh_token = new_refresh_token(s.id, deps_.random);
+  s.refresh_hash = refresh_token_digest(*refresh_token);
   return s;
 }
 
-TokenGrant AuthService::grant_for(const User& user, const Session& session, UnixSeconds now) {
+void AuthService::open_session(const Session& session, UnixSeconds now) {
+  deps_.sessions.insert(session);
+  int ended = deps_.sessions.revoke_least_recently_used(
+      session.user_id, policy_.max_sessions_per_user, now, policy_.refresh_idle_ttl_s);
+  if (ended > 0) {
+    log::audit("session_ended", {{"reason", "session_cap"},
+                                 {"user_id", session.user_id.to_string()},
+                                 {"sessions_ended", ended}});
+  }
+}
+
+TokenGrant AuthService::grant_for(const User& user, const Session& session,
+                                  std::string refresh_token, UnixSeconds now) {
   AccessClaims claims;
   claims.sub = user.id.to_string();
   claims.email = user.email;
@@ -60,6 +80,8 @@ TokenGrant AuthService::grant_for(const User& user, const Session& session, Unix
   TokenGrant grant;
   grant.access_token = deps_.tokens.sign(claims);
   grant.expires_in = policy_.token_ttl_s;
+  grant.refresh_token = std::move(refresh_token);
+  grant.refresh_expires_in = std::min(policy_.refresh_idle_ttl_s, session.expires_at - now);
   grant.user = user;
   grant.session = session;
   return grant;

@@ -1,16 +1,20 @@
 #pragma once
-// The use cases: register, login, change password, authenticate a bearer
-// token. Knows the ports only: no HTTP, no SQL, no libraries' handles.
+// The use cases: register, login, change password, refresh, logout, the
+// user's sessions, bearer authentication. Knows
+// the ports only: no HTTP, no SQL, no libraries' handles.
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "auth/outcome.h"
 #include "auth/password_policy.h"
+#include "auth/throttle_policy.h"
 #include "ports/clock.h"
 #include "ports/password_hasher.h"
 #include "ports/random.h"
 #include "ports/records.h"
 #include "ports/session_store.h"
+#include "ports/throttle_store.h"
 #include "ports/token_signer.h"
 #include "ports/transaction.h"
 #include "ports/user_store.h"
@@ -21,13 +25,18 @@ struct ServicePolicy {
   UnixSeconds token_ttl_s = 900;
   UnixSeconds refresh_idle_ttl_s = 14 * 86400;
   UnixSeconds refresh_absolute_ttl_s = 30 * 86400;
+  UnixSeconds refresh_reuse_grace_s = 10;
+  UnixSeconds reauth_max_age_s = 300;
+  unsigned max_sessions_per_user = 50;
   PasswordRules password_rules;
+  ThrottleLimits throttle;
   bool reveal_unknown_email = false;
 };
 
 struct ServiceDeps {
   UserStore& users;
   SessionStore& sessions;
+  ThrottleStore& throttle;
   TransactionRunner& transactions;
   PasswordHasher& hasher;
   TokenSigner& tokens;
@@ -35,16 +44,18 @@ struct ServiceDeps {
   Random& random;
 };
 
-// Who is asking, as far as the network says (for sessions and audit lines).
+// Who is asking, as far as the network says (sessions, throttling, audit).
 struct ClientInfo {
   std::string ip;
   std::string user_agent;
 };
 
-// What login, password change and (later) refresh hand back.
+// What login, password change and refresh hand back.
 struct TokenGrant {
   std::string access_token;
   UnixSeconds expires_in = 0;
+  std::string refresh_token;
+  UnixSeconds refresh_expires_in = 0;
   User user;
   Session session;
 };
@@ -53,6 +64,11 @@ struct TokenGrant {
 struct Authenticated {
   AccessClaims claims;
   Session session;
+};
+
+struct SessionList {
+  std::vector<Session> sessions;
+  Uuid current;
 };
 
 class AuthService {
@@ -65,9 +81,18 @@ class AuthService {
                             const ClientInfo& client);
   Outcome<TokenGrant> change_password(std::string_view email, std::string_view current_password,
                                       std::string_view new_password, const ClientInfo& client);
+  Outcome<TokenGrant> refresh(std::string_view refresh_token, const ClientInfo& client);
+
   // The token's signature and claims, then its session: live, of its user.
   Outcome<Authenticated> authenticate(std::string_view bearer_token);
   Outcome<User> current_user(std::string_view bearer_token);
+
+  // Logout: this session, or (all) every session of the user, which needs
+  // a recent login.
+  Outcome<int> logout(const Authenticated& who, bool all, const ClientInfo& client);
+  Outcome<SessionList> list_sessions(const Authenticated& who);
+  Outcome<bool> end_session(const Authenticated& who, std::string_view session_id,
+                            const ClientInfo& client);
 
   bool session_is_live(const Session& session, UnixSeconds now) const;
   const ServicePolicy& policy() const { return policy_; }
@@ -76,8 +101,20 @@ class AuthService {
   // Verifies `password` against the user's hash, or against a dummy hash of
   // the same cost when there is no such user, so both cost the same.
   bool password_matches(const User* user, std::string_view password);
-  Session new_session(const User& user, const ClientInfo& client, UnixSeconds now);
-  TokenGrant grant_for(const User& user, const Session& session, UnixSeconds now);
+  // 429 when the (email, address) pair or the email is resting; nothing
+  // is hashed then.
+  std::optional<AuthError> throttled(std::string_view email, const ClientInfo& client,
+                                     std::string_view action, ThrottleStore::Counters* seen);
+  void count_failure(std::string_view email, const ClientInfo& client);
+  void clear_failures(std::string_view email, const ClientInfo& client,
+                      const ThrottleStore::Counters& seen);
+  Session new_session(const User& user, const ClientInfo& client, UnixSeconds now,
+                      std::string* refresh_token);
+  // Inserts the session and ends the least recently used ones beyond the cap.
+  void open_session(const Session& session, UnixSeconds now);
+  TokenGrant grant_for(const User& user, const Session& session, std::string refresh_token,
+                       UnixSeconds now);
+  bool recently_authenticated(const Authenticated& who, UnixSeconds now) const;
 
   ServiceDeps deps_;
   ServicePolicy policy_;

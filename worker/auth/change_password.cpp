@@ -10,13 +10,18 @@ Outcome<TokenGrant> AuthService::change_password(std::string_view raw_email,
                                                  std::string_view new_password,
                                                  const ClientInfo& client) {
   const std::string email = email::normalise(raw_email);
+  ThrottleStore::Counters seen;
+  if (auto refused = throttled(email, client, "password_change", &seen)) return *refused;
+
   auto user = deps_.users.find_by_email(email);
   // Credentials first: nothing about the new password is said to someone
   // who does not know the current one.
   if (!password_matches(user ? &*user : nullptr, current_password)) {
-    log::audit("password_change", {{"outcome", "failed"},
-                                   {"user_id", user ? user->id.to_string() : std::string()},
-                                   {"ip", client.ip}});
+    count_failure(email, client);
+    log::audit("password_change",
+               {{"outcome", "failed"},
+                log::Field::optional("user_id", user ? user->id.to_string() : ""),
+                {"ip", client.ip}});
     return fail(AuthErrc::invalid_credentials, "The email or password is wrong.");
   }
   const std::string user_id = user->id.to_string();
@@ -25,6 +30,7 @@ Outcome<TokenGrant> AuthService::change_password(std::string_view raw_email,
                {{"outcome", "disabled"}, {"user_id", user_id}, {"ip", client.ip}});
     return fail(AuthErrc::account_disabled, "This account has been disabled.");
   }
+  clear_failures(email, client, seen);
 
   auto normalised_new = nfkc_password(new_password);
   auto normalised_current = nfkc_password(current_password);
@@ -40,7 +46,8 @@ Outcome<TokenGrant> AuthService::change_password(std::string_view raw_email,
 
   std::string new_hash = deps_.hasher.hash(*normalised_new);
   const UnixSeconds now = deps_.clock.now();
-  Session session = new_session(*user, client, now);
+  std::string refresh_token;
+  Session session = new_session(*user, client, now, &refresh_token);
   bool replaced = false;
   int ended = 0;
   // One commit: the new hash, every older session ended, the new session
@@ -49,12 +56,13 @@ Outcome<TokenGrant> AuthService::change_password(std::string_view raw_email,
     replaced = deps_.users.replace_password_hash(user->id, user->password_hash, new_hash, now);
     if (!replaced) return;
     ended = deps_.sessions.revoke_all_for_user(user->id, now);
-    deps_.sessions.insert(session);
+    open_session(session, now);
   });
   if (!replaced) {
     // Another change won the race: the current password we checked is no
     // longer the current one.
-    log::audit("password_change", {{"outcome", "lost_race"}, {"user_id", user_id}, {"ip", client.ip}});
+    log::audit("password_change",
+               {{"outcome", "lost_race"}, {"user_id", user_id}, {"ip", client.ip}});
     return fail(AuthErrc::invalid_credentials, "The email or password is wrong.");
   }
   user->password_hash = new_hash;
@@ -64,7 +72,7 @@ Outcome<TokenGrant> AuthService::change_password(std::string_view raw_email,
                                  {"sessions_ended", ended},
                                  {"session_id", session.id.to_string()},
                                  {"ip", client.ip}});
-  return grant_for(*user, session, now);
+  return grant_for(*user, session, std::move(refresh_token), now);
 }
 
 }  // namespace authd

@@ -8,7 +8,8 @@ Uuid new_uuid_v7(const Clock& clock, Random& random) {
   Uuid id;
   random.fill(id.bytes);
   auto ms = static_cast<std::uint64_t>(clock.now_ms());
-  for (int i = 0; i < 6; ++i) id.bytes[i] = static_cast<std::uint8_t>(ms >> (40 - 8 * i));
+  for (int i = 0; i < 6; ++i)
+    id.bytes[i] = static_cast<std::uint8_t>(ms >> (40 - 8 * i));
   id.bytes[6] = static_cast<std::uint8_t>(0x70 | (id.bytes[6] & 0x0f));  // version 7
   id.bytes[8] = static_cast<std::uint8_t>(0x80 | (id.bytes[8] & 0x3f));  // variant 10
   return id;

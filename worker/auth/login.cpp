@@ -8,10 +8,14 @@ namespace authd {
 Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_view password,
                                        const ClientInfo& client) {
   const std::string email = email::normalise(raw_email);
+  ThrottleStore::Counters seen;
+  if (auto refused = throttled(email, client, "login", &seen)) return *refused;
+
   auto user = deps_.users.find_by_email(email);
   if (!password_matches(user ? &*user : nullptr, password)) {
+    count_failure(email, client);
     log::audit("login", {{"outcome", "failed"},
-                         {"user_id", user ? user->id.to_string() : std::string()},
+                         log::Field::optional("user_id", user ? user->id.to_string() : ""),
                          {"ip", client.ip}});
     if (!user && policy_.reveal_unknown_email) {
       return fail(AuthErrc::unknown_email, "No account has this email address.");
@@ -23,6 +27,7 @@ Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_v
     log::audit("login", {{"outcome", "disabled"}, {"user_id", user_id}, {"ip", client.ip}});
     return fail(AuthErrc::account_disabled, "This account has been disabled.");
   }
+  clear_failures(email, client, seen);
 
   const UnixSeconds now = deps_.clock.now();
   // The configured cost moved since this hash was made: upgrade it now that
@@ -36,13 +41,14 @@ Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_v
     }
   }
 
-  Session session = new_session(*user, client, now);
-  deps_.sessions.insert(session);
+  std::string refresh_token;
+  Session session = new_session(*user, client, now, &refresh_token);
+  deps_.transactions.in_transaction([&] { open_session(session, now); });
   log::audit("login", {{"outcome", "ok"},
                        {"user_id", user_id},
                        {"session_id", session.id.to_string()},
                        {"ip", client.ip}});
-  return grant_for(*user, session, now);
+  return grant_for(*user, session, std::move(refresh_token), now);
 }
 
 }  // namespace authd

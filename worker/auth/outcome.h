@@ -41,7 +41,7 @@ struct AuthError {
 template <class T>
 class Outcome {
  public:
-  Outcome(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design
+  Outcome(T value) : state_(std::move(value)) {}          // NOLINT: implicit by design
   Outcome(AuthError error) : state_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return std::holds_alternative<T>(state_); }

@@ -5,5 +5,7 @@ namespace authd::cli {
 
 int serve();
 int migrate();
+// argv: the words after `user` (action, email).
+int user(int argc, char** argv);
 
 }  // namespace authd::cli

@@ -18,6 +18,7 @@
 #include "adapters/mysql/connection.h"
 #include "adapters/mysql/migrator.h"
 #include "adapters/mysql/session_store.h"
+#include "adapters/mysql/throttle_store.h"
 #include "adapters/mysql/transaction.h"
 #include "adapters/mysql/user_store.h"
 #include "auth/auth_service.h"
@@ -61,8 +62,7 @@ int run_child(const Config& config, int listen_fd, const supervisor::ChildSignal
   mysql::MysqlUserStore users(connection);
   mysql::MysqlSessionStore sessions(connection);
   mysql::MysqlTransactionRunner transactions(connection);
-  Argon2idHasher hasher(config.argon2_memory_kib, config.argon2_iterations,
-                        config.password_pepper);
+  Argon2idHasher hasher(config.argon2_memory_kib, config.argon2_iterations, config.password_pepper);
   JwtSettings jwt;
   jwt.algorithm = config.jwt_alg;
   jwt.hmac_secret = config.secret_key;
@@ -102,10 +102,14 @@ int serve() {
   FCGX_Init();
   signal(SIGPIPE, SIG_IGN);
 
+  // Keys are read and checked once, before the pool starts: a bad key file
+  // stops the server here with one line, not in every child.
+  auto jwt = jwt_settings(config);
+  if (!jwt) return 2;
   if (int rc = check_schema(config); rc != 0) return rc;
 
-  int backlog = config.listen_backlog > 0 ? config.listen_backlog
-                                          : static_cast<int>(config.workers);
+  int backlog =
+      config.listen_backlog > 0 ? config.listen_backlog : static_cast<int>(config.workers);
   std::optional<fcgi::Listener> listener;
   try {
     listener.emplace(config.listen, backlog);
@@ -113,17 +117,18 @@ int serve() {
     log::error("startup_failed", {{"error", e.what()}, {"listen", config.listen}});
     return 1;
   }
-  log::info("listening", {{"address", listener->description()},
-                          {"backlog", backlog},
-                          {"workers", config.workers},
-                          {"argon2_memory_kib", static_cast<std::int64_t>(config.argon2_memory_kib)},
-                          {"argon2_iterations", static_cast<std::int64_t>(config.argon2_iterations)}});
+  log::info("listening",
+            {{"address", listener->description()},
+             {"backlog", backlog},
+             {"workers", config.workers},
+             {"argon2_memory_kib", static_cast<std::int64_t>(config.argon2_memory_kib)},
+             {"argon2_iterations", static_cast<std::int64_t>(config.argon2_iterations)}});
 
   supervisor::PreforkOptions options;
   options.workers = config.workers;
   const int fd = listener->fd();
-  return supervisor::run_prefork(options, [&config, fd](const supervisor::ChildSignals& s) {
-    return run_child(config, fd, s);
+  return supervisor::run_prefork(options, [&config, &jwt, fd](const supervisor::ChildSignals& s) {
+    return run_child(config, *jwt, fd, s);
   });
 }
 

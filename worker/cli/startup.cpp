@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "adapters/mysql/connection.h"
@@ -51,6 +53,69 @@ int check_schema(const Config& config) {
       return 1;
     }
   }
+}
+
+ServicePolicy service_policy(const Config& config) {
+  ServicePolicy p;
+  p.token_ttl_s = config.token_ttl_s;
+  p.refresh_idle_ttl_s = config.refresh_idle_ttl_s;
+  p.refresh_absolute_ttl_s = config.refresh_absolute_ttl_s;
+  p.refresh_reuse_grace_s = config.refresh_reuse_grace_s;
+  p.reauth_max_age_s = config.reauth_max_age_s;
+  p.max_sessions_per_user = config.max_sessions_per_user;
+  p.password_rules.min_length = config.password_min_length;
+  p.password_rules.min_strength = config.password_min_strength;
+  p.throttle.free_failures = config.login_free_failures;
+  p.throttle.delay_base_s = config.login_delay_base_s;
+  p.throttle.delay_max_s = config.login_delay_max_s;
+  p.throttle.email_failures = config.login_email_failures;
+  p.reveal_unknown_email = config.login_reveal_unknown_email;
+  return p;
+}
+
+namespace {
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+}  // namespace
+
+std::optional<JwtSettings> jwt_settings(const Config& config) {
+  JwtSettings jwt;
+  jwt.algorithm = config.jwt_alg;
+  jwt.hmac_secret = config.secret_key;
+  jwt.issuer = config.jwt_issuer;
+  jwt.audience = config.jwt_audience;
+  if (config.jwt_alg == "ES256") {
+    auto key = read_file(config.jwt_private_key_file);
+    if (!key) {
+      std::fprintf(stderr, "authd: configuration error: JWT_PRIVATE_KEY_FILE: cannot read %s\n",
+                   config.jwt_private_key_file.c_str());
+      return std::nullopt;
+    }
+    jwt.private_key_pem = std::move(*key);
+    if (!config.jwt_previous_public_key_file.empty()) {
+      auto previous = read_file(config.jwt_previous_public_key_file);
+      if (!previous) {
+        std::fprintf(stderr,
+                     "authd: configuration error: JWT_PREVIOUS_PUBLIC_KEY_FILE: cannot read %s\n",
+                     config.jwt_previous_public_key_file.c_str());
+        return std::nullopt;
+      }
+      jwt.previous_public_key_pem = std::move(*previous);
+    }
+  }
+  try {
+    JwtSigner check(jwt);
+  } catch (const std::exception& e) {
+    const char* variable = config.jwt_alg == "ES256" ? "JWT_PRIVATE_KEY_FILE" : "SECRET_KEY";
+    std::fprintf(stderr, "authd: configuration error: %s: %s\n", variable, e.what());
+    return std::nullopt;
+  }
+  return jwt;
 }
 
 }  // namespace authd::cli

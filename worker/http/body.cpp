@@ -44,13 +44,16 @@ std::optional<bool> JsonBody::boolean(std::string_view name) const {
   return v->GetBool();
 }
 
-bool JsonBody::has(std::string_view name) const { return find(name) != nullptr; }
+bool JsonBody::has(std::string_view name) const {
+  return find(name) != nullptr;
+}
 
 BearerCredential bearer_credential(const Request& request) {
   BearerCredential cred;
   if (!request.authorization) return cred;
   std::string_view h = *request.authorization;
-  while (!h.empty() && (h.front() == ' ' || h.front() == '\t')) h.remove_prefix(1);
+  while (!h.empty() && (h.front() == ' ' || h.front() == '\t'))
+    h.remove_prefix(1);
   constexpr std::string_view kScheme = "bearer";
   if (h.size() < kScheme.size() || strncasecmp(h.data(), kScheme.data(), kScheme.size()) != 0) {
     return cred;  // another scheme counts as none (RFC 6750 §3.1)
@@ -58,8 +61,10 @@ BearerCredential bearer_credential(const Request& request) {
   h.remove_prefix(kScheme.size());
   if (!h.empty() && h.front() != ' ' && h.front() != '\t') return cred;  // "Bearerx"
   cred.sent = true;
-  while (!h.empty() && (h.front() == ' ' || h.front() == '\t')) h.remove_prefix(1);
-  while (!h.empty() && (h.back() == ' ' || h.back() == '\t')) h.remove_suffix(1);
+  while (!h.empty() && (h.front() == ' ' || h.front() == '\t'))
+    h.remove_prefix(1);
+  while (!h.empty() && (h.back() == ' ' || h.back() == '\t'))
+    h.remove_suffix(1);
   cred.token = h;
   return cred;
 }

@@ -34,7 +34,26 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
   return n;
 }
 
-std::string_view view(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
+// Untrusted text (a user agent) may hold invalid UTF-8: each bad byte
+// becomes U+FFFD instead of reaching the output.
+void write_member_value(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view value) {
+  std::string clean;
+  for (std::size_t i = 0; i < value.size();) {
+    std::size_t n = utf8_length(value, i);
+    if (n == 0) {
+      clean += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      clean.append(value.substr(i, n));
+      i += n;
+    }
+  }
+  w.String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
+}
+
+std::string_view view(const rapidjson::Value& v) {
+  return {v.GetString(), v.GetStringLength()};
+}
 
 // RapidJSON 1.1.0 checks the raw bytes (kParseValidateEncodingFlag) but
 // turns a `\udc00` escape into the bytes of a lone surrogate, and keeps the
@@ -49,7 +68,8 @@ bool tree_is_clean(const rapidjson::Value& root) {
     if (v->IsString()) {
       if (!is_valid_utf8(view(*v))) return false;
     } else if (v->IsArray()) {
-      for (const auto& item : v->GetArray()) stack.push_back(&item);
+      for (const auto& item : v->GetArray())
+        stack.push_back(&item);
     } else if (v->IsObject()) {
       names.clear();
       for (const auto& m : v->GetObject()) {
@@ -66,13 +86,16 @@ bool tree_is_clean(const rapidjson::Value& root) {
 
 std::string lower_ascii(std::string_view s) {
   std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
 std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -116,22 +139,7 @@ bool is_json_media_type(std::string_view content_type) {
 }
 
 void JsonOut::write_string(std::string_view value) {
-  if (is_valid_utf8(value)) {
-    writer_.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-    return;
-  }
-  std::string clean;
-  for (std::size_t i = 0; i < value.size();) {
-    std::size_t n = utf8_length(value, i);
-    if (n == 0) {
-      clean += "\xEF\xBF\xBD";  // U+FFFD
-      ++i;
-    } else {
-      clean.append(value.substr(i, n));
-      i += n;
-    }
-  }
-  writer_.String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
+  write_member_value(writer_, value);
 }
 
 JsonOut& JsonOut::key(std::string_view k) {
@@ -179,6 +187,12 @@ JsonOut& JsonOut::end_array() {
 JsonOut& JsonOut::array_str(std::string_view value) {
   write_string(value);
   return *this;
+}
+
+void JsonOut::write_member(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view key,
+                           std::string_view value) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  write_member_value(w, value);
 }
 
 std::string JsonOut::finish() {

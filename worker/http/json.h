@@ -45,6 +45,10 @@ class JsonOut {
 
   std::string finish();
 
+  // A string member written straight to a raw writer (inside arrays).
+  static void write_member(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view key,
+                           std::string_view value);
+
  private:
   void write_string(std::string_view value);
 

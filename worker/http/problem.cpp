@@ -29,7 +29,8 @@ Response render_problem(const Problem& problem, const Request& request) {
   if (!problem.mfa_token.empty()) out.str("mfa_token", problem.mfa_token);
   if (!problem.methods.empty()) {
     out.begin_array("methods");
-    for (const auto& m : problem.methods) out.array_str(m);
+    for (const auto& m : problem.methods)
+      out.array_str(m);
     out.end_array();
   }
   Response r;
@@ -131,7 +132,9 @@ Problem unsupported_media_type() {
 Problem payload_too_large() {
   return make(413, "payload_too_large", "Payload too large", "The body is larger than 16 KiB.");
 }
-Problem not_found() { return make(404, "not_found", "Not found", "There is nothing here."); }
+Problem not_found() {
+  return make(404, "not_found", "Not found", "There is nothing here.");
+}
 Problem unavailable() {
   Problem p = make(503, "unavailable", "Service unavailable",
                    "The service is temporarily unavailable. Nothing was changed; try again.");
@@ -145,8 +148,8 @@ Problem internal_error() {
 Response bearer_unauthorized(const Request& request, bool bearer_sent, std::string_view detail) {
   Problem p = make(401, "invalid_token", "Invalid token", std::string(detail));
   Response r = render_problem(p, request);
-  r.set_header("WWW-Authenticate",
-               bearer_sent ? "Bearer realm=\"auth\", error=\"invalid_token\"" : "Bearer realm=\"auth\"");
+  r.set_header("WWW-Authenticate", bearer_sent ? "Bearer realm=\"auth\", error=\"invalid_token\""
+                                               : "Bearer realm=\"auth\"");
   return r;
 }
 

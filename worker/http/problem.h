@@ -15,9 +15,9 @@ struct Problem {
   std::string code;
   std::string title;
   std::string detail;
-  std::string field;             // validation errors: the offending member
-  long long retry_after_s = 0;   // 429/503: also the Retry-After header
-  std::string mfa_token;         // 403 mfa_required
+  std::string field;            // validation errors: the offending member
+  long long retry_after_s = 0;  // 429/503: also the Retry-After header
+  std::string mfa_token;        // 403 mfa_required
   std::vector<std::string> methods;
 };
 

@@ -128,13 +128,25 @@ void emit(LogLevel level, std::string_view event, std::initializer_list<Field> f
 
 }  // namespace
 
-void set_level(LogLevel level) { g_level = level; }
-LogLevel level() { return g_level; }
-bool enabled(LogLevel level) { return static_cast<int>(level) >= static_cast<int>(g_level); }
+void set_level(LogLevel level) {
+  g_level = level;
+}
+LogLevel level() {
+  return g_level;
+}
+bool enabled(LogLevel level) {
+  return static_cast<int>(level) >= static_cast<int>(g_level);
+}
 
-void set_request_id(std::string_view request_id) { g_request_id.assign(request_id); }
-void clear_request_id() { g_request_id.clear(); }
-void set_component(std::string_view component) { g_component.assign(component); }
+void set_request_id(std::string_view request_id) {
+  g_request_id.assign(request_id);
+}
+void clear_request_id() {
+  g_request_id.clear();
+}
+void set_component(std::string_view component) {
+  g_component.assign(component);
+}
 
 void write(LogLevel level, std::string_view event, std::initializer_list<Field> fields) {
   emit(level, event, fields, false);

@@ -33,8 +33,17 @@ struct Session {
   // Refresh-token rotation bookkeeping (SHA-256 digests, never tokens).
   std::string refresh_hash;
   std::string prev_refresh_hash;
-  std::string next_refresh_sealed;  // the current token sealed under a key derived from the previous
+  std::string
+      next_refresh_sealed;  // the current token sealed under a key derived from the previous
   std::optional<UnixSeconds> rotated_at;
+};
+
+// One throttling counter row: a (email, client address) pair, or an email
+// across addresses.
+struct ThrottleCounter {
+  unsigned failures = 0;
+  UnixSeconds last_failure_at = 0;
+  UnixSeconds blocked_until = 0;
 };
 
 }  // namespace authd

@@ -21,6 +21,9 @@ class UserStore {
   virtual bool replace_password_hash(const Uuid& id, std::string_view expected_hash,
                                      std::string_view new_hash,
                                      std::optional<UnixSeconds> changed_at) = 0;
+  // Operator action: disabled_at set (a time) or cleared (nullopt). Returns
+  // whether the user exists.
+  virtual bool set_disabled(const Uuid& id, std::optional<UnixSeconds> disabled_at) = 0;
 };
 
 }  // namespace authd

@@ -19,7 +19,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 volatile sig_atomic_t g_child_stop = 0;
-void on_child_stop_signal(int) { g_child_stop = 1; }
+void on_child_stop_signal(int) {
+  g_child_stop = 1;
+}
 
 sigset_t managed_signals() {
   sigset_t set;
@@ -45,7 +47,8 @@ class Master {
     sigset_t set = managed_signals();
     sigprocmask(SIG_BLOCK, &set, &original_mask_);
     log::info("pool_starting", {{"workers", options_.workers}});
-    for (unsigned i = 0; i < options_.workers; ++i) spawn();
+    for (unsigned i = 0; i < options_.workers; ++i)
+      spawn();
 
     while (true) {
       timespec tick{0, 200 * 1000 * 1000};
@@ -76,7 +79,7 @@ class Master {
     // If the master dies (even SIGKILL), drain and go too.
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() == 1) return 0;
-    struct sigaction sa{};
+    struct sigaction sa {};
     sa.sa_handler = on_child_stop_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
@@ -87,10 +90,12 @@ class Master {
     // Stop signals stay blocked while a request is served; they are
     // unblocked only while the child waits for a connection.
     sigset_t mask = original_mask_;
-    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, s);
+    for (int s : {SIGTERM, SIGINT, SIGHUP})
+      sigaddset(&mask, s);
     sigprocmask(SIG_SETMASK, &mask, nullptr);
     sigset_t idle = original_mask_;
-    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigdelset(&idle, s);
+    for (int s : {SIGTERM, SIGINT, SIGHUP})
+      sigdelset(&idle, s);
     ChildSignals signals{&g_child_stop, &idle};
     try {
       return child_main_(signals);
@@ -115,15 +120,14 @@ class Master {
         log::debug("worker_stopped", {{"worker_pid", static_cast<std::int64_t>(pid)}});
         continue;
       }
-      std::string how = WIFSIGNALED(status)
-                            ? std::string("signal ") + strsignal(WTERMSIG(status))
-                            : "exit status " + std::to_string(WEXITSTATUS(status));
-      log::error("worker_died", {{"worker_pid", static_cast<std::int64_t>(pid)},
-                                 {"how", how},
-                                 {"lived_ms", static_cast<std::int64_t>(
-                                                  std::chrono::duration_cast<
-                                                      std::chrono::milliseconds>(lived)
-                                                      .count())}});
+      std::string how = WIFSIGNALED(status) ? std::string("signal ") + strsignal(WTERMSIG(status))
+                                            : "exit status " + std::to_string(WEXITSTATUS(status));
+      log::error("worker_died",
+                 {{"worker_pid", static_cast<std::int64_t>(pid)},
+                  {"how", how},
+                  {"lived_ms",
+                   static_cast<std::int64_t>(
+                       std::chrono::duration_cast<std::chrono::milliseconds>(lived).count())}});
       // A child that dies young counts towards the crash-loop back-off.
       if (lived < std::chrono::seconds(1)) {
         quick_deaths_ = std::min(quick_deaths_ + 1, 6);
@@ -134,9 +138,9 @@ class Master {
         auto delay = std::chrono::milliseconds(100 << (quick_deaths_ - 1));  // .1 s … 3.2 s
         next_spawn_allowed_ = Clock::now() + delay;
         if (quick_deaths_ >= 3) {
-          log::error("worker_crash_loop", {{"quick_deaths", quick_deaths_},
-                                           {"respawn_delay_ms",
-                                            static_cast<std::int64_t>(delay.count())}});
+          log::error("worker_crash_loop",
+                     {{"quick_deaths", quick_deaths_},
+                      {"respawn_delay_ms", static_cast<std::int64_t>(delay.count())}});
         }
       }
     }
@@ -204,7 +208,8 @@ class Master {
     }
     if (!children_.empty()) {
       log::error("pool_drain_timeout", {{"killed", static_cast<std::int64_t>(children_.size())}});
-      for (auto& [pid, info] : children_) kill(pid, SIGKILL);
+      for (auto& [pid, info] : children_)
+        kill(pid, SIGKILL);
       while (waitpid(-1, nullptr, 0) > 0) {
       }
       return 1;

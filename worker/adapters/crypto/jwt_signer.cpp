@@ -1,6 +1,11 @@
 #include "adapters/crypto/jwt_signer.h"
 
 #include <jwt.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -54,7 +59,8 @@ bool well_formed(std::string_view token) {
 bool typ_accepted(const char* typ) {
   if (typ == nullptr) return false;
   std::string lower(typ);
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : lower)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return lower == "at+jwt" || lower == "application/at+jwt";
 }
 
@@ -84,16 +90,111 @@ std::optional<UnixSeconds> int_member(const rapidjson::Value& obj, const char* n
   return it->value.GetInt64();
 }
 
+struct EvpKeyDeleter {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct BioDeleter {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct BnDeleter {
+  void operator()(BIGNUM* b) const { BN_free(b); }
+};
+
+struct EcPublicKey {
+  std::string pem;  // SubjectPublicKeyInfo PEM, what libjwt verifies with
+  std::string jwk;  // {"kty":"EC","crv":"P-256",...}
+  std::string kid;  // RFC 7638 thumbprint
+};
+
+std::string coordinate(const EVP_PKEY* key, const char* name) {
+  BIGNUM* raw = nullptr;
+  if (EVP_PKEY_get_bn_param(key, name, &raw) != 1) throw std::invalid_argument("EC key without coordinates");
+  std::unique_ptr<BIGNUM, BnDeleter> bn(raw);
+  unsigned char buf[32];
+  if (BN_bn2binpad(bn.get(), buf, sizeof buf) != 32) throw std::invalid_argument("EC coordinate too long");
+  return base64url_encode(std::string_view(reinterpret_cast<char*>(buf), sizeof buf));
+}
+
+// Reads a P-256 key (private or public PEM) and derives what we publish.
+EcPublicKey ec_public_key(const std::string& pem, bool is_private) {
+  std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) throw std::bad_alloc();
+  EVP_PKEY* raw = is_private ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr)
+                             : PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr);
+  if (raw == nullptr) {
+    throw std::invalid_argument(is_private ? "not a PEM private key" : "not a PEM public key");
+  }
+  std::unique_ptr<EVP_PKEY, EvpKeyDeleter> key(raw);
+  char group[64] = {0};
+  std::size_t group_len = 0;
+  if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_EC ||
+      EVP_PKEY_get_utf8_string_param(key.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                     &group_len) != 1 ||
+      std::string_view(group, group_len) != "prime256v1") {
+    throw std::invalid_argument("ES256 needs an EC key on P-256 (prime256v1)");
+  }
+  EcPublicKey out;
+  std::string x = coordinate(key.get(), OSSL_PKEY_PARAM_EC_PUB_X);
+  std::string y = coordinate(key.get(), OSSL_PKEY_PARAM_EC_PUB_Y);
+  // RFC 7638: the required members in lexicographic order, no spaces.
+  std::string canonical = R"({"crv":"P-256","kty":"EC","x":")" + x + R"(","y":")" + y + "\"}";
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(canonical.data()),
+                     canonical.size());
+  out.kid = base64url_encode(std::string_view(reinterpret_cast<char*>(digest), sizeof digest));
+  out.jwk = R"({"kty":"EC","crv":"P-256","x":")" + x + R"(","y":")" + y +
+            R"(","use":"sig","alg":"ES256","kid":")" + out.kid + "\"}";
+  std::unique_ptr<BIO, BioDeleter> pub(BIO_new(BIO_s_mem()));
+  if (!pub || PEM_write_bio_PUBKEY(pub.get(), key.get()) != 1) throw std::bad_alloc();
+  char* data = nullptr;
+  long len = BIO_get_mem_data(pub.get(), &data);
+  out.pem.assign(data, static_cast<std::size_t>(len));
+  return out;
+}
+
+// The `kid` of a token's header, read before any verification so the key
+// can be chosen among ours; libjwt then verifies with that key only.
+std::optional<std::string> header_kid(std::string_view token) {
+  auto header = base64url_decode(token.substr(0, token.find('.')));
+  if (!header) return std::nullopt;
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(
+      header->data(), header->size());
+  if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+  return string_member(doc, "kid");
+}
+
 }  // namespace
 
 JwtSigner::JwtSigner(JwtSettings settings) : settings_(std::move(settings)) {
-  if (settings_.algorithm != "HS256") {
-    throw std::invalid_argument("JwtSigner: unsupported algorithm " + settings_.algorithm);
+  if (settings_.algorithm == "HS256") {
+    if (settings_.hmac_secret.size() < 32) {
+      throw std::invalid_argument("HS256 secret shorter than 32 bytes");
+    }
+    signing_kid_ = derive_hmac_kid(settings_.hmac_secret);
+    keys_.push_back({signing_kid_, settings_.hmac_secret, ""});
+  } else if (settings_.algorithm == "ES256") {
+    EcPublicKey current = ec_public_key(settings_.private_key_pem, true);
+    signing_kid_ = current.kid;
+    keys_.push_back({current.kid, current.pem, current.jwk});
+    if (!settings_.previous_public_key_pem.empty()) {
+      EcPublicKey previous = ec_public_key(settings_.previous_public_key_pem, false);
+      if (previous.kid != current.kid) keys_.push_back({previous.kid, previous.pem, previous.jwk});
+    }
+  } else {
+    throw std::invalid_argument("unsupported JWT algorithm " + settings_.algorithm);
   }
-  if (settings_.hmac_secret.size() < 32) {
-    throw std::invalid_argument("JwtSigner: HS256 secret shorter than 32 bytes");
+}
+
+std::string JwtSigner::jwks_json() const {
+  if (settings_.algorithm != "ES256") return "";
+  std::string out = "{\"keys\":[";
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    if (i) out += ',';
+    out += keys_[i].jwk;
   }
-  kid_ = derive_hmac_kid(settings_.hmac_secret);
+  out += "]}";
+  return out;
 }
 
 std::string JwtSigner::sign(const AccessClaims& claims) {
@@ -107,8 +208,7 @@ std::string JwtSigner::sign(const AccessClaims& claims) {
   w.Key("iss");
   w.String(settings_.issuer.c_str(), static_cast<rapidjson::SizeType>(settings_.issuer.size()));
   w.Key("aud");
-  w.String(settings_.audience.c_str(),
-           static_cast<rapidjson::SizeType>(settings_.audience.size()));
+  w.String(settings_.audience.c_str(), static_cast<rapidjson::SizeType>(settings_.audience.size()));
   w.Key("sub");
   w.String(claims.sub.c_str(), static_cast<rapidjson::SizeType>(claims.sub.size()));
   w.Key("email");
@@ -127,16 +227,16 @@ std::string JwtSigner::sign(const AccessClaims& claims) {
   w.Int64(claims.auth_time);
   w.Key("amr");
   w.StartArray();
-  for (const auto& m : claims.amr) w.String(m.c_str(), static_cast<rapidjson::SizeType>(m.size()));
+  for (const auto& m : claims.amr)
+    w.String(m.c_str(), static_cast<rapidjson::SizeType>(m.size()));
   w.EndArray();
   w.EndObject();
 
   if (jwt_add_grants_json(jwt.get(), buf.GetString()) != 0 ||
       jwt_add_header(jwt.get(), "typ", "at+jwt") != 0 ||
-      jwt_add_header(jwt.get(), "kid", kid_.c_str()) != 0 ||
-      jwt_set_alg(jwt.get(), JWT_ALG_HS256,
-                  reinterpret_cast<const unsigned char*>(settings_.hmac_secret.data()),
-                  static_cast<int>(settings_.hmac_secret.size())) != 0) {
+      jwt_add_header(jwt.get(), "kid", signing_kid_.c_str()) != 0 ||
+      jwt_set_alg(jwt.get(), algorithm(), reinterpret_cast<const unsigned char*>(signing_key().data()),
+                  static_cast<int>(signing_key().size())) != 0) {
     throw std::runtime_error("JwtSigner: could not build the token");
   }
   MallocString encoded(jwt_encode_str(jwt.get()));
@@ -146,20 +246,25 @@ std::string JwtSigner::sign(const AccessClaims& claims) {
 
 std::optional<AccessClaims> JwtSigner::verify(std::string_view token, UnixSeconds now) {
   if (!well_formed(token)) return std::nullopt;
+  auto kid = header_kid(token);
+  if (!kid) return std::nullopt;
+  const VerificationKey* key = nullptr;
+  for (const auto& k : keys_)
+    if (k.kid == *kid) key = &k;
+  if (key == nullptr) return std::nullopt;
+
   std::string text(token);
   jwt_t* raw = nullptr;
-  // Always the configured, non-empty key: with a NULL key libjwt would
-  // accept `alg: none`.
-  int rc = jwt_decode(&raw, text.c_str(),
-                      reinterpret_cast<const unsigned char*>(settings_.hmac_secret.data()),
-                      static_cast<int>(settings_.hmac_secret.size()));
+  // Always one of our non-empty keys: with a NULL key libjwt would accept
+  // `alg: none`.
+  int rc = jwt_decode(&raw, text.c_str(), reinterpret_cast<const unsigned char*>(key->key.data()),
+                      static_cast<int>(key->key.size()));
   JwtHandle jwt(raw);
   if (rc != 0 || !jwt) return std::nullopt;
-  // libjwt verified with whatever algorithm the header named: pin ours.
-  if (jwt_get_alg(jwt.get()) != JWT_ALG_HS256) return std::nullopt;
+  // libjwt verified with whatever algorithm the header named (an HS256
+  // token "signed" with our public key's PEM would pass): pin ours.
+  if (jwt_get_alg(jwt.get()) != algorithm()) return std::nullopt;
   if (!typ_accepted(jwt_get_header(jwt.get(), "typ"))) return std::nullopt;
-  const char* kid = jwt_get_header(jwt.get(), "kid");
-  if (kid == nullptr || kid_ != kid) return std::nullopt;
 
   MallocString grants(jwt_get_grants_json(jwt.get(), nullptr));
   if (!grants) return std::nullopt;
@@ -213,6 +318,18 @@ std::optional<AccessClaims> JwtSigner::verify(std::string_view token, UnixSecond
   c.exp = *exp;
   c.auth_time = *auth_time;
   return c;
+}
+
+}  // namespace authd
+
+namespace authd {
+
+jwt_alg_t JwtSigner::algorithm() const {
+  return settings_.algorithm == "ES256" ? JWT_ALG_ES256 : JWT_ALG_HS256;
+}
+
+const std::string& JwtSigner::signing_key() const {
+  return settings_.algorithm == "ES256" ? settings_.private_key_pem : settings_.hmac_secret;
 }
 
 }  // namespace authd

@@ -4,6 +4,8 @@
 
 namespace authd {
 
-void SodiumRandom::fill(std::span<std::uint8_t> out) { randombytes_buf(out.data(), out.size()); }
+void SodiumRandom::fill(std::span<std::uint8_t> out) {
+  randombytes_buf(out.data(), out.size());
+}
 
 }  // namespace authd

@@ -1,7 +1,16 @@
 #pragma once
+// The schema's numbered migrations (sql/NNN_name.sql, compiled in) and the
+// runner that applies them. Only `authd migrate` runs them, with the account
+// allowed to change the schema; the server only reads the version.
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace authd::mysql {
+
+class Connection;
 
 // One numbered file of sql/, compiled into the binary.
 struct Migration {
@@ -17,5 +26,34 @@ inline int latest_schema_version() {
   const auto& all = embedded_migrations();
   return all.empty() ? 0 : all.back().version;
 }
+
+// The statements of one migration file. Split simply: a statement ends with
+// a line whose last non-blank character is `;`; lines starting with `--`
+// are comments and dropped. So a `;` that ends a line inside a string
+// literal, or a statement followed by a comment on its last line, is not
+// supported: migrations are written for this splitter.
+std::vector<std::string> split_sql_statements(std::string_view script);
+
+// The highest version recorded in schema_migrations, 0 when that table does
+// not exist yet. Needs only SELECT, so the server's account can check it.
+int read_schema_version(Connection& connection);
+
+using MigrationProgress = std::function<void(std::string_view line)>;
+
+// Brings the schema up to date: under the server-wide lock
+// GET_LOCK('authd_migrate', 60), applies in order every migration newer than
+// the recorded version, records each in schema_migrations, and reports one
+// line per migration ("applying 001_users_sessions … done in 35 ms"), or
+// "schema is up to date (version N)". Safe to run twice, and from two
+// processes at once (the second waits for the lock, then finds nothing to
+// do). DDL commits implicitly, so a migration that fails half-way keeps its
+// earlier statements: write them re-runnable (IF NOT EXISTS).
+// Throws SqlError with a message naming the migration account when the
+// account may not change the schema, StoreError when the lock is not had.
+void migrate(Connection& connection, const MigrationProgress& progress);
+
+// The same with a given list (tests).
+void migrate(Connection& connection, std::span<const Migration> migrations,
+             const MigrationProgress& progress);
 
 }  // namespace authd::mysql

@@ -12,6 +12,8 @@ namespace authd::http {
 struct HandlerDeps {
   AuthService& auth;
   HealthProbe& health;
+  // The JWKS document (empty: symmetric signing, answered 404).
+  std::string jwks_json;
 };
 
 namespace handlers {
@@ -19,6 +21,13 @@ Response register_user(HandlerDeps& deps, const Request& req, RequestContext& ct
 Response login(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 Response change_password(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 Response me(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response refresh(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response logout(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response list_sessions(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response end_session(HandlerDeps& deps, const Request& req, RequestContext& ctx,
+                     std::string_view session_id);
+Response verify(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response jwks(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 Response health(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 Response health_ready(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 }  // namespace handlers

@@ -8,8 +8,7 @@
 namespace authd::http::handlers {
 
 Response change_password(HandlerDeps& deps, const Request& req, RequestContext& ctx) {
-  auto parsed =
-      JsonBody::parse(req, {{"email"}, {"current_password"}, {"new_password"}});
+  auto parsed = JsonBody::parse(req, {{"email"}, {"current_password"}, {"new_password"}});
   if (auto* problem = std::get_if<Problem>(&parsed)) return render_problem(*problem, req);
   const auto& body = std::get<JsonBody>(parsed);
 

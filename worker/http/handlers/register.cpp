@@ -13,8 +13,8 @@ Response register_user(HandlerDeps& deps, const Request& req, RequestContext& ct
   if (auto* problem = std::get_if<Problem>(&parsed)) return render_problem(*problem, req);
   const auto& body = std::get<JsonBody>(parsed);
 
-  auto outcome = deps.auth.register_user(body.string("email"), body.string("password"),
-                                         client_info(req));
+  auto outcome =
+      deps.auth.register_user(body.string("email"), body.string("password"), client_info(req));
   if (!outcome) return render_problem(problem_for(outcome.error()), req);
   const User& user = outcome.value();
   ctx.user_id = user.id.to_string();

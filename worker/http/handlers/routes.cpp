@@ -14,6 +14,15 @@ Router make_router(HandlerDeps& deps) {
   r.add("POST", "/auth/login", bind(handlers::login));
   r.add("POST", "/auth/password", bind(handlers::change_password));
   r.add("GET", "/auth/me", bind(handlers::me));
+  r.add("POST", "/auth/refresh", bind(handlers::refresh));
+  r.add("POST", "/auth/logout", bind(handlers::logout));
+  r.add("GET", "/auth/sessions", bind(handlers::list_sessions));
+  r.add("DELETE", "/auth/sessions/{id}",
+        [&deps](const Request& req, RequestContext& ctx, const RouteParams& params) {
+          return handlers::end_session(deps, req, ctx, params.param);
+        });
+  r.add("GET", "/auth/verify", bind(handlers::verify));
+  r.add("GET", "/.well-known/jwks.json", bind(handlers::jwks));
   r.add("GET", "/health", bind(handlers::health));
   r.add("GET", "/health/ready", bind(handlers::health_ready));
   return r;

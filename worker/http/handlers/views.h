@@ -1,5 +1,7 @@
 #pragma once
 // JSON bodies shared by several endpoints.
+#include <variant>
+
 #include "auth/auth_service.h"
 #include "http/json.h"
 #include "http/request.h"
@@ -17,5 +19,10 @@ Response json_response(int status, std::string body);
 
 // Client facts for sessions and audit lines.
 ClientInfo client_info(const Request& req);
+
+// The bearer token's live session, or the 401 to answer (with the
+// WWW-Authenticate challenge RFC 6750 asks for).
+std::variant<Authenticated, Response> require_bearer(AuthService& auth, const Request& req,
+                                                     RequestContext& ctx);
 
 }  // namespace authd::http

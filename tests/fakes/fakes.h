@@ -1,0 +1,235 @@
+#pragma once
+// In-memory fakes of the ports, for unit tests of pure logic (the service,
+// the HTTP layer). The real stores are tested against MariaDB in tests/store.
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "ports/clock.h"
+#include "ports/password_hasher.h"
+#include "ports/random.h"
+#include "ports/session_store.h"
+#include "ports/store_errors.h"
+#include "ports/throttle_store.h"
+#include "ports/transaction.h"
+#include "ports/user_store.h"
+
+namespace authd::testing {
+
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(std::int64_t start_s = 1'800'000'000) : ms_(start_s * 1000) {}
+  std::int64_t now_ms() const override { return ms_; }
+  void advance(std::int64_t seconds) { ms_ += seconds * 1000; }
+
+ private:
+  std::int64_t ms_;
+};
+
+// Deterministic bytes (a counter through a simple mix), so tests repeat.
+class SeededRandom final : public Random {
+ public:
+  void fill(std::span<std::uint8_t> out) override {
+    for (auto& b : out) {
+      state_ = state_ * 6364136223846793005ULL + 1442695040888963407ULL;
+      b = static_cast<std::uint8_t>(state_ >> 56);
+    }
+  }
+
+ private:
+  std::uint64_t state_ = 42;
+};
+
+// "h<cost>:<password>": cheap, and needs_rehash sees the cost.
+class FakeHasher final : public PasswordHasher {
+ public:
+  std::string hash(std::string_view password) override {
+    ++hashes;
+    return "h" + std::to_string(cost) + ":" + std::string(password);
+  }
+  bool verify(std::string_view stored, std::string_view password) override {
+    ++verifies;
+    auto colon = stored.find(':');
+    return colon != std::string_view::npos && stored.substr(colon + 1) == password;
+  }
+  bool needs_rehash(std::string_view stored) override {
+    return stored.substr(0, stored.find(':')) != "h" + std::to_string(cost);
+  }
+  int cost = 1;
+  int hashes = 0;
+  int verifies = 0;
+};
+
+class InMemoryUserStore final : public UserStore {
+ public:
+  InsertResult insert(const User& user) override {
+    check();
+    for (const auto& [id, u] : users)
+      if (u.email == user.email) return InsertResult::email_taken;
+    users[user.id] = user;
+    return InsertResult::inserted;
+  }
+  std::optional<User> find_by_email(std::string_view email) override {
+    check();
+    std::optional<User> found;
+    for (const auto& [id, u] : users)
+      if (u.email == email) found = u;
+    if (after_find) after_find();  // lets a test race another worker here
+    return found;
+  }
+  std::optional<User> find_by_id(const Uuid& id) override {
+    check();
+    auto it = users.find(id);
+    if (it == users.end()) return std::nullopt;
+    return it->second;
+  }
+  bool replace_password_hash(const Uuid& id, std::string_view expected, std::string_view next,
+                             std::optional<UnixSeconds> changed_at) override {
+    check();
+    auto it = users.find(id);
+    if (it == users.end() || it->second.password_hash != expected) return false;
+    it->second.password_hash = std::string(next);
+    if (changed_at) it->second.password_changed_at = *changed_at;
+    return true;
+  }
+  bool set_disabled(const Uuid& id, std::optional<UnixSeconds> at) override {
+    check();
+    auto it = users.find(id);
+    if (it == users.end()) return false;
+    it->second.disabled_at = at;
+    return true;
+  }
+  void check() const {
+    if (unavailable) throw StoreUnavailable("fake: database down");
+  }
+
+  std::map<Uuid, User> users;
+  bool unavailable = false;
+  std::function<void()> after_find;
+};
+
+class InMemorySessionStore final : public SessionStore {
+ public:
+  void insert(const Session& s) override { sessions[s.id] = s; }
+  std::optional<Session> find(const Uuid& id) override {
+    auto it = sessions.find(id);
+    if (it == sessions.end()) return std::nullopt;
+    return it->second;
+  }
+  std::optional<Session> find_for_update(const Uuid& id) override { return find(id); }
+  static bool live(const Session& s, UnixSeconds now, UnixSeconds idle) {
+    return !s.revoked_at && now < s.expires_at && now < s.last_used_at + idle;
+  }
+  std::vector<Session> list_live(const Uuid& user_id, UnixSeconds now, UnixSeconds idle) override {
+    std::vector<Session> out;
+    for (const auto& [id, s] : sessions)
+      if (s.user_id == user_id && live(s, now, idle)) out.push_back(s);
+    std::sort(out.begin(), out.end(), [](const Session& a, const Session& b) {
+      return a.last_used_at != b.last_used_at ? a.last_used_at > b.last_used_at : b.id < a.id;
+    });
+    return out;
+  }
+  bool revoke(const Uuid& id, UnixSeconds now) override {
+    auto it = sessions.find(id);
+    if (it == sessions.end() || it->second.revoked_at) return false;
+    it->second.revoked_at = now;
+    return true;
+  }
+  int revoke_all_for_user(const Uuid& user_id, UnixSeconds now, std::optional<Uuid> keep) override {
+    int n = 0;
+    for (auto& [id, s] : sessions) {
+      if (s.user_id == user_id && !s.revoked_at && (!keep || *keep != id)) {
+        s.revoked_at = now;
+        ++n;
+      }
+    }
+    return n;
+  }
+  int revoke_least_recently_used(const Uuid& user_id, unsigned keep, UnixSeconds now,
+                                 UnixSeconds idle) override {
+    auto live_sessions = list_live(user_id, now, idle);
+    int n = 0;
+    for (std::size_t i = keep; i < live_sessions.size(); ++i)
+      n += revoke(live_sessions[i].id, now);
+    return n;
+  }
+  void rotate_refresh(const Uuid& id, std::string_view spent, std::string_view next,
+                      std::string_view sealed, UnixSeconds now) override {
+    auto& s = sessions.at(id);
+    spent_hashes[id].push_back(std::string(spent));
+    s.prev_refresh_hash = std::string(spent);
+    s.refresh_hash = std::string(next);
+    s.next_refresh_sealed = std::string(sealed);
+    s.rotated_at = now;
+    s.last_used_at = now;
+  }
+  bool refresh_was_spent(const Uuid& id, std::string_view hash) override {
+    auto it = spent_hashes.find(id);
+    if (it == spent_hashes.end()) return false;
+    return std::find(it->second.begin(), it->second.end(), hash) != it->second.end();
+  }
+  std::map<Uuid, Session> sessions;
+  std::map<Uuid, std::vector<std::string>> spent_hashes;
+};
+
+class InMemoryThrottleStore final : public ThrottleStore {
+ public:
+  Counters read(std::string_view email, std::string_view ip) override {
+    return {rows[{std::string(email), std::string(ip)}], rows[{std::string(email), ""}]};
+  }
+  void record_failure(std::string_view email, std::string_view ip,
+                      const std::function<Counters(const Counters&)>& update) override {
+    Counters next = update(read(email, ip));
+    rows[{std::string(email), std::string(ip)}] = next.pair;
+    rows[{std::string(email), ""}] = next.email;
+  }
+  void clear(std::string_view email, std::string_view ip) override {
+    ++clears;
+    rows.erase({std::string(email), std::string(ip)});
+    rows.erase({std::string(email), ""});
+  }
+  int clear_all(std::string_view email) override {
+    int n = 0;
+    for (auto it = rows.begin(); it != rows.end();) {
+      if (it->first.first == email) {
+        it = rows.erase(it);
+        ++n;
+      } else {
+        ++it;
+      }
+    }
+    return n;
+  }
+  std::map<std::pair<std::string, std::string>, ThrottleCounter> rows;
+  int clears = 0;
+};
+
+// All-or-nothing over the two in-memory stores.
+class FakeTransactions final : public TransactionRunner {
+ public:
+  FakeTransactions(InMemoryUserStore& users, InMemorySessionStore& sessions)
+      : users_(users), sessions_(sessions) {}
+  void in_transaction(const std::function<void()>& body) override {
+    auto users_before = users_.users;
+    auto sessions_before = sessions_.sessions;
+    try {
+      body();
+      ++commits;
+    } catch (...) {
+      users_.users = std::move(users_before);
+      sessions_.sessions = std::move(sessions_before);
+      throw;
+    }
+  }
+  int commits = 0;
+
+ private:
+  InMemoryUserStore& users_;
+  InMemorySessionStore& sessions_;
+};
+
+}  // namespace authd::testing

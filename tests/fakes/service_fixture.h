@@ -1,0 +1,42 @@
+#pragma once
+// An AuthService over in-memory fakes and the real JWT signer.
+#include <sodium.h>
+
+#include <memory>
+
+#include "adapters/crypto/jwt_signer.h"
+#include "auth/auth_service.h"
+#include "fakes/fakes.h"
+
+namespace authd::testing {
+
+struct ServiceWorld {
+  ManualClock clock;
+  SeededRandom random;
+  FakeHasher hasher;
+  InMemoryUserStore users;
+  InMemorySessionStore sessions;
+  InMemoryThrottleStore throttle;
+  FakeTransactions transactions{users, sessions};
+  JwtSigner signer{[] {
+    JwtSettings s;
+    s.hmac_secret = std::string(48, 'k');
+    return s;
+  }()};
+  ServicePolicy policy;
+  std::unique_ptr<AuthService> service;
+
+  explicit ServiceWorld(ServicePolicy p = {}) : policy(p) { rebuild(); }
+  void rebuild() {
+    if (sodium_init() < 0) throw std::runtime_error("sodium_init");
+    service = std::make_unique<AuthService>(
+        ServiceDeps{users, sessions, throttle, transactions, hasher, signer, clock, random},
+        policy);
+  }
+  AuthService& auth() { return *service; }
+};
+
+inline constexpr const char* kStrongPassword = "violet-Harbor-92-lantern";
+inline constexpr const char* kOtherStrongPassword = "correct horse battery staple";
+
+}  // namespace authd::testing

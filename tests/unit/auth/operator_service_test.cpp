@@ -1,0 +1,61 @@
+#include "auth/operator_service.h"
+
+#include <gtest/gtest.h>
+
+#include "fakes/service_fixture.h"
+
+namespace authd {
+namespace {
+
+using testing::kStrongPassword;
+
+class OperatorServiceTest : public ::testing::Test {
+ protected:
+  testing::ServiceWorld w;
+  OperatorService ops{w.users, w.sessions, w.throttle, w.transactions, w.clock};
+  const ClientInfo client{"203.0.113.7", "agent"};
+  void SetUp() override {
+    ASSERT_TRUE(w.auth().register_user("ann@example.com", kStrongPassword, client).ok());
+  }
+};
+
+TEST_F(OperatorServiceTest, DisableEndsEverySessionAndEnableDoesNotBringThemBack) {
+  auto g = w.auth().login("ann@example.com", kStrongPassword, client).value();
+  auto r = ops.disable_user(" ANN@example.com");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value().sessions_ended, 1);
+  EXPECT_FALSE(w.auth().authenticate(g.access_token).ok());
+  EXPECT_EQ(w.auth().login("ann@example.com", kStrongPassword, client).error().code,
+            AuthErrc::account_disabled);
+  ASSERT_TRUE(ops.enable_user("ann@example.com").ok());
+  EXPECT_FALSE(w.auth().authenticate(g.access_token).ok());
+  EXPECT_TRUE(w.auth().login("ann@example.com", kStrongPassword, client).ok());
+}
+
+TEST_F(OperatorServiceTest, UnknownEmailChangesNothing) {
+  EXPECT_EQ(ops.disable_user("bob@example.com").error().code, AuthErrc::not_found);
+  EXPECT_EQ(ops.enable_user("bob@example.com").error().code, AuthErrc::not_found);
+  EXPECT_EQ(ops.revoke_user_sessions("bob@example.com").error().code, AuthErrc::not_found);
+  EXPECT_EQ(ops.unlock_user("bob@example.com").error().code, AuthErrc::not_found);
+}
+
+TEST_F(OperatorServiceTest, UnlockClearsTheCounters) {
+  for (int i = 0; i < 6; ++i) w.auth().login("ann@example.com", "wrong password!", client);
+  EXPECT_EQ(w.auth().login("ann@example.com", kStrongPassword, client).error().code,
+            AuthErrc::too_many_attempts);
+  auto r = ops.unlock_user("ann@example.com");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value().counters_cleared, 2);
+  EXPECT_TRUE(w.auth().login("ann@example.com", kStrongPassword, client).ok());
+}
+
+TEST_F(OperatorServiceTest, RevokeSessions) {
+  auto a = w.auth().login("ann@example.com", kStrongPassword, client).value();
+  auto b = w.auth().login("ann@example.com", kStrongPassword, client).value();
+  EXPECT_EQ(ops.revoke_user_sessions("ann@example.com").value().sessions_ended, 2);
+  EXPECT_FALSE(w.auth().authenticate(a.access_token).ok());
+  EXPECT_FALSE(w.auth().authenticate(b.access_token).ok());
+}
+
+}  // namespace
+}  // namespace authd

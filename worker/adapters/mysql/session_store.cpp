@@ -1,0 +1,85 @@
+#include "adapters/mysql/session_store.h"
+
+#include "ports/store_errors.h"
+
+namespace authd::mysql {
+namespace {
+
+// The SELECT lists the columns in the order session_from() reads them.
+constexpr std::string_view kInsert =
+    "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, auth_time,"
+    " revoked_at, amr, user_agent, ip, refresh_hash, prev_refresh_hash, next_refresh_sealed,"
+    " rotated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr std::string_view kFind =
+    "SELECT id, user_id, created_at, last_used_at, expires_at, auth_time, revoked_at, amr,"
+    " user_agent, ip, refresh_hash, prev_refresh_hash, next_refresh_sealed, rotated_at"
+    " FROM sessions WHERE id = ?";
+constexpr std::string_view kRevokeAll =
+    "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL";
+constexpr std::string_view kRevokeAllBut =
+    "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND id <> ?";
+
+// The user agent is informational and client-chosen: keep what fits the
+// column rather than fail a login over a long header.
+constexpr std::size_t kUserAgentColumnBytes = 512;
+
+// The digest columns are NULL when there is no digest ("" in the record):
+// an empty BINARY(32) would be 32 zero bytes, and all such rows would
+// collide on the unique refresh_hash key.
+Param bytes_or_null(std::string_view bytes) {
+  if (bytes.empty()) return nullptr;
+  return bytes;
+}
+
+Uuid uuid_from(const Row& row, std::size_t column) {
+  auto id = Uuid::from_bytes(row.bytes(column));
+  if (!id) throw StoreError("mysql: a sessions id is not 16 bytes");
+  return *id;
+}
+
+}  // namespace
+
+void MysqlSessionStore::insert(const Session& session) {
+  const std::string_view user_agent =
+      std::string_view(session.user_agent).substr(0, kUserAgentColumnBytes);
+  connection_.execute(
+      kInsert,
+      {session.id.as_bytes(), session.user_id.as_bytes(), DateTime{session.created_at},
+       DateTime{session.last_used_at}, DateTime{session.expires_at}, DateTime{session.auth_time},
+       time_or_null(session.revoked_at), session.amr, user_agent, session.ip,
+       bytes_or_null(session.refresh_hash), bytes_or_null(session.prev_refresh_hash),
+       bytes_or_null(session.next_refresh_sealed), time_or_null(session.rotated_at)});
+}
+
+std::optional<Session> MysqlSessionStore::find(const Uuid& id) {
+  const Rows rows = connection_.query(kFind, {id.as_bytes()});
+  if (rows.empty()) return std::nullopt;
+  const Row& row = rows.front();
+  Session session;
+  session.id = uuid_from(row, 0);
+  session.user_id = uuid_from(row, 1);
+  session.created_at = row.time(2);
+  session.last_used_at = row.time(3);
+  session.expires_at = row.time(4);
+  session.auth_time = row.time(5);
+  session.revoked_at = row.optional_time(6);
+  session.amr = row.bytes(7);
+  session.user_agent = row.bytes(8);
+  session.ip = row.bytes(9);
+  session.refresh_hash = row.bytes_or_empty(10);
+  session.prev_refresh_hash = row.bytes_or_empty(11);
+  session.next_refresh_sealed = row.bytes_or_empty(12);
+  session.rotated_at = row.optional_time(13);
+  return session;
+}
+
+int MysqlSessionStore::revoke_all_for_user(const Uuid& user_id, UnixSeconds now,
+                                           std::optional<Uuid> keep) {
+  const std::uint64_t revoked =
+      keep ? connection_.execute(kRevokeAllBut,
+                                 {DateTime{now}, user_id.as_bytes(), keep->as_bytes()})
+           : connection_.execute(kRevokeAll, {DateTime{now}, user_id.as_bytes()});
+  return static_cast<int>(revoked);
+}
+
+}  // namespace authd::mysql

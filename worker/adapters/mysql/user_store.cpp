@@ -1,0 +1,82 @@
+#include "adapters/mysql/user_store.h"
+
+#include "adapters/mysql/errors.h"
+
+namespace authd::mysql {
+namespace {
+
+// The SELECTs list the columns in the order user_from() reads them.
+constexpr std::string_view kInsert =
+    "INSERT INTO users (id, email, password_hash, created_at, password_changed_at, disabled_at,"
+    " email_verified_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
+constexpr std::string_view kFindByEmail =
+    "SELECT id, email, password_hash, created_at, password_changed_at, disabled_at,"
+    " email_verified_at FROM users WHERE email = ?";
+constexpr std::string_view kFindById =
+    "SELECT id, email, password_hash, created_at, password_changed_at, disabled_at,"
+    " email_verified_at FROM users WHERE id = ?";
+// Compare-and-swap: the row changes only while it still holds the hash the
+// caller verified against.
+constexpr std::string_view kReplaceHash =
+    "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?";
+constexpr std::string_view kReplaceHashAndChangedAt =
+    "UPDATE users SET password_hash = ?, password_changed_at = ?"
+    " WHERE id = ? AND password_hash = ?";
+
+constexpr std::string_view kEmailKey = "users_email";
+
+Uuid uuid_from(const Row& row, std::size_t column) {
+  auto id = Uuid::from_bytes(row.bytes(column));
+  if (!id) throw StoreError("mysql: a users id is not 16 bytes");
+  return *id;
+}
+
+std::optional<User> user_from(const Rows& rows) {
+  if (rows.empty()) return std::nullopt;
+  const Row& row = rows.front();
+  User user;
+  user.id = uuid_from(row, 0);
+  user.email = row.bytes(1);
+  user.password_hash = row.bytes(2);
+  user.created_at = row.time(3);
+  user.password_changed_at = row.time(4);
+  user.disabled_at = row.optional_time(5);
+  user.email_verified_at = row.optional_time(6);
+  // mfa_enabled has no column yet (no MFA migration): it reads as false.
+  return user;
+}
+
+}  // namespace
+
+UserStore::InsertResult MysqlUserStore::insert(const User& user) {
+  try {
+    connection_.execute(
+        kInsert, {user.id.as_bytes(), user.email, user.password_hash, DateTime{user.created_at},
+                  DateTime{user.password_changed_at}, time_or_null(user.disabled_at),
+                  time_or_null(user.email_verified_at)});
+  } catch (const DuplicateKey& duplicate) {
+    if (duplicate.key() == kEmailKey) return InsertResult::email_taken;
+    throw;  // an id collision is a bug in id generation, not a user error
+  }
+  return InsertResult::inserted;
+}
+
+std::optional<User> MysqlUserStore::find_by_email(std::string_view normalised_email) {
+  return user_from(connection_.query(kFindByEmail, {normalised_email}));
+}
+
+std::optional<User> MysqlUserStore::find_by_id(const Uuid& id) {
+  return user_from(connection_.query(kFindById, {id.as_bytes()}));
+}
+
+bool MysqlUserStore::replace_password_hash(const Uuid& id, std::string_view expected_hash,
+                                           std::string_view new_hash,
+                                           std::optional<UnixSeconds> changed_at) {
+  const std::uint64_t matched =
+      changed_at ? connection_.execute(kReplaceHashAndChangedAt, {new_hash, DateTime{*changed_at},
+                                                                  id.as_bytes(), expected_hash})
+                 : connection_.execute(kReplaceHash, {new_hash, id.as_bytes(), expected_hash});
+  return matched == 1;
+}
+
+}  // namespace authd::mysql

@@ -1,0 +1,24 @@
+#pragma once
+#include "adapters/mysql/connection.h"
+#include "ports/user_store.h"
+
+namespace authd::mysql {
+
+// UserStore on the `users` table. Uses the worker's one connection, which
+// must outlive it.
+class MysqlUserStore final : public UserStore {
+ public:
+  explicit MysqlUserStore(Connection& connection) : connection_(connection) {}
+
+  InsertResult insert(const User& user) override;
+  std::optional<User> find_by_email(std::string_view normalised_email) override;
+  std::optional<User> find_by_id(const Uuid& id) override;
+  bool replace_password_hash(const Uuid& id, std::string_view expected_hash,
+                             std::string_view new_hash,
+                             std::optional<UnixSeconds> changed_at) override;
+
+ private:
+  Connection& connection_;
+};
+
+}  // namespace authd::mysql

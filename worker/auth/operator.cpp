@@ -1,0 +1,59 @@
+#include "auth/email.h"
+#include "auth/operator_service.h"
+#include "log/log.h"
+
+namespace authd {
+namespace {
+AuthError no_account() { return fail(AuthErrc::not_found, "No account has this email address."); }
+}  // namespace
+
+Outcome<OperatorResult> OperatorService::disable_user(std::string_view raw_email) {
+  auto user = users_.find_by_email(email::normalise(raw_email));
+  if (!user) return no_account();
+  const UnixSeconds now = clock_.now();
+  OperatorResult result;
+  // No token outlives the disabling: both in one commit.
+  transactions_.in_transaction([&] {
+    users_.set_disabled(user->id, now);
+    result.sessions_ended = sessions_.revoke_all_for_user(user->id, now);
+  });
+  user->disabled_at = now;
+  result.user = *user;
+  log::audit("account_disabled", {{"actor", "operator"},
+                                  {"user_id", user->id.to_string()},
+                                  {"sessions_ended", result.sessions_ended}});
+  return result;
+}
+
+Outcome<OperatorResult> OperatorService::enable_user(std::string_view raw_email) {
+  auto user = users_.find_by_email(email::normalise(raw_email));
+  if (!user) return no_account();
+  users_.set_disabled(user->id, std::nullopt);
+  user->disabled_at.reset();
+  log::audit("account_enabled", {{"actor", "operator"}, {"user_id", user->id.to_string()}});
+  return OperatorResult{*user, 0, 0};
+}
+
+Outcome<OperatorResult> OperatorService::revoke_user_sessions(std::string_view raw_email) {
+  auto user = users_.find_by_email(email::normalise(raw_email));
+  if (!user) return no_account();
+  OperatorResult result{*user, sessions_.revoke_all_for_user(user->id, clock_.now()), 0};
+  log::audit("session_ended", {{"actor", "operator"},
+                               {"reason", "revoked_by_operator"},
+                               {"user_id", user->id.to_string()},
+                               {"sessions_ended", result.sessions_ended}});
+  return result;
+}
+
+Outcome<OperatorResult> OperatorService::unlock_user(std::string_view raw_email) {
+  const std::string email = email::normalise(raw_email);
+  auto user = users_.find_by_email(email);
+  if (!user) return no_account();
+  OperatorResult result{*user, 0, throttle_.clear_all(email)};
+  log::audit("account_unlocked", {{"actor", "operator"},
+                                  {"user_id", user->id.to_string()},
+                                  {"counters_cleared", result.counters_cleared}});
+  return result;
+}
+
+}  // namespace authd

@@ -1,0 +1,48 @@
+#pragma once
+// Operators' actions (`authd user …`): no password, no token; each is one
+// audit line. An email with no account is not_found and changes nothing.
+#include <string_view>
+
+#include "auth/outcome.h"
+#include "ports/clock.h"
+#include "ports/records.h"
+#include "ports/session_store.h"
+#include "ports/throttle_store.h"
+#include "ports/transaction.h"
+#include "ports/user_store.h"
+
+namespace authd {
+
+struct OperatorResult {
+  User user;
+  int sessions_ended = 0;
+  int counters_cleared = 0;
+};
+
+class OperatorService {
+ public:
+  OperatorService(UserStore& users, SessionStore& sessions, ThrottleStore& throttle,
+                  TransactionRunner& transactions, const Clock& clock)
+      : users_(users),
+        sessions_(sessions),
+        throttle_(throttle),
+        transactions_(transactions),
+        clock_(clock) {}
+
+  // Disabled and every session ended in one commit.
+  Outcome<OperatorResult> disable_user(std::string_view email);
+  // Sessions stay ended.
+  Outcome<OperatorResult> enable_user(std::string_view email);
+  Outcome<OperatorResult> revoke_user_sessions(std::string_view email);
+  // Clears the failed-login counters of the email (every address).
+  Outcome<OperatorResult> unlock_user(std::string_view email);
+
+ private:
+  UserStore& users_;
+  SessionStore& sessions_;
+  ThrottleStore& throttle_;
+  TransactionRunner& transactions_;
+  const Clock& clock_;
+};
+
+}  // namespace authd

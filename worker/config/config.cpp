@@ -1,0 +1,659 @@
+#include "config/config.h"
+
+#include <arpa/inet.h>
+#include <sodium.h>
+#include <sys/un.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace authd {
+namespace {
+
+// Thrown inside this file only, so each check is one line at its call site;
+// parse_config turns it into the ConfigError it returns.
+struct Invalid {
+  std::string message;
+};
+
+[[noreturn]] void fail(std::string_view name, std::string_view problem) {
+  throw Invalid{std::string(name) + ": " + std::string(problem)};
+}
+
+// A value shown back in a message: quoted, on one line whatever it holds, and
+// short. Never used for secrets.
+std::string quoted(std::string_view value) {
+  constexpr std::size_t kShown = 64;
+  std::string out = "\"";
+  for (std::size_t i = 0; i < value.size() && i < kShown; ++i) {
+    const auto byte = static_cast<unsigned char>(value[i]);
+    if (byte == '"' || byte == '\\') {
+      out += '\\';
+      out += static_cast<char>(byte);
+    } else if (byte < 0x20 || byte >= 0x7F) {
+      constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xF];
+    } else {
+      out += static_cast<char>(byte);
+    }
+  }
+  if (value.size() > kShown) out += "...";
+  out += '"';
+  return out;
+}
+
+std::string got(std::string_view value) {
+  return " (got " + quoted(value) + ")";
+}
+
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string ascii_upper(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+bool has_control_characters(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte == 0x7F;
+  });
+}
+
+// Strict decimal: digits only, no sign, no white space, no overflow.
+std::optional<std::uint64_t> parse_decimal(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (!is_digit(c)) return std::nullopt;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+// LDH host name or dotted IPv4 address: what nginx, libfcgi and libcurl all take.
+bool is_host_name(std::string_view host) {
+  if (host.empty() || host.size() > 253) return false;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = host.find('.', start);
+    const std::string_view label =
+        host.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (char c : label) {
+      const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+      if (!letter && !is_digit(c) && c != '-') return false;
+    }
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+bool is_bracketed_ipv6(std::string_view host) {
+  if (host.size() < 3 || host.front() != '[' || host.back() != ']') return false;
+  const std::string address(host.substr(1, host.size() - 2));
+  in6_addr parsed{};
+  return inet_pton(AF_INET6, address.c_str(), &parsed) == 1;
+}
+
+bool is_port(std::string_view text) {
+  const auto port = parse_decimal(text);
+  return port && *port >= 1 && *port <= 65535;
+}
+
+// "host[:port]" where host is a name, IPv4 or [IPv6]; an empty port is not a port.
+bool is_authority(std::string_view authority) {
+  std::string_view host = authority;
+  const std::size_t bracket = authority.rfind(']');
+  const std::size_t colon = authority.rfind(':');
+  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+    if (!is_port(authority.substr(colon + 1))) return false;
+    host = authority.substr(0, colon);
+  }
+  return is_host_name(host) || is_bracketed_ipv6(host);
+}
+
+// A sender address as an operator writes it: a dot-atom local part and a host
+// name (a single label such as "localhost" is fine for a test relay). Kept
+// here rather than borrowed from auth/, which sits above config.
+bool is_sender_address(std::string_view address) {
+  const std::size_t at = address.find('@');
+  if (at == std::string_view::npos || at == 0 || at > 64) return false;
+  const std::string_view local = address.substr(0, at);
+  if (local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos) {
+    return false;
+  }
+  constexpr std::string_view kAtextSpecials = "!#$%&'*+-/=?^_`{|}~.";
+  const bool local_ok = std::all_of(local.begin(), local.end(), [&](char c) {
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    return letter || is_digit(c) || kAtextSpecials.find(c) != std::string_view::npos;
+  });
+  return local_ok && is_host_name(address.substr(at + 1));
+}
+
+class Environment {
+ public:
+  explicit Environment(const EnvLookup& lookup) : lookup_(lookup) {}
+
+  // Empty counts as unset.
+  std::optional<std::string> get(const char* name) const {
+    auto value = lookup_(name);
+    if (value && value->empty()) return std::nullopt;
+    return value;
+  }
+
+  bool has(const char* name) const { return get(name).has_value(); }
+
+  std::string text(const char* name, std::string fallback) const {
+    return get(name).value_or(std::move(fallback));
+  }
+
+  // Free text that ends up in headers, tokens or logs: one line only.
+  std::string line(const char* name, std::string fallback) const {
+    auto value = get(name);
+    if (!value) return fallback;
+    if (has_control_characters(*value)) fail(name, "must not contain control characters");
+    return *value;
+  }
+
+  std::uint64_t integer(const char* name, std::uint64_t fallback, std::uint64_t lowest,
+                        std::uint64_t highest) const {
+    const auto value = get(name);
+    if (!value) return fallback;
+    const auto parsed = parse_decimal(*value);
+    if (!parsed || *parsed < lowest || *parsed > highest) {
+      fail(name, "must be an integer from " + std::to_string(lowest) + " to " +
+                     std::to_string(highest) + got(*value));
+    }
+    return *parsed;
+  }
+
+  bool boolean(const char* name, bool fallback) const {
+    const auto value = get(name);
+    if (!value) return fallback;
+    const std::string lowered = ascii_lower(*value);
+    if (lowered == "true" || lowered == "1" || lowered == "yes" || lowered == "on") return true;
+    if (lowered == "false" || lowered == "0" || lowered == "no" || lowered == "off") return false;
+    fail(name, "must be true or false (or 1/0, yes/no, on/off)" + got(*value));
+  }
+
+ private:
+  const EnvLookup& lookup_;
+};
+
+template <typename Narrow>
+Narrow narrow(std::uint64_t value) {
+  return static_cast<Narrow>(value);  // the caller's range check keeps it in bounds
+}
+
+LogLevel parse_log_level(const Environment& env) {
+  const auto value = env.get("LOGLEVEL");
+  if (!value) return LogLevel::info;
+  const std::string lowered = ascii_lower(*value);
+  // Python's logging names, which the service this replaces used.
+  if (lowered == "debug") return LogLevel::debug;
+  if (lowered == "info") return LogLevel::info;
+  if (lowered == "warning" || lowered == "warn") return LogLevel::warning;
+  if (lowered == "error" || lowered == "critical") return LogLevel::error;
+  fail("LOGLEVEL", "must be DEBUG, INFO, WARNING or ERROR" + got(*value));
+}
+
+// libfcgi's FCGX_OpenSocket forms: an absolute unix path, "host:port" or ":port".
+std::string parse_listen(const Environment& env) {
+  constexpr const char* kName = "FCGI_LISTEN";
+  const auto value = env.get(kName);
+  if (!value) return Config{}.listen;
+  if (value->front() == '/') {
+    constexpr std::size_t kMaxPath = sizeof(sockaddr_un{}.sun_path) - 1;
+    if (value->size() > kMaxPath) {
+      fail(kName, "a unix socket path must be at most " + std::to_string(kMaxPath) +
+                      " bytes (got " + std::to_string(value->size()) + ")");
+    }
+    if (has_control_characters(*value)) fail(kName, "must not contain control characters");
+    return *value;
+  }
+  const std::size_t colon = value->rfind(':');
+  const bool valid = colon != std::string::npos &&
+                     is_port(std::string_view(*value).substr(colon + 1)) &&
+                     (colon == 0 || is_host_name(std::string_view(*value).substr(0, colon)));
+  if (!valid) {
+    fail(kName, "must be an absolute unix socket path, host:port or :port (host: a name or IPv4)" +
+                    got(*value));
+  }
+  return *value;
+}
+
+std::string parse_jwt_alg(const Environment& env) {
+  const auto value = env.get("JWT_ALG");
+  if (!value) return "HS256";
+  const std::string lowered = ascii_lower(*value);
+  if (lowered == "hs256") return "HS256";
+  if (lowered == "es256") return "ES256";
+  if (lowered == "rs256" || lowered == "rs384" || lowered == "rs512") {
+    fail("JWT_ALG", "RSA PKCS#1 v1.5 signatures (" + ascii_upper(lowered) +
+                        ") are not offered: ASVS 5.0 disallows them; use HS256 or ES256");
+  }
+  fail("JWT_ALG", "must be HS256 or ES256" + got(*value));
+}
+
+// A secret's message says only its length.
+std::string parse_secret(const Environment& env, const char* name, std::size_t minimum_bytes) {
+  const auto value = env.get(name);
+  if (!value) return {};
+  if (value->size() < minimum_bytes) {
+    fail(name, "must be at least " + std::to_string(minimum_bytes) + " bytes (got " +
+                   std::to_string(value->size()) + ")");
+  }
+  return *value;
+}
+
+// 64 hex digits, or base64 in any of its four common spellings. libsodium's
+// decoders are the constant-time ones, which suits key material.
+std::array<unsigned char, kMfaKeyBytes> decode_mfa_key(const std::string& encoded) {
+  constexpr const char* kName = "MFA_ENCRYPTION_KEY";
+  std::vector<unsigned char> decoded(encoded.size() + 1);
+  std::size_t decoded_length = 0;
+  bool readable = false;
+
+  const char* end = nullptr;
+  if (encoded.size() == 2 * kMfaKeyBytes &&
+      sodium_hex2bin(decoded.data(), decoded.size(), encoded.data(), encoded.size(), nullptr,
+                     &decoded_length, &end) == 0 &&
+      end == encoded.data() + encoded.size()) {
+    readable = true;
+  }
+  for (const int variant :
+       {sodium_base64_VARIANT_ORIGINAL, sodium_base64_VARIANT_ORIGINAL_NO_PADDING,
+        sodium_base64_VARIANT_URLSAFE, sodium_base64_VARIANT_URLSAFE_NO_PADDING}) {
+    if (readable) break;
+    if (sodium_base642bin(decoded.data(), decoded.size(), encoded.data(), encoded.size(), nullptr,
+                          &decoded_length, &end, variant) == 0 &&
+        end == encoded.data() + encoded.size()) {
+      readable = true;
+    }
+  }
+
+  std::array<unsigned char, kMfaKeyBytes> key{};
+  const bool right_size = readable && decoded_length == kMfaKeyBytes;
+  if (right_size) std::copy_n(decoded.begin(), kMfaKeyBytes, key.begin());
+  sodium_memzero(decoded.data(), decoded.size());
+  if (!right_size) {
+    const std::string shape = readable ? "decoding to " + std::to_string(decoded_length) + " bytes"
+                                       : "neither hex nor base64";
+    fail(kName, "must be 32 bytes given as 64 hex digits or as base64 (got " +
+                    std::to_string(encoded.size()) + " characters, " + shape +
+                    "; e.g. openssl rand -base64 32)");
+  }
+  return key;
+}
+
+// One "address[/prefix]" entry → "address/prefix" in inet_ntop's spelling.
+std::string normalise_cidr(const char* name, std::string_view entry) {
+  const std::size_t slash = entry.find('/');
+  const std::string address(entry.substr(0, slash));
+  unsigned char bytes[16] = {};
+  int family = AF_INET;
+  std::size_t address_bytes = 4;
+  if (inet_pton(AF_INET, address.c_str(), bytes) != 1) {
+    family = AF_INET6;
+    address_bytes = 16;
+    if (inet_pton(AF_INET6, address.c_str(), bytes) != 1) {
+      fail(name, "must be a comma-separated list of IPv4 or IPv6 addresses or CIDRs; " +
+                     quoted(entry) + " is not one");
+    }
+  }
+  const std::uint64_t max_prefix = address_bytes * 8;
+  std::uint64_t prefix = max_prefix;
+  if (slash != std::string_view::npos) {
+    const auto parsed = parse_decimal(entry.substr(slash + 1));
+    if (!parsed || *parsed > max_prefix) {
+      fail(name, quoted(entry) + " needs a prefix length from 0 to " + std::to_string(max_prefix));
+    }
+    prefix = *parsed;
+  }
+
+  char text[INET6_ADDRSTRLEN] = {};
+  bool host_bits_set = false;
+  for (std::size_t i = 0; i < address_bytes; ++i) {
+    const std::uint64_t first_bit = i * 8;
+    if (first_bit + 8 <= prefix) continue;
+    const unsigned kept_bits = prefix > first_bit ? static_cast<unsigned>(prefix - first_bit) : 0;
+    const auto mask = static_cast<unsigned char>(0xFF00u >> kept_bits);
+    if ((bytes[i] & ~mask & 0xFF) != 0) host_bits_set = true;
+    bytes[i] &= mask;
+  }
+  inet_ntop(family, bytes, text, sizeof text);
+  const std::string network = std::string(text) + "/" + std::to_string(prefix);
+  // nginx would quietly drop these bits; a typo in a trust list deserves a stop.
+  if (host_bits_set) {
+    fail(name, quoted(entry) + " has bits set beyond its /" + std::to_string(prefix) +
+                   " prefix (did you mean " + network + "?)");
+  }
+  return network;
+}
+
+std::vector<std::string> parse_cidr_list(const Environment& env, const char* name,
+                                         std::vector<std::string> fallback) {
+  const auto value = env.get(name);
+  if (!value) return fallback;
+  std::vector<std::string> networks;
+  std::size_t start = 0;
+  while (start <= value->size()) {
+    std::size_t end = value->find(',', start);
+    if (end == std::string::npos) end = value->size();
+    std::string_view entry = std::string_view(*value).substr(start, end - start);
+    while (!entry.empty() && (entry.front() == ' ' || entry.front() == '\t'))
+      entry.remove_prefix(1);
+    while (!entry.empty() && (entry.back() == ' ' || entry.back() == '\t'))
+      entry.remove_suffix(1);
+    // A trailing comma or a doubled one says nothing; skip it.
+    if (!entry.empty()) {
+      std::string network = normalise_cidr(name, entry);
+      if (std::find(networks.begin(), networks.end(), network) == networks.end()) {
+        networks.push_back(std::move(network));
+      }
+    }
+    start = end + 1;
+  }
+  return networks;
+}
+
+MailMode parse_mail_mode(const Environment& env) {
+  const auto value = env.get("MAIL_MODE");
+  if (!value) return MailMode::file;
+  const std::string lowered = ascii_lower(*value);
+  if (lowered == "file") return MailMode::file;
+  if (lowered == "smtp") return MailMode::smtp;
+  fail("MAIL_MODE", "must be file or smtp" + got(*value));
+}
+
+std::string parse_smtp_url(const Environment& env) {
+  constexpr const char* kName = "SMTP_URL";
+  const auto value = env.get(kName);
+  if (!value) return {};
+  // Credentials belong in SMTP_USER/SMTP_PASSWORD; a URL carrying them is not
+  // echoed, since it holds a password.
+  if (value->find('@') != std::string::npos) {
+    fail(kName, "must not carry credentials; use SMTP_USER and SMTP_PASSWORD");
+  }
+  std::string_view rest = *value;
+  const std::size_t scheme_end = rest.find("://");
+  const std::string scheme =
+      scheme_end == std::string_view::npos ? "" : ascii_lower(rest.substr(0, scheme_end));
+  if (scheme == "smtp" || scheme == "smtps") {
+    rest.remove_prefix(scheme_end + 3);
+    if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+    if (is_authority(rest)) return scheme + "://" + std::string(rest);
+  }
+  fail(kName, "must be smtp://host[:port] (STARTTLS) or smtps://host[:port]" + got(*value));
+}
+
+struct MailFrom {
+  std::string header;
+  std::string address;
+};
+
+// "addr" or "Display Name <addr>", ASCII only: it goes verbatim into a
+// header, so no line breaks and nothing that needs RFC 2047 encoding.
+std::optional<MailFrom> parse_mail_from(const Environment& env) {
+  constexpr const char* kName = "MAIL_FROM";
+  const auto value = env.get(kName);
+  if (!value) return std::nullopt;
+  const std::string_view text = *value;
+  std::string_view address = text;
+  std::string_view display_name;
+  if (!text.empty() && text.back() == '>') {
+    const std::size_t open = text.rfind('<');
+    if (open == std::string_view::npos) fail(kName, "has an unmatched '>'" + got(text));
+    address = text.substr(open + 1, text.size() - open - 2);
+    display_name = text.substr(0, open);
+  }
+  const bool name_ok = std::all_of(display_name.begin(), display_name.end(), [](char c) {
+    return c >= 0x20 && c <= 0x7E && c != '"' && c != '<' && c != '>' && c != '\\';
+  });
+  if (!name_ok || !is_sender_address(address)) {
+    fail(kName, "must be an email address or \"Display Name <address>\" in ASCII, without quotes" +
+                    got(text));
+  }
+  return MailFrom{std::string(text), std::string(address)};
+}
+
+std::string parse_public_base_url(const Environment& env, unsigned https_port) {
+  constexpr const char* kName = "PUBLIC_BASE_URL";
+  const auto value = env.get(kName);
+  if (!value) return "https://localhost:" + std::to_string(https_port);
+  std::string_view rest = *value;
+  const std::size_t scheme_end = rest.find("://");
+  const std::string scheme =
+      scheme_end == std::string_view::npos ? "" : ascii_lower(rest.substr(0, scheme_end));
+  bool valid = false;
+  std::string_view path;
+  if (scheme == "http" || scheme == "https") {
+    rest.remove_prefix(scheme_end + 3);
+    const std::size_t path_start = rest.find('/');
+    const std::string_view authority = rest.substr(0, path_start);
+    path = path_start == std::string_view::npos ? std::string_view{} : rest.substr(path_start);
+    // Links put "#token=..." after this; a query or fragment of its own, or
+    // anything a mail client would cut the link at, would break them.
+    const bool path_ok = std::all_of(path.begin(), path.end(), [](char c) {
+      return c > 0x20 && c < 0x7F && c != '?' && c != '#' && c != '"' && c != '<' && c != '>';
+    });
+    valid = is_authority(authority) && path_ok;
+    rest = authority;
+  }
+  if (!valid) {
+    fail(kName, "must be an http:// or https:// URL without query or fragment" + got(*value));
+  }
+  while (!path.empty() && path.back() == '/')
+    path.remove_suffix(1);
+  return scheme + "://" + std::string(rest) + std::string(path);
+}
+
+std::string parse_mfa_issuer(const Environment& env) {
+  constexpr const char* kName = "MFA_ISSUER";
+  const auto value = env.get(kName);
+  if (!value) return "auth";
+  // The otpauth label is "issuer:account": a colon would move the split.
+  if (value->size() > 100 || value->find(':') != std::string::npos ||
+      has_control_characters(*value)) {
+    fail(kName, "must be at most 100 bytes without ':' or control characters" + got(*value));
+  }
+  return *value;
+}
+
+void require(const Environment& env, const char* name, std::string_view why = "required") {
+  if (!env.has(name)) fail(name, why);
+}
+
+Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cpus) {
+  Config config;
+  const bool serving = purpose == ConfigPurpose::serve;
+
+  // Database.
+  DbSettings& db = config.db;
+  db.host = env.line("MYSQL_HOST", db.host);
+  db.port = narrow<unsigned>(env.integer("MYSQL_PORT", db.port, 1, 65535));
+  db.user = env.line("MYSQL_USER", "");
+  db.password = env.text("MYSQL_PASSWORD", "");
+  db.database = env.line("MYSQL_DB", "");
+  db.migrate_user = env.line("MYSQL_MIGRATE_USER", db.user);
+  db.migrate_password = env.text("MYSQL_MIGRATE_PASSWORD", db.password);
+  db.connect_timeout_s =
+      narrow<unsigned>(env.integer("MYSQL_CONNECT_TIMEOUT", db.connect_timeout_s, 1, 3600));
+  db.read_timeout_s =
+      narrow<unsigned>(env.integer("MYSQL_READ_TIMEOUT", db.read_timeout_s, 1, 3600));
+  db.write_timeout_s =
+      narrow<unsigned>(env.integer("MYSQL_WRITE_TIMEOUT", db.write_timeout_s, 1, 3600));
+  db.ssl_ca = env.text("MYSQL_SSL_CA", "");
+  db.ssl_required = env.boolean("MYSQL_SSL", db.ssl_required);
+  if (purpose == ConfigPurpose::migrate) {
+    if (db.migrate_user.empty()) fail("MYSQL_MIGRATE_USER", "required (or MYSQL_USER)");
+  } else {
+    require(env, "MYSQL_USER");
+  }
+  require(env, "MYSQL_DB");
+
+  // Pool and process.
+  const unsigned default_workers = std::clamp(detected_cpus, 1u, 256u);
+  config.workers = narrow<unsigned>(env.integer("API_WORKERS", default_workers, 1, 256));
+  config.listen = parse_listen(env);
+  config.listen_backlog = narrow<int>(env.integer("FCGI_BACKLOG", 0, 1, 65535));
+  config.log_level = parse_log_level(env);
+  config.http_port = narrow<unsigned>(env.integer("HTTP_PORT", config.http_port, 1, 65535));
+  config.memory_budget_mib = env.integer("MEMORY_BUDGET_MIB", 0, 1, 16777216);
+
+  // Tokens.
+  config.secret_key = parse_secret(env, "SECRET_KEY", 32);
+  if (serving && config.secret_key.empty()) {
+    fail("SECRET_KEY", "required (at least 32 bytes; e.g. openssl rand -base64 48)");
+  }
+  config.jwt_alg = parse_jwt_alg(env);
+  config.jwt_private_key_file = env.text("JWT_PRIVATE_KEY_FILE", "");
+  if (serving && config.jwt_alg == "ES256" && config.jwt_private_key_file.empty()) {
+    fail("JWT_PRIVATE_KEY_FILE", "required with JWT_ALG=ES256 (an EC P-256 private key in PEM)");
+  }
+  config.jwt_previous_public_key_file = env.text("JWT_PREVIOUS_PUBLIC_KEY_FILE", "");
+  config.jwt_issuer = env.line("JWT_ISSUER", config.jwt_issuer);
+  config.jwt_audience = env.line("JWT_AUDIENCE", config.jwt_audience);
+  config.token_ttl_s = narrow<std::int64_t>(env.integer("DEFAULT_TOKEN_EXPIRY", 900, 1, 86400));
+  config.refresh_reuse_grace_s =
+      narrow<std::int64_t>(env.integer("REFRESH_REUSE_GRACE", 10, 0, 300));
+  config.refresh_idle_ttl_s =
+      narrow<std::int64_t>(env.integer("REFRESH_IDLE_TTL", 14 * 86400, 1, 365 * 86400));
+  config.refresh_absolute_ttl_s =
+      narrow<std::int64_t>(env.integer("REFRESH_ABSOLUTE_TTL", 30 * 86400, 1, 365 * 86400));
+  if (config.refresh_idle_ttl_s > config.refresh_absolute_ttl_s) {
+    fail("REFRESH_IDLE_TTL", "must not exceed REFRESH_ABSOLUTE_TTL (" +
+                                 std::to_string(config.refresh_idle_ttl_s) + " > " +
+                                 std::to_string(config.refresh_absolute_ttl_s) + ")");
+  }
+  config.max_sessions_per_user =
+      narrow<unsigned>(env.integer("MAX_SESSIONS_PER_USER", 50, 1, 10000));
+  config.reauth_max_age_s = narrow<std::int64_t>(env.integer("REAUTH_MAX_AGE", 300, 1, 86400));
+
+  // Passwords.
+  config.password_min_length = narrow<unsigned>(env.integer("PASSWORD_MIN_LENGTH", 8, 8, 256));
+  config.password_min_strength = narrow<unsigned>(env.integer("PASSWORD_MIN_STRENGTH", 3, 0, 4));
+  config.password_pepper = parse_secret(env, "PASSWORD_PEPPER", 32);
+  config.argon2_memory_kib = env.integer("ARGON2_MEMORY_KIB", 19456, 8, 4194304);
+  config.argon2_iterations = env.integer("ARGON2_ITERATIONS", 2, 1, 64);
+  if (config.memory_budget_mib != 0 && config.memory_budget_mib * 1024 < config.argon2_memory_kib) {
+    fail("MEMORY_BUDGET_MIB", std::to_string(config.memory_budget_mib) +
+                                  " MiB cannot hold one Argon2id hash of ARGON2_MEMORY_KIB=" +
+                                  std::to_string(config.argon2_memory_kib));
+  }
+
+  // Throttling.
+  config.ip_rate_limit = narrow<unsigned>(env.integer("IP_RATE_LIMIT", 60, 0, 100000));
+  config.trusted_proxies = parse_cidr_list(env, "TRUSTED_PROXIES", {});
+  config.login_free_failures = narrow<unsigned>(env.integer("LOGIN_FREE_FAILURES", 5, 0, 1000));
+  config.login_delay_base_s = narrow<std::int64_t>(env.integer("LOGIN_DELAY_BASE", 30, 1, 86400));
+  config.login_delay_max_s = narrow<std::int64_t>(env.integer("LOGIN_DELAY_MAX", 900, 1, 86400));
+  if (config.login_delay_base_s > config.login_delay_max_s) {
+    fail("LOGIN_DELAY_BASE", "must not exceed LOGIN_DELAY_MAX (" +
+                                 std::to_string(config.login_delay_base_s) + " > " +
+                                 std::to_string(config.login_delay_max_s) + ")");
+  }
+  config.login_email_failures =
+      narrow<unsigned>(env.integer("LOGIN_EMAIL_FAILURES", 20, 1, 100000));
+  config.login_reveal_unknown_email = env.boolean("LOGIN_REVEAL_UNKNOWN_EMAIL", false);
+  config.mail_cap_per_hour = narrow<unsigned>(env.integer("MAIL_CAP_PER_HOUR", 5, 1, 1000));
+
+  // TLS comes before email: the default PUBLIC_BASE_URL names HTTPS_PORT.
+  config.https_port = narrow<unsigned>(env.integer("HTTPS_PORT", config.https_port, 1, 65535));
+  if (config.https_port == config.http_port) {
+    fail("HTTPS_PORT",
+         "must differ from HTTP_PORT (both " + std::to_string(config.http_port) + ")");
+  }
+  config.tls_cert = env.text("TLS_CERT", "");
+  config.tls_key = env.text("TLS_KEY", "");
+  if (!config.tls_cert.empty() && config.tls_key.empty()) {
+    fail("TLS_KEY", "required when TLS_CERT is set");
+  }
+  if (config.tls_cert.empty() && !config.tls_key.empty()) {
+    fail("TLS_CERT", "required when TLS_KEY is set");
+  }
+  config.http_redirect_to_https = env.boolean("HTTP_REDIRECT_TO_HTTPS", false);
+
+  // Email.
+  config.mail_mode = parse_mail_mode(env);
+  config.smtp_url = parse_smtp_url(env);
+  config.smtp_user = env.line("SMTP_USER", "");
+  config.smtp_password = env.text("SMTP_PASSWORD", "");
+  if (!config.smtp_user.empty() && config.smtp_password.empty()) {
+    fail("SMTP_PASSWORD", "required when SMTP_USER is set");
+  }
+  if (config.smtp_user.empty() && !config.smtp_password.empty()) {
+    fail("SMTP_USER", "required when SMTP_PASSWORD is set");
+  }
+  if (auto from = parse_mail_from(env)) {
+    config.mail_from = std::move(from->header);
+    config.mail_from_address = std::move(from->address);
+  }
+  config.public_base_url = parse_public_base_url(env, config.https_port);
+  config.require_verified_email = env.boolean("REQUIRE_VERIFIED_EMAIL", false);
+  config.verify_token_ttl_s =
+      narrow<std::int64_t>(env.integer("VERIFY_TOKEN_TTL", 86400, 1, 30 * 86400));
+  config.reset_token_ttl_s = narrow<std::int64_t>(env.integer("RESET_TOKEN_TTL", 1800, 1, 86400));
+  if (config.mail_mode == MailMode::smtp) {
+    constexpr std::string_view kWithSmtp = "required with MAIL_MODE=smtp";
+    if (serving || purpose == ConfigPurpose::mailer) require(env, "MAIL_FROM", kWithSmtp);
+    if (serving) require(env, "PUBLIC_BASE_URL", kWithSmtp);
+    if (purpose == ConfigPurpose::mailer) require(env, "SMTP_URL", kWithSmtp);
+  }
+
+  // Second factor.
+  // Optional here: the server refuses to start without it only once an
+  // account has a second factor (a database question, asked at startup).
+  if (const auto key = env.get("MFA_ENCRYPTION_KEY")) {
+    config.mfa_encryption_key = decode_mfa_key(*key);
+  }
+  config.mfa_issuer = parse_mfa_issuer(env);
+
+  // Metrics.
+  config.metrics_allow = parse_cidr_list(env, "METRICS_ALLOW", config.metrics_allow);
+  return config;
+}
+
+}  // namespace
+
+std::variant<Config, ConfigError> parse_config(const EnvLookup& env, ConfigPurpose purpose,
+                                               unsigned detected_cpus) {
+  try {
+    return parse(Environment(env), purpose, detected_cpus);
+  } catch (const Invalid& invalid) {
+    return ConfigError{invalid.message};
+  }
+}
+
+EnvLookup process_env() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+}  // namespace authd
