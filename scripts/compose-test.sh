@@ -267,6 +267,7 @@ container_ids() {  # SERVICE: ids of its running containers, sorted
   "${compose[@]}" ps -q "$1" 2>/dev/null | sort
 }
 engine_cli() { if [[ $engine == podman ]]; then podman "$@"; else docker "$@"; fi; }
+name_of() { engine_cli inspect -f '{{.Name}}' "$1" | sed 's|^/||'; }
 
 step "bringing the stack up with $replicas worker replicas"
 start_health_ticker
@@ -341,6 +342,26 @@ wait_ready() {
 timed "ready through nginx" wait_ready
 passed "GET /health/ready through the compose nginx: 200 $(cat "$work/ready.json")"
 
+# The images' own HEALTHCHECKs (worker: a FastCGI GET /health with cgi-fcgi;
+# nginx: its port accepts) must come out healthy.
+health_of() { engine_cli inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$1"; }
+wait_healthy() {
+  local i id st bad
+  for i in $(seq 1 40); do
+    bad=""
+    for id in $(container_ids worker) $(container_ids nginx); do
+      st=$(health_of "$id")
+      [[ $st == healthy ]] || bad+="$(name_of "$id")=$st "
+    done
+    [[ -z $bad ]] && return 0
+    sleep 2
+  done
+  fail "containers not healthy after 80 s: $bad"
+}
+step "waiting for the containers' own health checks"
+timed "health checks" wait_healthy
+passed "every worker and the nginx container report healthy (their image HEALTHCHECKs)"
+
 # DNS as nginx sees it: the service name resolves to every replica.
 dns_count() {
   "${compose[@]}" exec -T nginx getent ahostsv4 worker 2>/dev/null | awk '{print $1}' | sort -u | wc -l
@@ -401,7 +422,6 @@ send() {  # TAG COUNT
     curl -fsS -o /dev/null -H "X-Request-ID: $1-$i" "$base_url/health" || fail "GET /health ($1-$i) failed"
   done
 }
-name_of() { engine_cli inspect -f '{{.Name}}' "$1" | sed 's|^/||'; }
 
 step "spreading requests over the $replicas replicas"
 send "$run_tag-spread-1" 30
