@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS users (
 
 -- One row per login. A token is accepted only while its session is live
 -- (not revoked, not past expires_at, used within the idle lifetime), so
--- revocation is one row update. Refresh tokens are kept only as SHA-256
+-- revocation is one row update. Refresh tokens name their session (a
+-- refresh locks this row by primary key) and are kept only as SHA-256
 -- digests; next_refresh_sealed lets a retry inside the grace window get the
 -- same new token back without it ever being stored in clear (it is sealed
 -- under a key derived from the previous token, which only the client has).
@@ -38,7 +39,5 @@ CREATE TABLE IF NOT EXISTS sessions (
   rotated_at          DATETIME       NULL,
   PRIMARY KEY (id),
   KEY sessions_user (user_id, revoked_at),
-  UNIQUE KEY sessions_refresh (refresh_hash),
-  KEY sessions_prev_refresh (prev_refresh_hash),
   CONSTRAINT sessions_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
 ) ENGINE=InnoDB;

@@ -5,7 +5,7 @@
 #include <variant>
 
 #include "adapters/mysql/connection.h"
-#include "adapters/mysql/migrator.h"
+#include "adapters/mysql/migrations.h"
 #include "cli/commands.h"
 #include "config/config.h"
 #include "log/log.h"

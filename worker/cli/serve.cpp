@@ -16,10 +16,10 @@
 #include "adapters/crypto/sodium_random.h"
 #include "adapters/crypto/system_clock.h"
 #include "adapters/mysql/connection.h"
-#include "adapters/mysql/migrator.h"
+#include "adapters/mysql/migrations.h"
 #include "adapters/mysql/session_store.h"
 #include "adapters/mysql/throttle_store.h"
-#include "adapters/mysql/transaction.h"
+#include "adapters/mysql/transaction_runner.h"
 #include "adapters/mysql/user_store.h"
 #include "auth/auth_service.h"
 #include "cli/commands.h"
@@ -45,36 +45,23 @@ class DatabaseHealth final : public HealthProbe {
   mysql::Connection& connection_;
 };
 
-ServicePolicy policy_from(const Config& config) {
-  ServicePolicy p;
-  p.token_ttl_s = config.token_ttl_s;
-  p.refresh_idle_ttl_s = config.refresh_idle_ttl_s;
-  p.refresh_absolute_ttl_s = config.refresh_absolute_ttl_s;
-  p.password_rules.min_length = config.password_min_length;
-  p.password_rules.min_strength = config.password_min_strength;
-  p.reveal_unknown_email = config.login_reveal_unknown_email;
-  return p;
-}
-
 // One child: its own connection, stores, service and HTTP app.
-int run_child(const Config& config, int listen_fd, const supervisor::ChildSignals& signals) {
+int run_child(const Config& config, const JwtSettings& jwt, int listen_fd,
+              const supervisor::ChildSignals& signals) {
   mysql::Connection connection(config.db, mysql::Account::app);
   mysql::MysqlUserStore users(connection);
   mysql::MysqlSessionStore sessions(connection);
+  mysql::MysqlThrottleStore throttle(connection);
   mysql::MysqlTransactionRunner transactions(connection);
   Argon2idHasher hasher(config.argon2_memory_kib, config.argon2_iterations, config.password_pepper);
-  JwtSettings jwt;
-  jwt.algorithm = config.jwt_alg;
-  jwt.hmac_secret = config.secret_key;
-  jwt.issuer = config.jwt_issuer;
-  jwt.audience = config.jwt_audience;
   JwtSigner signer(jwt);
   SystemClock clock;
   SodiumRandom random;
-  AuthService service(ServiceDeps{users, sessions, transactions, hasher, signer, clock, random},
-                      policy_from(config));
+  AuthService service(
+      ServiceDeps{users, sessions, throttle, transactions, hasher, signer, clock, random},
+      service_policy(config));
   DatabaseHealth health(connection);
-  http::HandlerDeps deps{service, health};
+  http::HandlerDeps deps{service, health, signer.jwks_json()};
   http::HttpApp app(http::make_router(deps));
 
   fcgi::StopControl stop{signals.stop_requested, signals.idle_mask};

@@ -8,7 +8,6 @@
 
 #include "adapters/mysql/connection.h"
 #include "adapters/mysql/migrations.h"
-#include "adapters/mysql/migrator.h"
 #include "log/log.h"
 #include "ports/store_errors.h"
 

@@ -10,7 +10,7 @@
 #include "adapters/mysql/connection.h"
 #include "adapters/mysql/session_store.h"
 #include "adapters/mysql/throttle_store.h"
-#include "adapters/mysql/transaction.h"
+#include "adapters/mysql/transaction_runner.h"
 #include "adapters/mysql/user_store.h"
 #include "auth/email.h"
 #include "auth/operator_service.h"

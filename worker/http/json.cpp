@@ -4,84 +4,20 @@
 #include <cctype>
 #include <vector>
 
+#include "util/utf8.h"
+
 namespace authd::http {
 namespace {
-
-constexpr unsigned kParseFlags =
-    rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
-
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  if (c < 0x80) return 1;
-  std::size_t n;
-  std::uint32_t cp, min;
-  if ((c & 0xE0) == 0xC0) {
-    n = 2, cp = c & 0x1F, min = 0x80;
-  } else if ((c & 0xF0) == 0xE0) {
-    n = 3, cp = c & 0x0F, min = 0x800;
-  } else if ((c & 0xF8) == 0xF0) {
-    n = 4, cp = c & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-    cp = cp << 6 | (b(i + k) & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return n;
-}
 
 // Untrusted text (a user agent) may hold invalid UTF-8: each bad byte
 // becomes U+FFFD instead of reaching the output.
 void write_member_value(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view value) {
-  std::string clean;
-  for (std::size_t i = 0; i < value.size();) {
-    std::size_t n = utf8_length(value, i);
-    if (n == 0) {
-      clean += "\xEF\xBF\xBD";
-      ++i;
-    } else {
-      clean.append(value.substr(i, n));
-      i += n;
-    }
+  if (is_valid_utf8(value)) {
+    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+    return;
   }
+  std::string clean = sanitize_utf8(value);
   w.String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
-}
-
-std::string_view view(const rapidjson::Value& v) {
-  return {v.GetString(), v.GetStringLength()};
-}
-
-// RapidJSON 1.1.0 checks the raw bytes (kParseValidateEncodingFlag) but
-// turns a `\udc00` escape into the bytes of a lone surrogate, and keeps the
-// first of two equal member names: both are checked here, over the whole
-// tree, without recursion.
-bool tree_is_clean(const rapidjson::Value& root) {
-  std::vector<const rapidjson::Value*> stack{&root};
-  std::vector<std::string_view> names;
-  while (!stack.empty()) {
-    const rapidjson::Value* v = stack.back();
-    stack.pop_back();
-    if (v->IsString()) {
-      if (!is_valid_utf8(view(*v))) return false;
-    } else if (v->IsArray()) {
-      for (const auto& item : v->GetArray())
-        stack.push_back(&item);
-    } else if (v->IsObject()) {
-      names.clear();
-      for (const auto& m : v->GetObject()) {
-        if (!is_valid_utf8(view(m.name))) return false;
-        names.push_back(view(m.name));
-        stack.push_back(&m.value);
-      }
-      std::sort(names.begin(), names.end());
-      if (std::adjacent_find(names.begin(), names.end()) != names.end()) return false;
-    }
-  }
-  return true;
 }
 
 std::string lower_ascii(std::string_view s) {
@@ -100,26 +36,6 @@ std::string_view trim_ows(std::string_view s) {
 }
 
 }  // namespace
-
-bool is_valid_utf8(std::string_view text) {
-  for (std::size_t i = 0; i < text.size();) {
-    std::size_t n = utf8_length(text, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
-std::optional<rapidjson::Document> parse_strict_object(std::string_view body) {
-  // RapidJSON's memory stream reads a NUL byte as the end of input, so
-  // `{}\0junk` would parse as `{}`: no raw NUL is valid JSON anyway.
-  if (body.find('\0') != std::string_view::npos) return std::nullopt;
-  rapidjson::Document doc;
-  doc.Parse<kParseFlags>(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
-  if (!tree_is_clean(doc)) return std::nullopt;
-  return doc;
-}
 
 bool is_json_media_type(std::string_view content_type) {
   auto semi = content_type.find(';');

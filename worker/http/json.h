@@ -9,20 +9,14 @@
 #include <string>
 #include <string_view>
 
-namespace authd::http {
+#include "util/strict_json.h"
+#include "util/utf8.h"
 
-// API.md: valid UTF-8 (a `\u` escape of a lone surrogate included), one
-// top-level object, no member named twice at any depth, nothing after it.
-// Any nesting that fits the size cap is answered (iterative parser). Returns
-// nullopt for anything else: the caller answers `400 invalid_json`.
-std::optional<rapidjson::Document> parse_strict_object(std::string_view body);
+namespace authd::http {
 
 // `application/json`, compared without regard to case, with no parameter or
 // only `charset` = `utf-8` (quoted or not, any case).
 bool is_json_media_type(std::string_view content_type);
-
-// True when `text` is valid UTF-8 with no surrogate code points.
-bool is_valid_utf8(std::string_view text);
 
 // Writes one JSON object. Strings are escaped; invalid UTF-8 from untrusted
 // sources (a user agent) is replaced, never copied through.

@@ -36,7 +36,8 @@ TEST(ThrottlePolicy, DelayIsCappedAtTheMaximum) {
 TEST(ThrottlePolicy, FailuresAreForgottenAfterAnHourWithoutOne) {
   ThrottleLimits limits;
   ThrottleCounter pair;
-  for (int n = 1; n <= 5; ++n) pair = after_pair_failure(pair, kT0, limits);
+  for (int n = 1; n <= 5; ++n)
+    pair = after_pair_failure(pair, kT0, limits);
   pair = after_pair_failure(pair, kT0 + 3600, limits);
   EXPECT_EQ(pair.failures, 1u);
   EXPECT_EQ(throttle_wait(pair, kT0 + 3600), 0);
@@ -63,7 +64,9 @@ TEST(ThrottlePolicy, ManyAddressesSlowTheEmailFromTheTwentiethFailure) {
   for (int address = 0; address < 4; ++address) {
     for (unsigned n = 1; n <= 5; ++n) {
       email = after_email_failure(email, n, kT0, limits);
-      if (address < 3 || n < 5) EXPECT_EQ(throttle_wait(email, kT0), 0);
+      if (address < 3 || n < 5) {
+        EXPECT_EQ(throttle_wait(email, kT0), 0);
+      }
     }
   }
   EXPECT_EQ(email.failures, 20u);

@@ -22,7 +22,7 @@ class HandlersTest : public ::testing::Test {
  protected:
   authd::testing::ServiceWorld w;
   FakeHealth health;
-  HandlerDeps deps{w.auth(), health};
+  HandlerDeps deps{w.auth(), health, ""};
   HttpApp app{make_router(deps)};
 
   Response post(const std::string& path, const std::string& body) {

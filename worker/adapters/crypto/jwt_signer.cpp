@@ -1,37 +1,42 @@
 #include "adapters/crypto/jwt_signer.h"
 
-#include <jwt.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <sodium.h>
 
 #include <cctype>
-#include <cstdlib>
 #include <stdexcept>
 
 #include "util/base64url.h"
+#include "util/strict_json.h"
 
 namespace authd {
 namespace {
 
-struct JwtDeleter {
-  void operator()(jwt_t* jwt) const { jwt_free(jwt); }
-};
-using JwtHandle = std::unique_ptr<jwt_t, JwtDeleter>;
-
-struct MallocDeleter {
-  void operator()(char* p) const { std::free(p); }
-};
-using MallocString = std::unique_ptr<char, MallocDeleter>;
-
 // Tokens larger than this are refused before any parsing: ours are ~600 bytes.
 constexpr std::size_t kMaxTokenBytes = 4096;
+
+struct EvpKeyDeleter {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct BioDeleter {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct BnDeleter {
+  void operator()(BIGNUM* b) const { BN_free(b); }
+};
+struct MdCtxDeleter {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+struct EcdsaSigDeleter {
+  void operator()(ECDSA_SIG* s) const { ECDSA_SIG_free(s); }
+};
 
 bool is_base64url_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
@@ -56,26 +61,11 @@ bool well_formed(std::string_view token) {
   return dots == 2 && segment > 0;
 }
 
-bool typ_accepted(const char* typ) {
-  if (typ == nullptr) return false;
+bool typ_accepted(std::string_view typ) {
   std::string lower(typ);
   for (auto& c : lower)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return lower == "at+jwt" || lower == "application/at+jwt";
-}
-
-std::string derive_hmac_kid(const std::string& secret) {
-  // An identifier for the key that reveals nothing about it: a MAC of a
-  // fixed label under the key, truncated.
-  unsigned char mac[crypto_auth_hmacsha256_BYTES];
-  static constexpr char kLabel[] = "authd key id";
-  crypto_auth_hmacsha256_state st;
-  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(secret.data()),
-                              secret.size());
-  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(kLabel),
-                                sizeof kLabel - 1);
-  crypto_auth_hmacsha256_final(&st, mac);
-  return "hs-" + base64url_encode(std::string_view(reinterpret_cast<char*>(mac), 12));
 }
 
 std::optional<std::string> string_member(const rapidjson::Value& obj, const char* name) {
@@ -90,33 +80,72 @@ std::optional<UnixSeconds> int_member(const rapidjson::Value& obj, const char* n
   return it->value.GetInt64();
 }
 
-struct EvpKeyDeleter {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct BioDeleter {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct BnDeleter {
-  void operator()(BIGNUM* b) const { BN_free(b); }
-};
-
-struct EcPublicKey {
-  std::string pem;  // SubjectPublicKeyInfo PEM, what libjwt verifies with
-  std::string jwk;  // {"kty":"EC","crv":"P-256",...}
-  std::string kid;  // RFC 7638 thumbprint
-};
-
-std::string coordinate(const EVP_PKEY* key, const char* name) {
-  BIGNUM* raw = nullptr;
-  if (EVP_PKEY_get_bn_param(key, name, &raw) != 1) throw std::invalid_argument("EC key without coordinates");
-  std::unique_ptr<BIGNUM, BnDeleter> bn(raw);
-  unsigned char buf[32];
-  if (BN_bn2binpad(bn.get(), buf, sizeof buf) != 32) throw std::invalid_argument("EC coordinate too long");
-  return base64url_encode(std::string_view(reinterpret_cast<char*>(buf), sizeof buf));
+std::string hmac_sha256(std::string_view key, std::string_view input) {
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(input.data()),
+                                input.size());
+  crypto_auth_hmacsha256_final(&st, mac);
+  sodium_memzero(&st, sizeof st);
+  return std::string(reinterpret_cast<char*>(mac), sizeof mac);
 }
 
-// Reads a P-256 key (private or public PEM) and derives what we publish.
-EcPublicKey ec_public_key(const std::string& pem, bool is_private) {
+std::string derive_hmac_kid(const std::string& secret) {
+  // An identifier for the key that reveals nothing about it: a MAC of a
+  // fixed label under the key, truncated.
+  return "hs-" + base64url_encode(hmac_sha256(secret, "authd key id").substr(0, 12));
+}
+
+// ECDSA P-256 over SHA-256, as JOSE wants it: R and S, 32 bytes each
+// (RFC 7518 §3.4), not OpenSSL's DER.
+std::string es256_sign(EVP_PKEY& key, std::string_view input) {
+  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
+  std::size_t der_len = 0;
+  const auto* data = reinterpret_cast<const unsigned char*>(input.data());
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, &key) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &der_len, data, input.size()) != 1) {
+    throw std::runtime_error("ES256: cannot sign");
+  }
+  std::string der(der_len, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(der.data()), &der_len, data,
+                     input.size()) != 1) {
+    throw std::runtime_error("ES256: cannot sign");
+  }
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter> sig(
+      d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der_len)));
+  unsigned char raw[64];
+  if (!sig || BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), raw, 32) != 32 ||
+      BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), raw + 32, 32) != 32) {
+    throw std::runtime_error("ES256: bad signature");
+  }
+  return std::string(reinterpret_cast<char*>(raw), sizeof raw);
+}
+
+bool es256_verify(EVP_PKEY& key, std::string_view input, std::string_view signature) {
+  if (signature.size() != 64) return false;
+  const auto* raw = reinterpret_cast<const unsigned char*>(signature.data());
+  std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter> sig(ECDSA_SIG_new());
+  BIGNUM* r = BN_bin2bn(raw, 32, nullptr);
+  BIGNUM* s = BN_bin2bn(raw + 32, 32, nullptr);
+  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
+    BN_free(r);
+    BN_free(s);
+    return false;
+  }
+  unsigned char* der = nullptr;
+  int der_len = i2d_ECDSA_SIG(sig.get(), &der);
+  if (der_len <= 0) return false;
+  std::unique_ptr<unsigned char, void (*)(unsigned char*)> der_owner(
+      der, [](unsigned char* d) { OPENSSL_free(d); });
+  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
+  return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, &key) == 1 &&
+         EVP_DigestVerify(ctx.get(), der, static_cast<std::size_t>(der_len),
+                          reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
+}
+
+std::shared_ptr<EVP_PKEY> read_pem_key(const std::string& pem, bool is_private) {
   std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) throw std::bad_alloc();
   EVP_PKEY* raw = is_private ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr)
@@ -124,7 +153,7 @@ EcPublicKey ec_public_key(const std::string& pem, bool is_private) {
   if (raw == nullptr) {
     throw std::invalid_argument(is_private ? "not a PEM private key" : "not a PEM public key");
   }
-  std::unique_ptr<EVP_PKEY, EvpKeyDeleter> key(raw);
+  std::shared_ptr<EVP_PKEY> key(raw, EvpKeyDeleter{});
   char group[64] = {0};
   std::size_t group_len = 0;
   if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_EC ||
@@ -133,35 +162,35 @@ EcPublicKey ec_public_key(const std::string& pem, bool is_private) {
       std::string_view(group, group_len) != "prime256v1") {
     throw std::invalid_argument("ES256 needs an EC key on P-256 (prime256v1)");
   }
-  EcPublicKey out;
-  std::string x = coordinate(key.get(), OSSL_PKEY_PARAM_EC_PUB_X);
-  std::string y = coordinate(key.get(), OSSL_PKEY_PARAM_EC_PUB_Y);
+  return key;
+}
+
+std::string coordinate(const EVP_PKEY* key, const char* name) {
+  BIGNUM* raw = nullptr;
+  if (EVP_PKEY_get_bn_param(key, name, &raw) != 1) {
+    throw std::invalid_argument("EC key without coordinates");
+  }
+  std::unique_ptr<BIGNUM, BnDeleter> bn(raw);
+  unsigned char buf[32];
+  if (BN_bn2binpad(bn.get(), buf, sizeof buf) != 32) {
+    throw std::invalid_argument("EC coordinate too long");
+  }
+  return base64url_encode(std::string_view(reinterpret_cast<char*>(buf), sizeof buf));
+}
+
+// The public JWK of a P-256 key and its RFC 7638 thumbprint (the kid).
+std::pair<std::string, std::string> public_jwk(const EVP_PKEY* key) {
+  const std::string x = coordinate(key, OSSL_PKEY_PARAM_EC_PUB_X);
+  const std::string y = coordinate(key, OSSL_PKEY_PARAM_EC_PUB_Y);
   // RFC 7638: the required members in lexicographic order, no spaces.
-  std::string canonical = R"({"crv":"P-256","kty":"EC","x":")" + x + R"(","y":")" + y + "\"}";
+  const std::string canonical = R"({"crv":"P-256","kty":"EC","x":")" + x + R"(","y":")" + y + "\"}";
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(canonical.data()),
                      canonical.size());
-  out.kid = base64url_encode(std::string_view(reinterpret_cast<char*>(digest), sizeof digest));
-  out.jwk = R"({"kty":"EC","crv":"P-256","x":")" + x + R"(","y":")" + y +
-            R"(","use":"sig","alg":"ES256","kid":")" + out.kid + "\"}";
-  std::unique_ptr<BIO, BioDeleter> pub(BIO_new(BIO_s_mem()));
-  if (!pub || PEM_write_bio_PUBKEY(pub.get(), key.get()) != 1) throw std::bad_alloc();
-  char* data = nullptr;
-  long len = BIO_get_mem_data(pub.get(), &data);
-  out.pem.assign(data, static_cast<std::size_t>(len));
-  return out;
-}
-
-// The `kid` of a token's header, read before any verification so the key
-// can be chosen among ours; libjwt then verifies with that key only.
-std::optional<std::string> header_kid(std::string_view token) {
-  auto header = base64url_decode(token.substr(0, token.find('.')));
-  if (!header) return std::nullopt;
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(
-      header->data(), header->size());
-  if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
-  return string_member(doc, "kid");
+  std::string kid = base64url_encode(std::string_view(reinterpret_cast<char*>(digest), 32));
+  std::string jwk = R"({"kty":"EC","crv":"P-256","x":")" + x + R"(","y":")" + y +
+                    R"(","use":"sig","alg":"ES256","kid":")" + kid + "\"}";
+  return {std::move(jwk), std::move(kid)};
 }
 
 }  // namespace
@@ -172,17 +201,20 @@ JwtSigner::JwtSigner(JwtSettings settings) : settings_(std::move(settings)) {
       throw std::invalid_argument("HS256 secret shorter than 32 bytes");
     }
     signing_kid_ = derive_hmac_kid(settings_.hmac_secret);
-    keys_.push_back({signing_kid_, settings_.hmac_secret, ""});
+    keys_.push_back({signing_kid_, settings_.hmac_secret, nullptr, ""});
   } else if (settings_.algorithm == "ES256") {
-    EcPublicKey current = ec_public_key(settings_.private_key_pem, true);
-    signing_kid_ = current.kid;
-    keys_.push_back({current.kid, current.pem, current.jwk});
+    signing_key_ = read_pem_key(settings_.private_key_pem, true);
+    auto [jwk, kid] = public_jwk(signing_key_.get());
+    signing_kid_ = kid;
+    keys_.push_back({kid, "", signing_key_, jwk});
     if (!settings_.previous_public_key_pem.empty()) {
-      EcPublicKey previous = ec_public_key(settings_.previous_public_key_pem, false);
-      if (previous.kid != current.kid) keys_.push_back({previous.kid, previous.pem, previous.jwk});
+      auto previous = read_pem_key(settings_.previous_public_key_pem, false);
+      auto [old_jwk, old_kid] = public_jwk(previous.get());
+      if (old_kid != kid) keys_.push_back({old_kid, "", previous, old_jwk});
     }
   } else {
-    throw std::invalid_argument("unsupported JWT algorithm " + settings_.algorithm);
+    throw std::invalid_argument("unsupported JWT algorithm " + settings_.algorithm +
+                                " (HS256 or ES256)");
   }
 }
 
@@ -198,86 +230,98 @@ std::string JwtSigner::jwks_json() const {
 }
 
 std::string JwtSigner::sign(const AccessClaims& claims) {
-  jwt_t* raw = nullptr;
-  if (jwt_new(&raw) != 0) throw std::bad_alloc();
-  JwtHandle jwt(raw);
-
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  w.Key("iss");
-  w.String(settings_.issuer.c_str(), static_cast<rapidjson::SizeType>(settings_.issuer.size()));
-  w.Key("aud");
-  w.String(settings_.audience.c_str(), static_cast<rapidjson::SizeType>(settings_.audience.size()));
-  w.Key("sub");
-  w.String(claims.sub.c_str(), static_cast<rapidjson::SizeType>(claims.sub.size()));
-  w.Key("email");
-  w.String(claims.email.c_str(), static_cast<rapidjson::SizeType>(claims.email.size()));
-  w.Key("sid");
-  w.String(claims.sid.c_str(), static_cast<rapidjson::SizeType>(claims.sid.size()));
-  w.Key("jti");
-  w.String(claims.jti.c_str(), static_cast<rapidjson::SizeType>(claims.jti.size()));
-  w.Key("iat");
-  w.Int64(claims.iat);
-  w.Key("nbf");
-  w.Int64(claims.nbf);
-  w.Key("exp");
-  w.Int64(claims.exp);
-  w.Key("auth_time");
-  w.Int64(claims.auth_time);
-  w.Key("amr");
-  w.StartArray();
-  for (const auto& m : claims.amr)
-    w.String(m.c_str(), static_cast<rapidjson::SizeType>(m.size()));
-  w.EndArray();
-  w.EndObject();
-
-  if (jwt_add_grants_json(jwt.get(), buf.GetString()) != 0 ||
-      jwt_add_header(jwt.get(), "typ", "at+jwt") != 0 ||
-      jwt_add_header(jwt.get(), "kid", signing_kid_.c_str()) != 0 ||
-      jwt_set_alg(jwt.get(), algorithm(), reinterpret_cast<const unsigned char*>(signing_key().data()),
-                  static_cast<int>(signing_key().size())) != 0) {
-    throw std::runtime_error("JwtSigner: could not build the token");
+  rapidjson::StringBuffer header;
+  {
+    rapidjson::Writer<rapidjson::StringBuffer> w(header);
+    w.StartObject();
+    w.Key("alg");
+    w.String(settings_.algorithm.c_str());
+    w.Key("kid");
+    w.String(signing_kid_.c_str());
+    w.Key("typ");
+    w.String("at+jwt");
+    w.EndObject();
   }
-  MallocString encoded(jwt_encode_str(jwt.get()));
-  if (!encoded) throw std::runtime_error("JwtSigner: could not encode the token");
-  return std::string(encoded.get());
+  rapidjson::StringBuffer payload;
+  {
+    rapidjson::Writer<rapidjson::StringBuffer> w(payload);
+    auto str = [&w](const char* key, const std::string& value) {
+      w.Key(key);
+      w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+    };
+    auto num = [&w](const char* key, UnixSeconds value) {
+      w.Key(key);
+      w.Int64(value);
+    };
+    w.StartObject();
+    str("iss", settings_.issuer);
+    str("aud", settings_.audience);
+    str("sub", claims.sub);
+    str("email", claims.email);
+    str("sid", claims.sid);
+    str("jti", claims.jti);
+    num("iat", claims.iat);
+    num("nbf", claims.nbf);
+    num("exp", claims.exp);
+    num("auth_time", claims.auth_time);
+    w.Key("amr");
+    w.StartArray();
+    for (const auto& m : claims.amr)
+      w.String(m.c_str(), static_cast<rapidjson::SizeType>(m.size()));
+    w.EndArray();
+    w.EndObject();
+  }
+  std::string token = base64url_encode({header.GetString(), header.GetSize()});
+  token += '.';
+  token += base64url_encode({payload.GetString(), payload.GetSize()});
+  const std::string signature =
+      signing_key_ ? es256_sign(*signing_key_, token) : hmac_sha256(settings_.hmac_secret, token);
+  token += '.';
+  token += base64url_encode(signature);
+  return token;
+}
+
+bool JwtSigner::signature_valid(const VerificationKey& key, std::string_view signing_input,
+                                std::string_view signature) const {
+  if (key.public_key) return es256_verify(*key.public_key, signing_input, signature);
+  const std::string expected = hmac_sha256(key.hmac_secret, signing_input);
+  return signature.size() == expected.size() &&
+         sodium_memcmp(signature.data(), expected.data(), expected.size()) == 0;
 }
 
 std::optional<AccessClaims> JwtSigner::verify(std::string_view token, UnixSeconds now) {
   if (!well_formed(token)) return std::nullopt;
-  auto kid = header_kid(token);
-  if (!kid) return std::nullopt;
+  const std::size_t first_dot = token.find('.');
+  const std::size_t last_dot = token.rfind('.');
+  auto header_json = base64url_decode(token.substr(0, first_dot));
+  auto payload_json = base64url_decode(token.substr(first_dot + 1, last_dot - first_dot - 1));
+  auto signature = base64url_decode(token.substr(last_dot + 1));
+  if (!header_json || !payload_json || !signature) return std::nullopt;
+
+  // The header: our algorithm only (never `none`, never one our key does not
+  // belong to), an access-token type, one of our key ids, no extensions.
+  auto header = parse_strict_object(*header_json);
+  if (!header) return std::nullopt;
+  auto alg = string_member(*header, "alg");
+  auto typ = string_member(*header, "typ");
+  auto kid = string_member(*header, "kid");
+  if (!alg || *alg != settings_.algorithm || !typ || !typ_accepted(*typ) || !kid) {
+    return std::nullopt;
+  }
+  if (header->HasMember("crit")) return std::nullopt;
   const VerificationKey* key = nullptr;
   for (const auto& k : keys_)
     if (k.kid == *kid) key = &k;
   if (key == nullptr) return std::nullopt;
+  if (!signature_valid(*key, token.substr(0, last_dot), *signature)) return std::nullopt;
 
-  std::string text(token);
-  jwt_t* raw = nullptr;
-  // Always one of our non-empty keys: with a NULL key libjwt would accept
-  // `alg: none`.
-  int rc = jwt_decode(&raw, text.c_str(), reinterpret_cast<const unsigned char*>(key->key.data()),
-                      static_cast<int>(key->key.size()));
-  JwtHandle jwt(raw);
-  if (rc != 0 || !jwt) return std::nullopt;
-  // libjwt verified with whatever algorithm the header named (an HS256
-  // token "signed" with our public key's PEM would pass): pin ours.
-  if (jwt_get_alg(jwt.get()) != algorithm()) return std::nullopt;
-  if (!typ_accepted(jwt_get_header(jwt.get(), "typ"))) return std::nullopt;
-
-  MallocString grants(jwt_get_grants_json(jwt.get(), nullptr));
-  if (!grants) return std::nullopt;
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(grants.get());
-  if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
-
-  AccessClaims c;
-  auto iss = string_member(doc, "iss");
+  auto doc = parse_strict_object(*payload_json);
+  if (!doc) return std::nullopt;
+  auto iss = string_member(*doc, "iss");
   if (!iss || *iss != settings_.issuer) return std::nullopt;
   // `aud` may be a string or an array holding ours (RFC 7519 §4.1.3).
-  auto aud_it = doc.FindMember("aud");
-  if (aud_it == doc.MemberEnd()) return std::nullopt;
+  auto aud_it = doc->FindMember("aud");
+  if (aud_it == doc->MemberEnd()) return std::nullopt;
   bool aud_ok = false;
   if (aud_it->value.IsString()) {
     aud_ok = settings_.audience == aud_it->value.GetString();
@@ -287,18 +331,20 @@ std::optional<AccessClaims> JwtSigner::verify(std::string_view token, UnixSecond
   }
   if (!aud_ok) return std::nullopt;
 
-  auto sub = string_member(doc, "sub");
-  auto email = string_member(doc, "email");
-  auto sid = string_member(doc, "sid");
-  auto jti = string_member(doc, "jti");
-  auto iat = int_member(doc, "iat");
-  auto nbf = int_member(doc, "nbf");
-  auto exp = int_member(doc, "exp");
-  auto auth_time = int_member(doc, "auth_time");
+  AccessClaims c;
+  auto sub = string_member(*doc, "sub");
+  auto email = string_member(*doc, "email");
+  auto sid = string_member(*doc, "sid");
+  auto jti = string_member(*doc, "jti");
+  auto iat = int_member(*doc, "iat");
+  auto nbf = int_member(*doc, "nbf");
+  auto exp = int_member(*doc, "exp");
+  auto auth_time = int_member(*doc, "auth_time");
   if (!sub || !email || !sid || !jti || !iat || !nbf || !exp || !auth_time) return std::nullopt;
-  auto amr_it = doc.FindMember("amr");
-  if (amr_it == doc.MemberEnd() || !amr_it->value.IsArray() || amr_it->value.Empty())
+  auto amr_it = doc->FindMember("amr");
+  if (amr_it == doc->MemberEnd() || !amr_it->value.IsArray() || amr_it->value.Empty()) {
     return std::nullopt;
+  }
   for (const auto& m : amr_it->value.GetArray()) {
     if (!m.IsString()) return std::nullopt;
     c.amr.emplace_back(m.GetString(), m.GetStringLength());
@@ -318,18 +364,6 @@ std::optional<AccessClaims> JwtSigner::verify(std::string_view token, UnixSecond
   c.exp = *exp;
   c.auth_time = *auth_time;
   return c;
-}
-
-}  // namespace authd
-
-namespace authd {
-
-jwt_alg_t JwtSigner::algorithm() const {
-  return settings_.algorithm == "ES256" ? JWT_ALG_ES256 : JWT_ALG_HS256;
-}
-
-const std::string& JwtSigner::signing_key() const {
-  return settings_.algorithm == "ES256" ? settings_.private_key_pem : settings_.hmac_secret;
 }
 
 }  // namespace authd

@@ -1,29 +1,33 @@
 #pragma once
+#include <openssl/types.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <jwt.h>
 
 #include "ports/token_signer.h"
 
 namespace authd {
 
 struct JwtSettings {
-  std::string algorithm = "HS256";  // pinned: never read from a token
-  std::string hmac_secret;          // HS256: SECRET_KEY (>= 32 bytes)
-  std::string private_key_pem;      // ES256: a P-256 private key
+  std::string algorithm = "HS256";      // pinned: never read from a token
+  std::string hmac_secret;              // HS256: SECRET_KEY (>= 32 bytes)
+  std::string private_key_pem;          // ES256: a P-256 private key
   std::string previous_public_key_pem;  // ES256: still verified during rotation
   std::string issuer = "auth";
   std::string audience = "auth";
   UnixSeconds leeway_s = 30;  // allowed clock skew on exp/nbf/iat
 };
 
-// Access tokens with libjwt. libjwt verifies whatever `alg` a token names and
-// checks no claim (NOTES-deps.md), so everything it leaves open is pinned
-// here: the algorithm, the key (chosen by `kid` among ours), `typ`, and every
-// claim of API.md. HS256 (the default) or ES256; RSA PKCS#1 v1.5 is not
-// offered (ASVS 5.0 11.3.x disallows it).
+// Access tokens as RFC 9068 JWTs (JWS compact form), HS256 (the default) or
+// ES256; RSA PKCS#1 v1.5 is not offered (ASVS 5.0 disallows it).
+//
+// Why not libjwt: Debian's libjwt 1.10.2 rewrites every header's `typ` to
+// "JWT" when it encodes, and its decoder refuses any other `typ`, so it can
+// neither make nor accept the `at+jwt` tokens API.md requires. The JWS here
+// is small: libsodium's HMAC-SHA-256 and OpenSSL's ECDSA, with everything a
+// JWT library would leave open pinned: the algorithm, the key (chosen by
+// `kid` among ours), `typ`, no `crit`, strict JSON, and every claim.
 class JwtSigner final : public TokenSigner {
  public:
   // Throws std::invalid_argument with the reason for a bad key or algorithm.
@@ -39,15 +43,16 @@ class JwtSigner final : public TokenSigner {
  private:
   struct VerificationKey {
     std::string kid;
-    std::string key;  // HS256 secret, or ES256 public key PEM
-    std::string jwk;  // ES256: the public JWK (JSON object), for the JWKS
+    std::string hmac_secret;               // HS256
+    std::shared_ptr<EVP_PKEY> public_key;  // ES256
+    std::string jwk;                       // ES256: the public JWK, for the JWKS
   };
-
-  jwt_alg_t algorithm() const;
-  const std::string& signing_key() const;
+  bool signature_valid(const VerificationKey& key, std::string_view signing_input,
+                       std::string_view signature) const;
 
   JwtSettings settings_;
   std::string signing_kid_;
+  std::shared_ptr<EVP_PKEY> signing_key_;  // ES256
   std::vector<VerificationKey> keys_;
 };
 

@@ -10,10 +10,28 @@ constexpr std::string_view kInsert =
     "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, auth_time,"
     " revoked_at, amr, user_agent, ip, refresh_hash, prev_refresh_hash, next_refresh_sealed,"
     " rotated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-constexpr std::string_view kFind =
-    "SELECT id, user_id, created_at, last_used_at, expires_at, auth_time, revoked_at, amr,"
-    " user_agent, ip, refresh_hash, prev_refresh_hash, next_refresh_sealed, rotated_at"
-    " FROM sessions WHERE id = ?";
+#define AUTHD_SESSION_COLUMNS                                                             \
+  "SELECT id, user_id, created_at, last_used_at, expires_at, auth_time, revoked_at, amr," \
+  " user_agent, ip, refresh_hash, prev_refresh_hash, next_refresh_sealed, rotated_at"     \
+  " FROM sessions "
+constexpr std::string_view kFind = AUTHD_SESSION_COLUMNS "WHERE id = ?";
+// Locks the row until the transaction ends: refreshes of one session queue.
+constexpr std::string_view kFindForUpdate = AUTHD_SESSION_COLUMNS "WHERE id = ? FOR UPDATE";
+// Live: not revoked, before the absolute end, used within the idle lifetime.
+// Most recently used first; ties: the newer (UUIDv7 ids sort by creation).
+constexpr std::string_view kListLive = AUTHD_SESSION_COLUMNS
+    "WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? AND last_used_at > ?"
+    " ORDER BY last_used_at DESC, id DESC";
+#undef AUTHD_SESSION_COLUMNS
+constexpr std::string_view kRevoke =
+    "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL";
+constexpr std::string_view kRotate =
+    "UPDATE sessions SET prev_refresh_hash = ?, refresh_hash = ?, next_refresh_sealed = ?,"
+    " rotated_at = ?, last_used_at = ? WHERE id = ?";
+constexpr std::string_view kRecordSpent =
+    "INSERT INTO refresh_token_history (token_hash, session_id, spent_at) VALUES (?, ?, ?)";
+constexpr std::string_view kWasSpent =
+    "SELECT 1 FROM refresh_token_history WHERE token_hash = ? AND session_id = ?";
 constexpr std::string_view kRevokeAll =
     "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL";
 constexpr std::string_view kRevokeAllBut =
@@ -37,6 +55,25 @@ Uuid uuid_from(const Row& row, std::size_t column) {
   return *id;
 }
 
+Session session_from(const Row& row) {
+  Session session;
+  session.id = uuid_from(row, 0);
+  session.user_id = uuid_from(row, 1);
+  session.created_at = row.time(2);
+  session.last_used_at = row.time(3);
+  session.expires_at = row.time(4);
+  session.auth_time = row.time(5);
+  session.revoked_at = row.optional_time(6);
+  session.amr = row.bytes(7);
+  session.user_agent = row.bytes(8);
+  session.ip = row.bytes(9);
+  session.refresh_hash = row.bytes_or_empty(10);
+  session.prev_refresh_hash = row.bytes_or_empty(11);
+  session.next_refresh_sealed = row.bytes_or_empty(12);
+  session.rotated_at = row.optional_time(13);
+  return session;
+}
+
 }  // namespace
 
 void MysqlSessionStore::insert(const Session& session) {
@@ -54,23 +91,50 @@ void MysqlSessionStore::insert(const Session& session) {
 std::optional<Session> MysqlSessionStore::find(const Uuid& id) {
   const Rows rows = connection_.query(kFind, {id.as_bytes()});
   if (rows.empty()) return std::nullopt;
-  const Row& row = rows.front();
-  Session session;
-  session.id = uuid_from(row, 0);
-  session.user_id = uuid_from(row, 1);
-  session.created_at = row.time(2);
-  session.last_used_at = row.time(3);
-  session.expires_at = row.time(4);
-  session.auth_time = row.time(5);
-  session.revoked_at = row.optional_time(6);
-  session.amr = row.bytes(7);
-  session.user_agent = row.bytes(8);
-  session.ip = row.bytes(9);
-  session.refresh_hash = row.bytes_or_empty(10);
-  session.prev_refresh_hash = row.bytes_or_empty(11);
-  session.next_refresh_sealed = row.bytes_or_empty(12);
-  session.rotated_at = row.optional_time(13);
-  return session;
+  return session_from(rows.front());
+}
+
+std::optional<Session> MysqlSessionStore::find_for_update(const Uuid& id) {
+  const Rows rows = connection_.query(kFindForUpdate, {id.as_bytes()});
+  if (rows.empty()) return std::nullopt;
+  return session_from(rows.front());
+}
+
+std::vector<Session> MysqlSessionStore::list_live(const Uuid& user_id, UnixSeconds now,
+                                                  UnixSeconds idle_ttl) {
+  const Rows rows =
+      connection_.query(kListLive, {user_id.as_bytes(), DateTime{now}, DateTime{now - idle_ttl}});
+  std::vector<Session> out;
+  out.reserve(rows.size());
+  for (const Row& row : rows)
+    out.push_back(session_from(row));
+  return out;
+}
+
+bool MysqlSessionStore::revoke(const Uuid& id, UnixSeconds now) {
+  return connection_.execute(kRevoke, {DateTime{now}, id.as_bytes()}) == 1;
+}
+
+int MysqlSessionStore::revoke_least_recently_used(const Uuid& user_id, unsigned keep,
+                                                  UnixSeconds now, UnixSeconds idle_ttl) {
+  // Usually at most one beyond the cap: the login that just opened one.
+  const auto live = list_live(user_id, now, idle_ttl);
+  int ended = 0;
+  for (std::size_t i = keep; i < live.size(); ++i)
+    ended += revoke(live[i].id, now) ? 1 : 0;
+  return ended;
+}
+
+void MysqlSessionStore::rotate_refresh(const Uuid& id, std::string_view spent_hash,
+                                       std::string_view new_hash, std::string_view sealed,
+                                       UnixSeconds now) {
+  connection_.execute(kRotate,
+                      {spent_hash, new_hash, sealed, DateTime{now}, DateTime{now}, id.as_bytes()});
+  connection_.execute(kRecordSpent, {spent_hash, id.as_bytes(), DateTime{now}});
+}
+
+bool MysqlSessionStore::refresh_was_spent(const Uuid& id, std::string_view hash) {
+  return !connection_.query(kWasSpent, {hash, id.as_bytes()}).empty();
 }
 
 int MysqlSessionStore::revoke_all_for_user(const Uuid& user_id, UnixSeconds now,

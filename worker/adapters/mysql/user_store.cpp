@@ -23,6 +23,8 @@ constexpr std::string_view kReplaceHashAndChangedAt =
     "UPDATE users SET password_hash = ?, password_changed_at = ?"
     " WHERE id = ? AND password_hash = ?";
 
+constexpr std::string_view kSetDisabled = "UPDATE users SET disabled_at = ? WHERE id = ?";
+
 constexpr std::string_view kEmailKey = "users_email";
 
 Uuid uuid_from(const Row& row, std::size_t column) {
@@ -77,6 +79,10 @@ bool MysqlUserStore::replace_password_hash(const Uuid& id, std::string_view expe
                                                                   id.as_bytes(), expected_hash})
                  : connection_.execute(kReplaceHash, {new_hash, id.as_bytes(), expected_hash});
   return matched == 1;
+}
+
+bool MysqlUserStore::set_disabled(const Uuid& id, std::optional<UnixSeconds> disabled_at) {
+  return connection_.execute(kSetDisabled, {time_or_null(disabled_at), id.as_bytes()}) == 1;
 }
 
 }  // namespace authd::mysql

@@ -16,6 +16,7 @@ class MysqlUserStore final : public UserStore {
   bool replace_password_hash(const Uuid& id, std::string_view expected_hash,
                              std::string_view new_hash,
                              std::optional<UnixSeconds> changed_at) override;
+  bool set_disabled(const Uuid& id, std::optional<UnixSeconds> disabled_at) override;
 
  private:
   Connection& connection_;

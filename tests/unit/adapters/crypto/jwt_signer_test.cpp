@@ -1,11 +1,12 @@
 #include "adapters/crypto/jwt_signer.h"
 
 #include <gtest/gtest.h>
-#include <jwt.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sodium.h>
 
-#include <cstdlib>
-#include <memory>
+#include <map>
+#include <string>
 
 #include "util/base64url.h"
 
@@ -35,30 +36,51 @@ AccessClaims sample_claims() {
   return c;
 }
 
-// Builds a token with libjwt directly, to try what our signer never makes.
-std::string forge(const std::string& claims_json, jwt_alg_t alg, const std::string& key,
-                  const std::string& typ, const std::string& kid) {
-  jwt_t* raw = nullptr;
-  EXPECT_EQ(jwt_new(&raw), 0);
-  std::unique_ptr<jwt_t, decltype(&jwt_free)> jwt(raw, jwt_free);
-  EXPECT_EQ(jwt_add_grants_json(jwt.get(), claims_json.c_str()), 0);
-  if (!typ.empty()) EXPECT_EQ(jwt_add_header(jwt.get(), "typ", typ.c_str()), 0);
-  if (!kid.empty()) EXPECT_EQ(jwt_add_header(jwt.get(), "kid", kid.c_str()), 0);
-  EXPECT_EQ(jwt_set_alg(jwt.get(), alg, reinterpret_cast<const unsigned char*>(key.data()),
-                        static_cast<int>(key.size())),
-            0);
-  char* out = jwt_encode_str(jwt.get());
-  std::string token(out ? out : "");
-  std::free(out);
-  return token;
+// Builds a token by hand (header, claims, HMAC), to try what our signer
+// never makes: other algorithms, other types, missing or odd claims.
+std::string forge(const std::string& claims_json, const EVP_MD* md, const std::string& key,
+                  const std::string& typ, const std::string& kid, const char* alg = nullptr) {
+  if (alg == nullptr) {
+    alg = md == EVP_sha256() ? "HS256" : md == EVP_sha384() ? "HS384" : "HS512";
+  }
+  std::string header = std::string(R"({"alg":")") + alg + "\"";
+  if (!typ.empty()) header += R"(,"typ":")" + typ + "\"";
+  if (!kid.empty()) header += R"(,"kid":")" + kid + "\"";
+  header += "}";
+  std::string input = base64url_encode(header) + "." + base64url_encode(claims_json);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  HMAC(md, key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &mac_len);
+  return input + "." + base64url_encode(std::string_view(reinterpret_cast<char*>(mac), mac_len));
 }
 
-std::string claims_json(UnixSeconds iat, const std::string& extra_or_override = "") {
-  std::string base = R"("iss":"auth","aud":"auth","sub":"u1","email":"a@b.co","sid":"s1",)"
-                     R"("jti":"j1","amr":["pwd"],"auth_time":)" +
-                     std::to_string(iat) + ",\"iat\":" + std::to_string(iat) +
-                     ",\"nbf\":" + std::to_string(iat) + ",\"exp\":" + std::to_string(iat + 900);
-  return "{" + base + extra_or_override + "}";
+// The claims of a valid token, with some members replaced or removed.
+std::string claims_json(UnixSeconds iat, std::map<std::string, std::string> overrides = {}) {
+  std::map<std::string, std::string> members = {{"iss", R"("auth")"},
+                                                {"aud", R"("auth")"},
+                                                {"sub", R"("u1")"},
+                                                {"email", R"("a@b.co")"},
+                                                {"sid", R"("s1")"},
+                                                {"jti", R"("j1")"},
+                                                {"amr", R"(["pwd"])"},
+                                                {"auth_time", std::to_string(iat)},
+                                                {"iat", std::to_string(iat)},
+                                                {"nbf", std::to_string(iat)},
+                                                {"exp", std::to_string(iat + 900)}};
+  for (auto& [k, v] : overrides) {
+    if (v.empty()) {
+      members.erase(k);
+    } else {
+      members[k] = v;
+    }
+  }
+  std::string out = "{";
+  for (const auto& [k, v] : members) {
+    if (out.size() > 1) out += ",";
+    out += "\"" + k + "\":" + v;
+  }
+  return out + "}";
 }
 
 class JwtSignerTest : public ::testing::Test {
@@ -115,29 +137,30 @@ TEST_F(JwtSignerTest, RefusesAlgNone) {
 }
 
 TEST_F(JwtSignerTest, RefusesOtherAlgorithmsEvenWithOurKey) {
-  auto hs512 = forge(claims_json(kNow), JWT_ALG_HS512, kSecret, "at+jwt", signer.key_id());
+  auto hs512 = forge(claims_json(kNow), EVP_sha512(), kSecret, "at+jwt", signer.key_id());
   ASSERT_FALSE(hs512.empty());
   EXPECT_FALSE(signer.verify(hs512, kNow));
-  auto hs384 = forge(claims_json(kNow), JWT_ALG_HS384, kSecret, "at+jwt", signer.key_id());
+  auto hs384 = forge(claims_json(kNow), EVP_sha384(), kSecret, "at+jwt", signer.key_id());
   EXPECT_FALSE(signer.verify(hs384, kNow));
 }
 
 TEST_F(JwtSignerTest, AcceptsOnlyAccessTokenTypes) {
   auto good =
-      forge(claims_json(kNow), JWT_ALG_HS256, kSecret, "application/AT+JWT", signer.key_id());
+      forge(claims_json(kNow), EVP_sha256(), kSecret, "application/AT+JWT", signer.key_id());
   EXPECT_TRUE(signer.verify(good, kNow));
-  // libjwt adds typ "JWT" when none is given.
-  auto plain_jwt = forge(claims_json(kNow), JWT_ALG_HS256, kSecret, "", signer.key_id());
+  auto no_typ = forge(claims_json(kNow), EVP_sha256(), kSecret, "", signer.key_id());
+  EXPECT_FALSE(signer.verify(no_typ, kNow));
+  auto plain_jwt = forge(claims_json(kNow), EVP_sha256(), kSecret, "JWT", signer.key_id());
   EXPECT_FALSE(signer.verify(plain_jwt, kNow));
-  auto other = forge(claims_json(kNow), JWT_ALG_HS256, kSecret, "id+jwt", signer.key_id());
+  auto other = forge(claims_json(kNow), EVP_sha256(), kSecret, "id+jwt", signer.key_id());
   EXPECT_FALSE(signer.verify(other, kNow));
 }
 
 TEST_F(JwtSignerTest, RefusesAnotherKeyOrKeyId) {
   auto other_key =
-      forge(claims_json(kNow), JWT_ALG_HS256, std::string(40, 't'), "at+jwt", signer.key_id());
+      forge(claims_json(kNow), EVP_sha256(), std::string(40, 't'), "at+jwt", signer.key_id());
   EXPECT_FALSE(signer.verify(other_key, kNow));
-  auto other_kid = forge(claims_json(kNow), JWT_ALG_HS256, kSecret, "at+jwt", "other");
+  auto other_kid = forge(claims_json(kNow), EVP_sha256(), kSecret, "at+jwt", "other");
   EXPECT_FALSE(signer.verify(other_kid, kNow));
 }
 
@@ -150,13 +173,13 @@ TEST_F(JwtSignerTest, ChecksTimeClaimsWithThirtySecondsOfSkew) {
 }
 
 TEST_F(JwtSignerTest, ChecksIssuerAndAudience) {
-  auto wrong_iss = forge(claims_json(kNow, R"(,"iss":"evil")"), JWT_ALG_HS256, kSecret, "at+jwt",
+  auto wrong_iss = forge(claims_json(kNow, {{"iss", R"("evil")"}}), EVP_sha256(), kSecret, "at+jwt",
                          signer.key_id());
   EXPECT_FALSE(signer.verify(wrong_iss, kNow));
-  auto wrong_aud = forge(claims_json(kNow, R"(,"aud":"other")"), JWT_ALG_HS256, kSecret, "at+jwt",
-                         signer.key_id());
+  auto wrong_aud = forge(claims_json(kNow, {{"aud", R"("other")"}}), EVP_sha256(), kSecret,
+                         "at+jwt", signer.key_id());
   EXPECT_FALSE(signer.verify(wrong_aud, kNow));
-  auto aud_list = forge(claims_json(kNow, R"(,"aud":["x","auth"])"), JWT_ALG_HS256, kSecret,
+  auto aud_list = forge(claims_json(kNow, {{"aud", R"(["x","auth"])"}}), EVP_sha256(), kSecret,
                         "at+jwt", signer.key_id());
   EXPECT_TRUE(signer.verify(aud_list, kNow));
 }
@@ -164,21 +187,41 @@ TEST_F(JwtSignerTest, ChecksIssuerAndAudience) {
 TEST_F(JwtSignerTest, RequiresEveryClaim) {
   for (const char* claim :
        {"iss", "aud", "sub", "email", "sid", "jti", "iat", "nbf", "exp", "auth_time", "amr"}) {
-    std::string json = claims_json(kNow);
-    auto pos = json.find(std::string("\"") + claim + "\":");
-    ASSERT_NE(pos, std::string::npos) << claim;
-    // Rename the member so it is missing.
-    json.replace(pos + 1, std::strlen(claim), std::string("x_") + claim);
-    auto token = forge(json, JWT_ALG_HS256, kSecret, "at+jwt", signer.key_id());
+    auto token =
+        forge(claims_json(kNow, {{claim, ""}}), EVP_sha256(), kSecret, "at+jwt", signer.key_id());
     EXPECT_FALSE(signer.verify(token, kNow)) << "accepted without " << claim;
+  }
+  auto complete = forge(claims_json(kNow), EVP_sha256(), kSecret, "at+jwt", signer.key_id());
+  EXPECT_TRUE(signer.verify(complete, kNow)) << "the control token is valid";
+}
+
+TEST_F(JwtSignerTest, RefusesCritAndDuplicateMembers) {
+  std::string header =
+      R"({"alg":"HS256","typ":"at+jwt","kid":")" + signer.key_id() + R"(","crit":["exp"]})";
+  std::string input = base64url_encode(header) + "." + base64url_encode(claims_json(kNow));
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), kSecret.data(), static_cast<int>(kSecret.size()),
+       reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
+  EXPECT_FALSE(signer.verify(
+      input + "." + base64url_encode(std::string_view(reinterpret_cast<char*>(mac), len)), kNow));
+  std::string dup = claims_json(kNow);
+  dup.insert(1, R"("sub":"someone-else",)");
+  EXPECT_FALSE(signer.verify(forge(dup, EVP_sha256(), kSecret, "at+jwt", signer.key_id()), kNow));
+}
+
+TEST_F(JwtSignerTest, RefusesAlgorithmsOtherThanThePinnedOne) {
+  for (const char* alg : {"none", "HS512", "ES256", "RS256", "hs256"}) {
+    auto token = forge(claims_json(kNow), EVP_sha256(), kSecret, "at+jwt", signer.key_id(), alg);
+    EXPECT_FALSE(signer.verify(token, kNow)) << alg;
   }
 }
 
 TEST_F(JwtSignerTest, RefusesWrongClaimTypes) {
-  auto string_exp = forge(claims_json(kNow, R"(,"exp":"9999999999")"), JWT_ALG_HS256, kSecret,
+  auto string_exp = forge(claims_json(kNow, {{"exp", R"("9999999999")"}}), EVP_sha256(), kSecret,
                           "at+jwt", signer.key_id());
   EXPECT_FALSE(signer.verify(string_exp, kNow));
-  auto amr_string = forge(claims_json(kNow, R"(,"amr":"pwd")"), JWT_ALG_HS256, kSecret, "at+jwt",
+  auto amr_string = forge(claims_json(kNow, {{"amr", R"("pwd")"}}), EVP_sha256(), kSecret, "at+jwt",
                           signer.key_id());
   EXPECT_FALSE(signer.verify(amr_string, kNow));
 }

@@ -1,0 +1,98 @@
+# The front door. `make help` lists the targets.
+#
+#   make run           build and start the whole stack locally (Ctrl-C stops it)
+#   make test          everything CI runs before the container test, in order
+#   make compose-test  the container stack test
+#
+# Variables: BUILD_DIR [build], BUILD_TYPE [RelWithDebInfo],
+#            E2E_ARGS (passed to pytest by `make e2e`, e.g. E2E_ARGS="-k login").
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+E2E_ARGS ?=
+CLANG_FORMAT ?= clang-format
+# The C++ files clang-format owns (folders that do not exist yet are skipped).
+FORMAT_DIRS := $(wildcard worker tests fuzz bench)
+FORMAT_FILES = $(shell find $(FORMAT_DIRS) -type f \( -name '*.cpp' -o -name '*.cc' -o -name '*.h' -o -name '*.hpp' \) 2>/dev/null | sort)
+
+step = @printf '\n\033[1m==> %s\033[0m\n' "$(1)"
+
+.PHONY: help deps build unit store-test e2e test run migrate format format-check compose-test nginx-check clean distclean
+
+help:
+	@echo "make run           install deps, build, start DB + worker pool + nginx on 127.0.0.1:\$${HTTP_PORT:-8080}"
+	@echo "make test          deps, format-check, build, unit, store-test, e2e (stops at the first failure)"
+	@echo "make build         configure and build into $(BUILD_DIR)/ ($(BUILD_TYPE))"
+	@echo "make migrate       apply migrations (MYSQL_HOST's server, else var/mysql)"
+	@echo "make unit          unit tests (ctest -L unit)"
+	@echo "make store-test    store tests against a private MariaDB"
+	@echo "make e2e           end-to-end tests through nginx on a throwaway stack (E2E_ARGS=...)"
+	@echo "make nginx-check   the nginx template against a stand-in FastCGI responder"
+	@echo "make format        clang-format -i the C++ sources; format-check only checks"
+	@echo "make compose-test  the container stack test"
+	@echo "make clean         remove build trees; distclean also var/ (local DB, keys, logs)"
+
+deps:
+	scripts/install-deps.sh
+
+build:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	ninja -C $(BUILD_DIR)
+
+unit: build
+	ctest --test-dir $(BUILD_DIR) -L unit --output-on-failure --no-tests=error
+
+store-test: build
+	scripts/store-tests.sh $(BUILD_DIR)
+
+e2e: build
+	BUILD_DIR=$(BUILD_DIR) scripts/e2e-stack.sh $(E2E_ARGS)
+
+nginx-check:
+	scripts/nginx-check/run.sh
+
+format:
+	$(if $(FORMAT_FILES),$(CLANG_FORMAT) -i $(FORMAT_FILES),@echo "no C++ files")
+
+format-check:
+	@$(if $(FORMAT_FILES),$(CLANG_FORMAT) --dry-run -Werror $(FORMAT_FILES),echo "no C++ files")
+	@echo "format-check: $(words $(FORMAT_FILES)) files clean"
+
+# Each step runs only if the previous one passed.
+test:
+	$(call step,[1/6] install dependencies)
+	scripts/install-deps.sh
+	$(call step,[2/6] format check)
+	$(MAKE) --no-print-directory format-check
+	$(call step,[3/6] build ($(BUILD_TYPE)))
+	$(MAKE) --no-print-directory build
+	$(call step,[4/6] unit tests)
+	ctest --test-dir $(BUILD_DIR) -L unit --output-on-failure --no-tests=error
+	$(call step,[5/6] store tests)
+	scripts/store-tests.sh $(BUILD_DIR)
+	$(call step,[6/6] end-to-end tests)
+	BUILD_DIR=$(BUILD_DIR) scripts/e2e-stack.sh $(E2E_ARGS)
+	$(call step,make test: all steps passed)
+
+run:
+	BUILD_DIR=$(BUILD_DIR) scripts/run-local.sh
+
+migrate: build
+	BUILD_DIR=$(BUILD_DIR) scripts/migrate.sh
+
+compose-test:
+	@test -x scripts/compose-test.sh || { echo "scripts/compose-test.sh is missing" >&2; exit 1; }
+	scripts/compose-test.sh
+
+clean:
+	rm -rf $(BUILD_DIR) build-*/
+
+# var/ holds the local database, the generated SECRET_KEY and the logs.
+distclean: clean
+	@if [ -f var/run/run-local.lock ] && ! flock -n var/run/run-local.lock true; then \
+	  echo "make run is still running; stop it first" >&2; exit 1; fi
+	@if [ -d var/mysql ]; then scripts/mariadb.sh stop var/mysql; fi
+	rm -rf var/

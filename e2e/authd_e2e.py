@@ -1,0 +1,307 @@
+"""Helpers of the end-to-end suite: an HTTP client, contract assertions,
+generators of unique emails and strong passwords, JWT decoding and forging.
+
+Runs against any deployment: E2E_BASE_URL (default http://127.0.0.1:8080,
+what `make run` serves). The optional E2E_* variables (see conftest.py) open
+the checks that need access to the database, the logs or the secret key.
+"""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import time
+import uuid
+from typing import Any
+
+import requests
+
+BASE_URL = os.environ.get("E2E_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
+# Contract defaults; a deployment that changed them says so here.
+TOKEN_TTL = int(os.environ.get("E2E_TOKEN_EXPIRY", "900"))
+REFRESH_EXPIRES_IN = int(os.environ.get("E2E_REFRESH_EXPIRES_IN", str(14 * 86400)))
+JWT_ISSUER = os.environ.get("E2E_JWT_ISSUER", "auth")
+JWT_AUDIENCE = os.environ.get("E2E_JWT_AUDIENCE", "auth")
+
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+RFC3339_Z_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+# Every password and token the session sends or receives that is unique
+# enough to grep for (random parts): the log and database scans look for
+# all of them. Weak dictionary passwords are not recorded (they could occur
+# in a log by chance, e.g. "password" in a route name).
+SECRETS: set[str] = set()
+
+
+def remember(*values: str | None) -> None:
+    for v in values:
+        if v and len(v) >= 12:
+            SECRETS.add(v)
+
+
+# --- generators ------------------------------------------------------------------
+
+WORDS = ["violet", "harbor", "lantern", "quartz", "meadow", "falcon", "copper", "juniper",
+         "orbit", "saffron", "glacier", "tundra", "walnut", "ember", "sable", "cobalt"]
+
+
+def strong_password() -> str:
+    """Unique and far above zxcvbn score 3 (random hex in it)."""
+    w1, w2 = secrets.choice(WORDS), secrets.choice(WORDS).capitalize()
+    pw = f"{w1}-{secrets.token_hex(5)}-{w2}-{secrets.randbelow(90) + 10}"
+    remember(pw)
+    return pw
+
+
+def unique_email(prefix: str = "e2e", domain: str = "example.com") -> str:
+    return f"{prefix}-{secrets.token_hex(6)}@{domain}"
+
+
+# --- HTTP ------------------------------------------------------------------------
+
+
+class Throttled(AssertionError):
+    pass
+
+
+class Api:
+    """One requests.Session against BASE_URL; redirects are never followed.
+
+    A 429 fails the test at once with a clear message unless the Api was made
+    with expect_throttling=True (the throttling tests): the other tests never
+    provoke one, so it means the deployment limits this client's address
+    (IP_RATE_LIMIT; the e2e stack runs with 0)."""
+
+    def __init__(self, base_url: str = BASE_URL, expect_throttling: bool = False):
+        self.base_url = base_url
+        self.expect_throttling = expect_throttling
+        self.s = requests.Session()
+
+    def close(self) -> None:
+        self.s.close()
+
+    def request(self, method: str, path: str, **kw: Any) -> requests.Response:
+        kw.setdefault("allow_redirects", False)
+        kw.setdefault("timeout", 30)
+        r = self.s.request(method, self.base_url + path, **kw)
+        if r.status_code == 429 and not self.expect_throttling:
+            raise Throttled(
+                f"{method} {path} was throttled (429 {r.text[:200]}): the deployment limits this "
+                "address; run the suite against one with IP_RATE_LIMIT=0 (scripts/e2e-stack.sh does)")
+        return r
+
+    def get(self, path: str, token: str | None = None, headers: dict | None = None,
+            **kw: Any) -> requests.Response:
+        h = dict(headers or {})
+        if token is not None:
+            h["Authorization"] = f"Bearer {token}"
+        return self.request("GET", path, headers=h, **kw)
+
+    def post_json(self, path: str, body: Any, headers: dict | None = None,
+                  **kw: Any) -> requests.Response:
+        """POST a JSON document (UTF-8, non-ASCII left as is)."""
+        h = {"Content-Type": "application/json"}
+        h.update(headers or {})
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        return self.request("POST", path, data=data, headers=h, **kw)
+
+    def post_raw(self, path: str, data: bytes | str,
+                 content_type: str | None = "application/json",
+                 headers: dict | None = None, **kw: Any) -> requests.Response:
+        """POST exact bytes; content_type=None sends no Content-Type at all."""
+        h = {}
+        if content_type is not None:
+            h["Content-Type"] = content_type
+        h.update(headers or {})
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        return self.request("POST", path, data=data, headers=h, **kw)
+
+    # The three first-slice use cases.
+    def register(self, email: str, password: str, **kw: Any) -> requests.Response:
+        return self.post_json("/auth/register", {"email": email, "password": password}, **kw)
+
+    def login(self, email: str, password: str, **kw: Any) -> requests.Response:
+        r = self.post_json("/auth/login", {"email": email, "password": password}, **kw)
+        remember_tokens(r)
+        return r
+
+    def change_password(self, email: str, current: str, new: str, **kw: Any) -> requests.Response:
+        r = self.post_json("/auth/password", {"email": email, "current_password": current,
+                                              "new_password": new}, **kw)
+        remember_tokens(r)
+        return r
+
+    def me(self, token: str | None, **kw: Any) -> requests.Response:
+        return self.get("/auth/me", token=token, **kw)
+
+
+def remember_tokens(r: requests.Response) -> None:
+    if r.status_code == 200 and r.headers.get("Content-Type", "").startswith("application/json"):
+        try:
+            body = r.json()
+        except ValueError:
+            return
+        if isinstance(body, dict):
+            remember(body.get("access_token"), body.get("refresh_token"))
+            at = body.get("access_token")
+            if isinstance(at, str) and at.count(".") == 2:
+                remember(at.rsplit(".", 1)[1])  # the signature alone
+
+
+# --- assertions ------------------------------------------------------------------
+
+
+def media_type(r: requests.Response) -> str:
+    return r.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+
+def request_ids(r: requests.Response) -> list[str]:
+    return r.raw.headers.getlist("X-Request-ID")
+
+
+def assert_request_id(r: requests.Response, sent: str | None = None) -> str:
+    ids = request_ids(r)
+    assert len(ids) == 1, f"want exactly one X-Request-ID, got {ids}"
+    rid = ids[0]
+    assert REQUEST_ID_RE.match(rid), f"X-Request-ID {rid!r} does not match the pattern"
+    if sent is not None:
+        assert rid == sent, f"X-Request-ID {rid!r}, sent {sent!r}"
+    return rid
+
+
+def describe(r: requests.Response) -> str:
+    return f"{r.request.method} {r.request.path_url} -> {r.status_code} {r.text[:300]!r}"
+
+
+def assert_problem(r: requests.Response, status: int, code: str,
+                   field: str | None = None) -> dict:
+    """An RFC 9457 problem document as API.md shapes it."""
+    assert r.status_code == status, describe(r)
+    assert media_type(r) == "application/problem+json", \
+        f"Content-Type {r.headers.get('Content-Type')!r}: {describe(r)}"
+    body = r.json()
+    assert isinstance(body, dict), describe(r)
+    for key in ("type", "title", "detail", "code", "request_id"):
+        assert isinstance(body.get(key), str), f"problem member {key!r} missing: {body}"
+    assert body["title"] and body["detail"], body
+    assert body.get("status") == status, body
+    assert body["code"] == code, f"code {body['code']!r} != {code!r}: {body}"
+    assert body["request_id"] == assert_request_id(r), body
+    if field is not None:
+        assert body.get("field") == field, f"field {body.get('field')!r} != {field!r}: {body}"
+    return body
+
+
+def assert_json(r: requests.Response, status: int) -> dict:
+    assert r.status_code == status, describe(r)
+    assert media_type(r) == "application/json", f"Content-Type {r.headers.get('Content-Type')!r}"
+    assert_request_id(r)
+    body = r.json()
+    assert isinstance(body, dict), body
+    return body
+
+
+def assert_uuid7(value: Any) -> None:
+    assert isinstance(value, str), value
+    u = uuid.UUID(value)
+    assert str(u) == value.lower(), f"not a canonical UUID string: {value!r}"
+    assert u.version == 7, f"{value} is UUID version {u.version}, want 7"
+
+
+def assert_timestamp(value: Any) -> None:
+    assert isinstance(value, str) and RFC3339_Z_RE.match(value), \
+        f"{value!r} is not RFC 3339 UTC with second precision and Z"
+
+
+def assert_token_answer(r: requests.Response, email: str) -> dict:
+    """The login body (login, password change): fields, types, no-store."""
+    body = assert_json(r, 200)
+    cc = [v.strip().lower() for v in r.headers.get("Cache-Control", "").split(",")]
+    assert "no-store" in cc, f"Cache-Control {r.headers.get('Cache-Control')!r}"
+    assert isinstance(body.get("access_token"), str) and body["access_token"].count(".") == 2
+    assert body.get("token_type") == "Bearer", body
+    assert body.get("expires_in") == TOKEN_TTL, body
+    assert isinstance(body.get("refresh_token"), str) and len(body["refresh_token"]) >= 20
+    assert body.get("refresh_expires_in") == REFRESH_EXPIRES_IN, body
+    user = body.get("user")
+    assert isinstance(user, dict), body
+    assert_uuid7(user.get("id"))
+    assert user.get("email") == email, user
+    assert_timestamp(user.get("created_at"))
+    assert "email_verified_at" in user and user["email_verified_at"] is None, user
+    for secret_field in ("password", "password_hash"):
+        assert secret_field not in user
+    return body
+
+
+# --- JWT -------------------------------------------------------------------------
+
+
+def b64url_decode(s: str) -> bytes:
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def decode_jwt(token: str) -> tuple[dict, dict]:
+    """Header and claims, not verified."""
+    h, p, _ = token.split(".")
+    return json.loads(b64url_decode(h)), json.loads(b64url_decode(p))
+
+
+def sign_jwt(header: dict, claims: dict, key: bytes | None, alg: str | None = None) -> str:
+    """A compact JWS of exactly this header and these claims. alg is the
+    HMAC used to sign (HS256/HS384/HS512); key=None gives an empty signature."""
+    signing_input = b64url(json.dumps(header, separators=(",", ":")).encode()) + "." + \
+        b64url(json.dumps(claims, separators=(",", ":")).encode())
+    if key is None:
+        return signing_input + "."
+    digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384,
+              "HS512": hashlib.sha512}[alg or header["alg"]]
+    sig = hmac.new(key, signing_input.encode(), digest).digest()
+    return signing_input + "." + b64url(sig)
+
+
+def now() -> int:
+    return int(time.time())
+
+
+# --- users -----------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class User:
+    email: str
+    password: str
+    id: str
+    created_at: str
+
+
+@dataclasses.dataclass
+class Session:
+    user: User
+    body: dict
+
+    @property
+    def access_token(self) -> str:
+        return self.body["access_token"]
+
+    @property
+    def refresh_token(self) -> str:
+        return self.body["refresh_token"]
+
+    @property
+    def header(self) -> dict:
+        return decode_jwt(self.access_token)[0]
+
+    @property
+    def claims(self) -> dict:
+        return decode_jwt(self.access_token)[1]

@@ -1,0 +1,147 @@
+"""Fixtures of the end-to-end suite (pytest through nginx).
+
+Against the throwaway stack of scripts/e2e-stack.sh (`make e2e`), or any
+deployment: `E2E_BASE_URL=https://auth.example /usr/bin/python3 -m pytest e2e/`.
+Optional access, each opening more checks (skipped, with the reason, without):
+  E2E_MYSQL_HOST, E2E_MYSQL_PORT, E2E_MYSQL_USER, E2E_MYSQL_PASSWORD,
+  E2E_MYSQL_DB        read the tables (no cleartext password or token)
+  E2E_LOG_FILES       ':'-separated worker/nginx logs (no secret in them)
+  E2E_SECRET_KEY      the HS256 key: forge expired / wrong-claim tokens
+  E2E_DB_STOP_CMD, E2E_DB_START_CMD   take the database away (503s)
+  E2E_WORKER_STOP_CMD stop the pool for good (nginx's 503; runs last)
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from authd_e2e import BASE_URL, Api, Session, User, assert_uuid7, assert_timestamp, \
+    strong_password, unique_email
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "late(n): run after the ordinary tests, in increasing n "
+        "(1: database outage, 2: log and table scans, 3: pool stopped)")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    def rank(item):
+        m = item.get_closest_marker("late")
+        return m.args[0] if m else 0
+    items.sort(key=rank)  # stable: file order otherwise
+
+
+def pytest_report_header(config):
+    return f"authd e2e against {BASE_URL}"
+
+
+@pytest.fixture
+def api():
+    """A fresh requests.Session per test."""
+    a = Api()
+    yield a
+    a.close()
+
+
+@pytest.fixture
+def new_email():
+    """Factory of unique, normalised emails (prefix-<random>@example.com)."""
+    return unique_email
+
+
+@pytest.fixture
+def make_user(api):
+    """Factory: registers a user (201 asserted) and returns it."""
+    def make(email: str | None = None, password: str | None = None) -> User:
+        email = email or unique_email()
+        password = password or strong_password()
+        r = api.register(email, password)
+        assert r.status_code == 201, f"register {email}: {r.status_code} {r.text}"
+        body = r.json()
+        assert_uuid7(body["id"])
+        assert_timestamp(body["created_at"])
+        return User(email=body["email"], password=password, id=body["id"],
+                    created_at=body["created_at"])
+    return make
+
+
+@pytest.fixture
+def user(make_user) -> User:
+    """A freshly registered user."""
+    return make_user()
+
+
+@pytest.fixture
+def make_session(api):
+    """Factory: logs a user in (200 asserted) and returns the Session."""
+    def login(u: User) -> Session:
+        r = api.login(u.email, u.password)
+        assert r.status_code == 200, f"login {u.email}: {r.status_code} {r.text}"
+        return Session(user=u, body=r.json())
+    return login
+
+
+@pytest.fixture
+def session(user, make_session) -> Session:
+    """A registered user, logged in once."""
+    return make_session(user)
+
+
+# --- optional access ---------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def secret_key() -> bytes:
+    key = os.environ.get("E2E_SECRET_KEY")
+    if not key:
+        pytest.skip("E2E_SECRET_KEY is not set: tokens cannot be forged with the server's key")
+    return key.encode()
+
+
+@pytest.fixture(scope="session")
+def db_settings() -> dict:
+    names = ["E2E_MYSQL_HOST", "E2E_MYSQL_USER", "E2E_MYSQL_DB"]
+    missing = [n for n in names if not os.environ.get(n)]
+    if missing:
+        pytest.skip(f"no database access: {', '.join(missing)} not set")
+    return dict(host=os.environ["E2E_MYSQL_HOST"], port=int(os.environ.get("E2E_MYSQL_PORT", "3306")),
+                user=os.environ["E2E_MYSQL_USER"], password=os.environ.get("E2E_MYSQL_PASSWORD", ""),
+                database=os.environ["E2E_MYSQL_DB"])
+
+
+@pytest.fixture
+def db(db_settings):
+    import pymysql
+    conn = pymysql.connect(**db_settings, charset="utf8mb4", connect_timeout=5,
+                           binary_prefix=True)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def log_files() -> list[str]:
+    raw = os.environ.get("E2E_LOG_FILES")
+    if not raw:
+        pytest.skip("E2E_LOG_FILES is not set: the logs cannot be read")
+    files = [f for f in raw.split(":") if f]
+    missing = [f for f in files if not os.path.exists(f)]
+    assert not missing, f"E2E_LOG_FILES names files that do not exist: {missing}"
+    return files
+
+
+def _command(name: str) -> str:
+    cmd = os.environ.get(name)
+    if not cmd:
+        pytest.skip(f"{name} is not set: this test needs to control the stack")
+    return cmd
+
+
+@pytest.fixture(scope="session")
+def db_control() -> tuple[str, str]:
+    return _command("E2E_DB_STOP_CMD"), _command("E2E_DB_START_CMD")
+
+
+@pytest.fixture(scope="session")
+def worker_stop_cmd() -> str:
+    return _command("E2E_WORKER_STOP_CMD")

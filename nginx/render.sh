@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Renders nginx/authd.conf.template into an nginx.conf.
+#
+#   nginx/render.sh OUT_FILE        (or `-` for stdout)
+#
+# Inputs (environment; the names API.md gives where it gives one):
+#   HTTP_PORT          [8080]
+#   NGINX_LISTEN_ADDR  [127.0.0.1]  address to listen on; `*` (or empty) for
+#                                   all addresses, as in the container
+#   FCGI_TARGET        required: an absolute unix socket path
+#                      (/abs/var/run/authd.sock) or host:port (worker:9000)
+#   NGINX_RESOLVER     [empty]  empty: FCGI_TARGET is fixed (local runs).
+#                      An address, or `auto` (the first nameserver of
+#                      /etc/resolv.conf): nginx re-resolves FCGI_TARGET's host
+#                      every 5 s (compose, where replicas come and go).
+#   IP_RATE_LIMIT      [60]  POSTs per minute per client address under /auth/
+#                      (burst 20, nodelay); 0 = off (no limit_req lines).
+#   TRUSTED_PROXIES    [empty]  comma-separated CIDRs whose X-Forwarded-For
+#                      is believed (realip, recursive).
+#   NGINX_PREFIX       [var/nginx]  where the pid file and temp dirs go
+#                      (created if missing).
+#   NGINX_ACCESS_LOG   [$NGINX_PREFIX/access.log]  a path, or /dev/stdout
+#   NGINX_ERROR_LOG    [$NGINX_PREFIX/error.log]   a path, or stderr
+#   NGINX_USER         [root when run as root, else nothing]  the `user` of
+#                      the worker processes (only meaningful as root).
+# A bad value exits 2 with one line naming it.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+template="$here/authd.conf.template"
+out=${1:?usage: render.sh OUT_FILE|-}
+
+die() { echo "render.sh: $*" >&2; exit 2; }
+
+http_port=${HTTP_PORT:-8080}
+if ! [[ $http_port =~ ^[0-9]+$ ]] || ((10#$http_port < 1 || 10#$http_port > 65535)); then
+  die "HTTP_PORT must be a port number (1-65535), got '$http_port'"
+fi
+http_port=$((10#$http_port))
+
+listen_addr=${NGINX_LISTEN_ADDR-127.0.0.1}
+if [[ -z $listen_addr || $listen_addr == "*" ]]; then
+  NGINX_LISTEN=$http_port
+elif [[ $listen_addr =~ ^[0-9.]+$ || $listen_addr == localhost ]]; then
+  NGINX_LISTEN="$listen_addr:$http_port"
+elif [[ $listen_addr =~ ^\[?[0-9A-Fa-f:]+\]?$ ]]; then
+  NGINX_LISTEN="[${listen_addr//[\[\]]/}]:$http_port"
+else
+  die "NGINX_LISTEN_ADDR must be an IP address or '*', got '$listen_addr'"
+fi
+
+target=${FCGI_TARGET:?render.sh: FCGI_TARGET is required (unix socket path or host:port)}
+resolver=${NGINX_RESOLVER:-}
+if [[ $target == /* ]]; then
+  [[ $target =~ ^/[A-Za-z0-9._/-]+$ ]] || die "FCGI_TARGET path has unusual characters: '$target'"
+  [[ -z $resolver ]] || die "NGINX_RESOLVER makes no sense with a unix socket FCGI_TARGET"
+  NGINX_FASTCGI_PASS="unix:$target"
+  NGINX_DYNAMIC_UPSTREAM=""
+elif [[ $target =~ ^[A-Za-z0-9._-]+:[0-9]+$ || $target =~ ^\[[0-9A-Fa-f:]+\]:[0-9]+$ ]]; then
+  if [[ -z $resolver ]]; then
+    NGINX_FASTCGI_PASS=$target
+    NGINX_DYNAMIC_UPSTREAM=""
+  else
+    if [[ $resolver == auto ]]; then
+      resolver=$(awk '$1 == "nameserver" { print $2; exit }' /etc/resolv.conf 2>/dev/null || true)
+      [[ -n $resolver ]] || die "NGINX_RESOLVER=auto but /etc/resolv.conf names no nameserver"
+    fi
+    [[ $resolver =~ ^[0-9.]+$ || $resolver =~ ^\[?[0-9A-Fa-f:]+\]?$ ]] ||
+      die "NGINX_RESOLVER must be an IP address or 'auto', got '$resolver'"
+    if [[ $resolver == *:* && $resolver != \[* ]]; then resolver="[$resolver]"; fi
+    # The variable in fastcgi_pass is what makes nginx re-resolve the name.
+    # shellcheck disable=SC2016  # nginx's variable, literally
+    NGINX_FASTCGI_PASS='$authd_worker'
+    NGINX_DYNAMIC_UPSTREAM="resolver $resolver valid=5s ipv6=off; resolver_timeout 2s; set \$authd_worker $target;"
+  fi
+else
+  die "FCGI_TARGET must be an absolute unix socket path or host:port, got '$target'"
+fi
+
+rate=${IP_RATE_LIMIT:-60}
+[[ $rate =~ ^[0-9]+$ ]] || die "IP_RATE_LIMIT must be a whole number of requests per minute (0 = off), got '$rate'"
+rate=$((10#$rate))
+if ((rate == 0)); then
+  NGINX_LIMIT_REQ_ZONE=""
+  NGINX_LIMIT_REQ=""
+  NGINX_RETRY_AFTER_IP=1
+else
+  NGINX_LIMIT_REQ_ZONE="limit_req_zone \$authd_rate_key zone=authd_per_ip:10m rate=${rate}r/m;"
+  NGINX_LIMIT_REQ="limit_req zone=authd_per_ip burst=20 nodelay; limit_req_status 429; limit_req_log_level warn;"
+  NGINX_RETRY_AFTER_IP=$(((60 + rate - 1) / rate))
+  ((NGINX_RETRY_AFTER_IP >= 1)) || NGINX_RETRY_AFTER_IP=1
+fi
+
+NGINX_REAL_IP=""
+if [[ -n ${TRUSTED_PROXIES:-} ]]; then
+  IFS=',' read -r -a cidrs <<<"$TRUSTED_PROXIES"
+  for c in "${cidrs[@]}"; do
+    c=${c//[[:space:]]/}
+    [[ -z $c ]] && continue
+    [[ $c =~ ^[0-9A-Fa-f.:]+(/[0-9]{1,3})?$ ]] || die "TRUSTED_PROXIES: '$c' is not an address or CIDR"
+    NGINX_REAL_IP+="set_real_ip_from $c; "
+  done
+  [[ -n $NGINX_REAL_IP ]] && NGINX_REAL_IP+="real_ip_header X-Forwarded-For; real_ip_recursive on;"
+fi
+
+prefix=${NGINX_PREFIX:-var/nginx}
+mkdir -p "$prefix"
+prefix=$(cd "$prefix" && pwd)
+NGINX_PID_FILE="$prefix/nginx.pid"
+NGINX_TEMP_DIR="$prefix/tmp"
+mkdir -p "$NGINX_TEMP_DIR"
+NGINX_ACCESS_LOG=${NGINX_ACCESS_LOG:-$prefix/access.log}
+NGINX_ERROR_LOG=${NGINX_ERROR_LOG:-$prefix/error.log}
+for v in NGINX_ACCESS_LOG NGINX_ERROR_LOG; do
+  [[ ${!v} =~ ^[A-Za-z0-9._/-]+$ ]] || die "$v has unusual characters: '${!v}'"
+done
+
+user=${NGINX_USER-}
+if [[ -z ${NGINX_USER+x} && $(id -u) == 0 ]]; then user=root; fi
+if [[ -n $user ]]; then
+  [[ $user =~ ^[A-Za-z0-9._-]+$ ]] || die "NGINX_USER must be a user name, got '$user'"
+  NGINX_USER_DIRECTIVE="user $user;"
+else
+  NGINX_USER_DIRECTIVE=""
+fi
+
+export NGINX_USER_DIRECTIVE NGINX_PID_FILE NGINX_ERROR_LOG NGINX_ACCESS_LOG NGINX_TEMP_DIR \
+  NGINX_LISTEN NGINX_FASTCGI_PASS NGINX_DYNAMIC_UPSTREAM NGINX_REAL_IP NGINX_LIMIT_REQ_ZONE \
+  NGINX_LIMIT_REQ NGINX_RETRY_AFTER_IP
+# The explicit list: nothing else in the template is touched.
+# shellcheck disable=SC2016  # envsubst's own syntax, literally
+vars='${NGINX_USER_DIRECTIVE} ${NGINX_PID_FILE} ${NGINX_ERROR_LOG} ${NGINX_ACCESS_LOG} ${NGINX_TEMP_DIR} ${NGINX_LISTEN} ${NGINX_FASTCGI_PASS} ${NGINX_DYNAMIC_UPSTREAM} ${NGINX_REAL_IP} ${NGINX_LIMIT_REQ_ZONE} ${NGINX_LIMIT_REQ} ${NGINX_RETRY_AFTER_IP}'
+if [[ $out == - ]]; then
+  envsubst "$vars" <"$template"
+else
+  mkdir -p "$(dirname "$out")"
+  envsubst "$vars" <"$template" >"$out.tmp"
+  mv "$out.tmp" "$out"
+fi

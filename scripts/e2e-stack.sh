@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# A throwaway stack for the end-to-end tests, then the tests, then teardown.
+#
+#   scripts/e2e-stack.sh [PYTEST_ARGS...]        (`make e2e`, step 6 of `make test`)
+#
+# Everything is private to one run and removed afterwards: a MariaDB in a
+# temp dir on a free port, `authd serve` (API_WORKERS=2, LOGLEVEL=DEBUG,
+# Argon2 memory lowered for speed) on a unix socket, nginx on a free port,
+# fresh secrets. The tests get:
+#   E2E_BASE_URL          http://127.0.0.1:PORT
+#   E2E_MYSQL_HOST/PORT/USER/PASSWORD/DB   the app account, to inspect tables
+#   E2E_LOG_FILES         worker and nginx logs, ':'-separated
+#   E2E_SECRET_KEY        to forge tokens (expired, wrong algorithm, ...)
+#   E2E_DB_STOP_CMD / E2E_DB_START_CMD     to take the database away and back
+#   E2E_WORKER_STOP_CMD   to stop the pool (the last tests: nginx's 503)
+# Knobs: BUILD_DIR [build], AUTHD_BIN [$BUILD_DIR/authd],
+#   E2E_ARGON2_MEMORY_KIB [4096], E2E_IP_RATE_LIMIT [0], E2E_KEEP=1 keeps
+#   the temp dir (logs) after the run.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+BUILD_DIR=${BUILD_DIR:-build}
+authd=${AUTHD_BIN:-$root/$BUILD_DIR/authd}
+py=/usr/bin/python3
+
+say() { printf 'e2e-stack: %s\n' "$*" >&2; }
+[[ -x $authd ]] || { say "no authd binary at $authd (make build)"; exit 1; }
+
+tmp=$(mktemp -d /tmp/authd-e2e.XXXXXX)
+chmod 700 "$tmp"
+mkdir -p "$tmp/run" "$tmp/log"
+authd_pid=""
+nginx_pid=""
+
+stop_pid() {  # PID SIGNAL
+  local pid=$1 sig=$2
+  [[ -n $pid ]] || return 0
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -"$sig" "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  kill -KILL -- "-$pid" 2>/dev/null || true  # stragglers of its process group
+}
+
+show_logs() {
+  local f
+  for f in "$tmp/log/worker.log" "$tmp/log/nginx-error.log" "$tmp/mysql/mysqld.log"; do
+    [[ -s $f ]] || continue
+    echo "----- last lines of $f" >&2
+    tail -n 15 "$f" >&2
+  done
+}
+
+cleanup() {
+  local rc=$?
+  trap '' INT TERM
+  ((rc == 0)) || show_logs
+  stop_pid "$nginx_pid" QUIT
+  stop_pid "$authd_pid" TERM
+  "$root/scripts/mariadb.sh" stop "$tmp/mysql" >/dev/null 2>&1 || true
+  if [[ -n ${E2E_KEEP:-} ]]; then
+    say "kept $tmp"
+  else
+    rm -rf "$tmp"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# --- database -------------------------------------------------------------------
+# The stack's own database only: nothing of the caller's MYSQL_* may leak in
+# (the mariadb clients that scripts/mariadb.sh runs read MYSQL_HOST too).
+unset MYSQL_HOST MYSQL_PORT MYSQL_USER MYSQL_PASSWORD MYSQL_DB MYSQL_MIGRATE_USER \
+  MYSQL_MIGRATE_PASSWORD MYSQL_TCP_PORT MYSQL_PWD
+db_port=$(free_port)
+"$root/scripts/mariadb.sh" start "$tmp/mysql" "$db_port" >"$tmp/log/mariadb-start.log" 2>&1 ||
+  { cat "$tmp/log/mariadb-start.log" >&2; exit 1; }
+set -a
+# shellcheck disable=SC1091
+. "$tmp/mysql/env.run"
+set +a
+
+# --- secrets, settings --------------------------------------------------------
+SECRET_KEY=$(openssl rand -base64 48 | tr -d '\n')
+export SECRET_KEY
+export API_WORKERS=2 LOGLEVEL=DEBUG
+export ARGON2_MEMORY_KIB=${E2E_ARGON2_MEMORY_KIB:-4096}
+export FCGI_LISTEN="$tmp/run/authd.sock"
+# Settings the tests assume are the contract's defaults: make sure none
+# leaks in from the caller's environment.
+unset DEFAULT_TOKEN_EXPIRY JWT_ISSUER JWT_AUDIENCE JWT_ALG PASSWORD_MIN_LENGTH \
+  PASSWORD_MIN_STRENGTH LOGIN_REVEAL_UNKNOWN_EMAIL REQUIRE_VERIFIED_EMAIL REFRESH_IDLE_TTL \
+  REFRESH_ABSOLUTE_TTL PASSWORD_PEPPER TRUSTED_PROXIES
+
+"$authd" migrate >"$tmp/log/migrate.log" 2>&1 || { cat "$tmp/log/migrate.log" >&2; exit 1; }
+
+# Own process groups (setsid): teardown kills whatever they leave behind.
+setsid "$authd" serve 2>"$tmp/log/worker.log" &
+authd_pid=$!
+
+# --- nginx --------------------------------------------------------------------
+http_port=$(free_port)
+HTTP_PORT=$http_port IP_RATE_LIMIT=${E2E_IP_RATE_LIMIT:-0} NGINX_PREFIX="$tmp/nginx" \
+  NGINX_ACCESS_LOG="$tmp/log/nginx-access.log" NGINX_ERROR_LOG="$tmp/log/nginx-error.log" \
+  FCGI_TARGET="$FCGI_LISTEN" NGINX_LISTEN_ADDR=127.0.0.1 \
+  "$root/nginx/render.sh" "$tmp/nginx/nginx.conf"
+setsid nginx -e "$tmp/log/nginx-error.log" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" &
+nginx_pid=$!
+
+base="http://127.0.0.1:$http_port"
+ready=""
+for _ in $(seq 1 300); do
+  kill -0 "$authd_pid" 2>/dev/null || { say "authd serve exited during startup"; exit 1; }
+  kill -0 "$nginx_pid" 2>/dev/null || { say "nginx exited during startup"; exit 1; }
+  if [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$base/health/ready" || true) == 200 ]]; then
+    ready=1
+    break
+  fi
+  sleep 0.1
+done
+[[ -n $ready ]] || { say "$base/health/ready did not answer 200 in 30 s"; exit 1; }
+say "stack up: $base (worker pid $authd_pid, db 127.0.0.1:$MYSQL_PORT, dir $tmp)"
+
+# --- the tests ----------------------------------------------------------------
+export E2E_BASE_URL=$base
+export E2E_MYSQL_HOST=$MYSQL_HOST E2E_MYSQL_PORT=$MYSQL_PORT E2E_MYSQL_USER=$MYSQL_USER \
+  E2E_MYSQL_PASSWORD=$MYSQL_PASSWORD E2E_MYSQL_DB=$MYSQL_DB
+export E2E_MYSQL_MIGRATE_PASSWORD=$MYSQL_MIGRATE_PASSWORD  # only grepped for, in the logs
+export E2E_LOG_FILES="$tmp/log/worker.log:$tmp/log/nginx-access.log:$tmp/log/nginx-error.log"
+export E2E_SECRET_KEY=$SECRET_KEY
+export E2E_DB_STOP_CMD="'$root/scripts/mariadb.sh' stop '$tmp/mysql'"
+export E2E_DB_START_CMD="'$root/scripts/mariadb.sh' start '$tmp/mysql' $MYSQL_PORT"
+export E2E_WORKER_STOP_CMD="kill -TERM $authd_pid"
+# The tests (and the commands above, which they run) must not see the
+# stack's own settings as theirs.
+unset SECRET_KEY MYSQL_HOST MYSQL_PORT MYSQL_USER MYSQL_PASSWORD MYSQL_DB MYSQL_MIGRATE_USER \
+  MYSQL_MIGRATE_PASSWORD
+
+rc=0
+"$py" -m pytest "$root/e2e" "$@" || rc=$?
+if ((rc == 0)); then
+  # A child that crashed and was respawned can hide behind passing tests:
+  # the supervisor logs it as worker_died / worker_crashed.
+  if grep -qE '"(worker_died|worker_crashed)"|Segmentation|AddressSanitizer' "$tmp/log/worker.log"; then
+    say "the worker log reports a crash"
+    rc=1
+  fi
+fi
+exit "$rc"

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that `make build`, `make run` and
+# `make test` need. Idempotent and quick when everything is present: it asks
+# dpkg first and runs `apt-get update` + `apt-get install` only for what is
+# missing. Needs root (or sudo) only when something must be installed.
+#
+#   scripts/install-deps.sh            install what is missing
+#   scripts/install-deps.sh --check    only report; exit 1 if something is missing
+#   scripts/install-deps.sh --list     print the package list
+set -euo pipefail
+
+# The one list. Keep it grouped by purpose.
+PACKAGES=(
+  # Build toolchain.
+  build-essential cmake ninja-build ccache pkg-config
+  # Libraries the worker links (headers + .pc files).
+  libfcgi-dev        # FastCGI responder (the prefork pool)
+  rapidjson-dev      # strict JSON parsing
+  libjwt-dev         # access tokens
+  libsodium-dev      # Argon2id, random, constant-time compares, secretbox
+  libmariadb-dev     # MySQL/MariaDB client (Connector/C)
+  libzxcvbn-dev      # password strength estimate
+  libutf8proc-dev    # NFKC normalisation of passwords
+  libssl-dev         # SHA-256, HMAC, TLS
+  # C++ unit tests.
+  libgtest-dev libgmock-dev
+  # Formatting (make format / format-check).
+  clang-format
+  # The local stack: private database, HTTP front, template rendering.
+  mariadb-server mariadb-client   # scripts/mariadb.sh runs its own mariadbd
+  nginx-light                     # realip, auth_request, limit_req, ssl
+  gettext-base                    # envsubst for nginx/render.sh
+  # End-to-end tests (Debian's /usr/bin/python3 and its modules; no PyPI).
+  python3 python3-requests python3-pytest python3-jwt python3-pymysql
+  # Scripts: secrets, health checks.
+  openssl curl ca-certificates procps util-linux
+)
+
+mode=${1:-install}
+case "$mode" in
+  --list) printf '%s\n' "${PACKAGES[@]}"; exit 0 ;;
+  --check | install) ;;
+  *) echo "usage: install-deps.sh [--check|--list]" >&2; exit 2 ;;
+esac
+
+missing=()
+while read -r pkg status; do
+  [[ $status == "install ok installed" ]] || missing+=("$pkg")
+done < <(
+  for p in "${PACKAGES[@]}"; do
+    s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    echo "$p ${s:-absent}"
+  done
+)
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+echo "install-deps: missing: ${missing[*]}"
+[[ $mode == --check ]] && exit 1
+
+sudo=()
+if [[ $(id -u) != 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: not root and no sudo; install them by hand" >&2; exit 1; }
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Debian's mariadb-server and nginx packages start system services on
+# install; nothing here uses them (we run our own instances on our own
+# ports), so they are left as the package made them.
+echo "install-deps: installed ${missing[*]}"

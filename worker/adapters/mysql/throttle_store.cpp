@@ -1,0 +1,114 @@
+#include "adapters/mysql/throttle_store.h"
+
+#include <sodium.h>
+
+#include "ports/store_errors.h"
+
+namespace authd::mysql {
+namespace {
+
+constexpr std::string_view kRead =
+    "SELECT ip, failures, last_failure_at, blocked_until FROM login_throttle"
+    " WHERE email_hash = ? AND ip IN (?, '')";
+constexpr std::string_view kReadForUpdate =
+    "SELECT ip, failures, last_failure_at, blocked_until FROM login_throttle"
+    " WHERE email_hash = ? AND ip IN (?, '') FOR UPDATE";
+// Both rows exist before they are locked, so two workers recording a
+// failure for the same email queue on the same rows (always in key order).
+constexpr std::string_view kEnsureRows =
+    "INSERT INTO login_throttle (email_hash, ip, failures, last_failure_at) VALUES (?, ?, 0, ?),"
+    " (?, '', 0, ?) ON DUPLICATE KEY UPDATE failures = failures";
+constexpr std::string_view kUpdate =
+    "UPDATE login_throttle SET failures = ?, last_failure_at = ?, blocked_until = ?"
+    " WHERE email_hash = ? AND ip = ?";
+constexpr std::string_view kClear =
+    "DELETE FROM login_throttle WHERE email_hash = ? AND ip IN (?, '')";
+constexpr std::string_view kClearAll = "DELETE FROM login_throttle WHERE email_hash = ?";
+// Counters forgotten for an hour and no longer blocking are dead weight.
+constexpr UnixSeconds kRetainSeconds = 86400;
+constexpr std::string_view kPurge =
+    "DELETE FROM login_throttle WHERE last_failure_at < ?"
+    " AND (blocked_until IS NULL OR blocked_until < ?) LIMIT 50";
+
+std::string email_key(std::string_view email) {
+  std::string digest(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(digest.data()),
+                     reinterpret_cast<const unsigned char*>(email.data()), email.size());
+  return digest;
+}
+
+ThrottleCounter counter_from(const Row& row) {
+  ThrottleCounter c;
+  c.failures = static_cast<unsigned>(row.int64(1));
+  c.last_failure_at = row.time(2);
+  c.blocked_until = row.optional_time(3).value_or(0);
+  return c;
+}
+
+ThrottleStore::Counters counters_from(const Rows& rows) {
+  ThrottleStore::Counters counters;
+  for (const Row& row : rows) {
+    if (row.bytes(0).empty()) {
+      counters.email = counter_from(row);
+    } else {
+      counters.pair = counter_from(row);
+    }
+  }
+  return counters;
+}
+
+Param blocked_param(const ThrottleCounter& c) {
+  if (c.blocked_until == 0) return nullptr;
+  return DateTime{c.blocked_until};
+}
+
+}  // namespace
+
+ThrottleStore::Counters MysqlThrottleStore::read(std::string_view email, std::string_view ip) {
+  const std::string key = email_key(email);
+  return counters_from(connection_.query(kRead, {std::string_view(key), ip}));
+}
+
+void MysqlThrottleStore::record_failure(std::string_view email, std::string_view ip,
+                                        const std::function<Counters(const Counters&)>& update) {
+  const std::string key = email_key(email);
+  const std::string_view k = key;
+  UnixSeconds now = 0;
+  connection_.begin();
+  try {
+    const Counters before = read_locked(k, ip);
+    const Counters after = update(before);
+    now = after.pair.last_failure_at;
+    connection_.execute(kUpdate,
+                        {static_cast<std::int64_t>(after.pair.failures),
+                         DateTime{after.pair.last_failure_at}, blocked_param(after.pair), k, ip});
+    connection_.execute(kUpdate, {static_cast<std::int64_t>(after.email.failures),
+                                  DateTime{after.email.last_failure_at}, blocked_param(after.email),
+                                  k, std::string_view()});
+    connection_.commit();
+  } catch (...) {
+    connection_.rollback();
+    throw;
+  }
+  connection_.execute(kPurge, {DateTime{now - kRetainSeconds}, DateTime{now}});
+}
+
+MysqlThrottleStore::Counters MysqlThrottleStore::read_locked(std::string_view key,
+                                                             std::string_view ip) {
+  // A placeholder time for brand-new rows; the update sets the real one.
+  const DateTime epoch{0};
+  connection_.execute(kEnsureRows, {key, ip, epoch, key, epoch});
+  return counters_from(connection_.query(kReadForUpdate, {key, ip}));
+}
+
+void MysqlThrottleStore::clear(std::string_view email, std::string_view ip) {
+  const std::string key = email_key(email);
+  connection_.execute(kClear, {std::string_view(key), ip});
+}
+
+int MysqlThrottleStore::clear_all(std::string_view email) {
+  const std::string key = email_key(email);
+  return static_cast<int>(connection_.execute(kClearAll, {std::string_view(key)}));
+}
+
+}  // namespace authd::mysql
