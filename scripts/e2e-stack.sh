@@ -89,7 +89,8 @@ set +a
 
 # --- secrets, settings --------------------------------------------------------
 SECRET_KEY=$(openssl rand -base64 48 | tr -d '\n')
-export SECRET_KEY
+MFA_ENCRYPTION_KEY=$(openssl rand -base64 32 | tr -d '\n')
+export SECRET_KEY MFA_ENCRYPTION_KEY
 export API_WORKERS=2 LOGLEVEL=DEBUG
 export ARGON2_MEMORY_KIB=${E2E_ARGON2_MEMORY_KIB:-4096}
 export FCGI_LISTEN="$tmp/run/authd.sock"

@@ -121,13 +121,21 @@ void kill_session(Connection& victim) {
 
 void drop_schema() {
   Connection migrator(db_settings(), Account::migrator);
-  migrator.execute_unprepared("DROP TABLE IF EXISTS sessions, users, schema_migrations");
+  // Every table of the test database, whatever later migrations add.
+  const mysql::Rows tables = migrator.query(
+      "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()");
+  migrator.execute_unprepared("SET FOREIGN_KEY_CHECKS = 0");
+  for (const mysql::Row& t : tables)
+    migrator.execute_unprepared("DROP TABLE `" + t.bytes(0) + "`");
+  migrator.execute_unprepared("SET FOREIGN_KEY_CHECKS = 1");
 }
 
 void StoreTest::SetUp() {
-  // Children first (sessions reference users).
+  // Children first (history and sessions reference users).
+  migrator().execute("DELETE FROM refresh_token_history");
   migrator().execute("DELETE FROM sessions");
   migrator().execute("DELETE FROM users");
+  migrator().execute("DELETE FROM login_throttle");
 }
 
 std::int64_t StoreTest::count_rows(std::string_view table) {

@@ -133,7 +133,10 @@ long serve(int listen_fd, http::HttpApp& app, const StopControl& stop) {
     if (fd < 0) continue;
     // libfcgi reads the FastCGI records from a connection already open in
     // ipcFd instead of accepting one itself: the accept stays ours.
+    // keepConnection stops FCGX_Accept_r's opening FCGX_Finish_r from
+    // closing it; the BEGIN_REQUEST record then sets it as nginx asks.
     request.get().ipcFd = fd;
+    request.get().keepConnection = 1;
     int rc = FCGX_Accept_r(&request.get());
     if (rc < 0) {
       // A connection that broke before a whole request arrived; libfcgi

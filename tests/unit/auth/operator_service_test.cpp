@@ -12,7 +12,7 @@ using testing::kStrongPassword;
 class OperatorServiceTest : public ::testing::Test {
  protected:
   testing::ServiceWorld w;
-  OperatorService ops{w.users, w.sessions, w.throttle, w.transactions, w.clock};
+  OperatorService ops{w.users, w.sessions, w.throttle, w.mfa, w.transactions, w.clock};
   const ClientInfo client{"203.0.113.7", "agent"};
   void SetUp() override {
     ASSERT_TRUE(w.auth().register_user("ann@example.com", kStrongPassword, client).ok());
@@ -40,7 +40,8 @@ TEST_F(OperatorServiceTest, UnknownEmailChangesNothing) {
 }
 
 TEST_F(OperatorServiceTest, UnlockClearsTheCounters) {
-  for (int i = 0; i < 6; ++i) w.auth().login("ann@example.com", "wrong password!", client);
+  for (int i = 0; i < 6; ++i)
+    w.auth().login("ann@example.com", "wrong password!", client);
   EXPECT_EQ(w.auth().login("ann@example.com", kStrongPassword, client).error().code,
             AuthErrc::too_many_attempts);
   auto r = ops.unlock_user("ann@example.com");

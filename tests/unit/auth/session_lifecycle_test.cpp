@@ -126,8 +126,10 @@ TEST_F(SessionLifecycleTest, IdleAndAbsoluteLifetimesEndRefresh) {
 
 TEST_F(SessionLifecycleTest, PasswordChangeEndsRefreshTokensToo) {
   auto g = login();
-  ASSERT_TRUE(
-      w.auth().change_password("ann@example.com", kStrongPassword, kOtherStrongPassword, kClient).ok());
+  ASSERT_TRUE(w.auth()
+                  .change_password("ann@example.com", kStrongPassword, kOtherStrongPassword,
+                                   std::nullopt, kClient)
+                  .ok());
   EXPECT_FALSE(w.auth().refresh(g.refresh_token, kClient).ok());
 }
 
@@ -168,11 +170,9 @@ TEST_F(SessionLifecycleTest, ListAndEndSessions) {
   EXPECT_EQ(list.sessions[0].ip, kOtherClient.ip);
 
   EXPECT_EQ(w.auth().end_session(who(b), "not-a-uuid", kClient).error().code, AuthErrc::not_found);
-  EXPECT_EQ(w.auth()
-                .end_session(who(b), "01900000-0000-7000-8000-000000000000", kClient)
-                .error()
-                .code,
-            AuthErrc::not_found);
+  EXPECT_EQ(
+      w.auth().end_session(who(b), "01900000-0000-7000-8000-000000000000", kClient).error().code,
+      AuthErrc::not_found);
   ASSERT_TRUE(w.auth().end_session(who(b), a.session.id.to_string(), kClient).ok());
   EXPECT_FALSE(w.auth().authenticate(a.access_token).ok());
   EXPECT_EQ(w.auth().end_session(who(b), a.session.id.to_string(), kClient).error().code,
@@ -239,17 +239,21 @@ TEST_F(SessionLifecycleTest, SeventhQuickAttemptIsRefusedBeforeAnyHash) {
 }
 
 TEST_F(SessionLifecycleTest, UnknownEmailsAreThrottledAlike) {
-  for (int i = 0; i < 6; ++i) w.auth().login("nobody@example.com", "pw", kClient);
+  for (int i = 0; i < 6; ++i)
+    w.auth().login("nobody@example.com", "pw", kClient);
   EXPECT_EQ(w.auth().login("nobody@example.com", "pw", kClient).error().code,
             AuthErrc::too_many_attempts);
 }
 
 TEST_F(SessionLifecycleTest, PasswordChangeFailuresCountWithLoginFailures) {
-  for (int i = 0; i < 3; ++i) w.auth().login("ann@example.com", "wrong password!", kClient);
   for (int i = 0; i < 3; ++i)
-    w.auth().change_password("ann@example.com", "wrong password!", kOtherStrongPassword, kClient);
+    w.auth().login("ann@example.com", "wrong password!", kClient);
+  for (int i = 0; i < 3; ++i)
+    w.auth().change_password("ann@example.com", "wrong password!", kOtherStrongPassword,
+                             std::nullopt, kClient);
   EXPECT_EQ(w.auth()
-                .change_password("ann@example.com", kStrongPassword, kOtherStrongPassword, kClient)
+                .change_password("ann@example.com", kStrongPassword, kOtherStrongPassword,
+                                 std::nullopt, kClient)
                 .error()
                 .code,
             AuthErrc::too_many_attempts);
