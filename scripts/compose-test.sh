@@ -326,6 +326,14 @@ fi
 tables=$(db_sql authd "$AUTHD_DB_PASSWORD" yes "SHOW TABLES" | tr '\n' ' ')
 passed "schema applied: $out migration(s) recorded; tables: $tables"
 
+# The suite reads the tables (no cleartext secret in them) with pymysql and no
+# TLS, which the real accounts refuse: a test-only SELECT account for it.
+e2e_reader_pw=$(secret)
+"${compose[@]}" exec -T -e MYSQL_PWD="$MYSQL_ROOT_PASSWORD" db mysql -uroot -e "
+  CREATE USER 'e2e_reader'@'%' IDENTIFIED BY '$e2e_reader_pw';
+  GRANT SELECT ON \`${AUTHD_DB_NAME:-authd}\`.* TO 'e2e_reader'@'%';" >"$work/e2e-reader.log" 2>&1 ||
+  { cat "$work/e2e-reader.log" >&2; fail "could not create the suite's read-only account"; }
+
 mapfile -t workers < <(container_ids worker)
 ((${#workers[@]} == replicas)) || fail "expected $replicas worker containers, found ${#workers[@]}"
 
@@ -333,7 +341,7 @@ step "waiting for /health/ready through nginx at $base_url"
 wait_ready() {
   local i code=""
   for i in $(seq 1 120); do
-    code=$(curl -s -o "$work/ready.json" -w '%{http_code}' "$base_url/health/ready" || true)
+    code=$(curl -s --max-time 5 -o "$work/ready.json" -w '%{http_code}' "$base_url/health/ready" || true)
     [[ $code == 200 ]] && return 0
     sleep 1
   done
@@ -379,11 +387,12 @@ if [[ -d e2e ]] && compgen -G 'e2e/test_*.py' >/dev/null; then
   "${compose[@]}" logs --no-color -f nginx >"$work/nginx.log" 2>&1 &
   follower_pids+=($!)
   read -r -a e2e_args <<<"${E2E_ARGS:-}"
-  # The same variables the local e2e stack (scripts/e2e-stack.sh) gives.
+  # The variables the local e2e stack (scripts/e2e-stack.sh) gives; the
+  # commands drive this compose project.
   run_suite() {
     E2E_BASE_URL=$base_url \
-      E2E_MYSQL_HOST=127.0.0.1 E2E_MYSQL_PORT=$db_port E2E_MYSQL_USER=authd \
-      E2E_MYSQL_PASSWORD=$AUTHD_DB_PASSWORD E2E_MYSQL_DB=authd E2E_MYSQL_SSL=1 \
+      E2E_MYSQL_HOST=127.0.0.1 E2E_MYSQL_PORT=$db_port E2E_MYSQL_USER=e2e_reader \
+      E2E_MYSQL_PASSWORD=$e2e_reader_pw E2E_MYSQL_DB=${AUTHD_DB_NAME:-authd} \
       E2E_MYSQL_MIGRATE_PASSWORD=$AUTHD_MIGRATE_PASSWORD \
       E2E_SECRET_KEY=$AUTHD_SECRET_KEY \
       E2E_LOG_FILES="$work/worker.log:$work/nginx.log" \
