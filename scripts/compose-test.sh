@@ -43,11 +43,12 @@ fail() { printf '\ncompose-test: FAIL: %s\n' "$*" >&2; exit 1; }
 summary=()
 passed() { summary+=("PASS  $*"); info "ok: $*"; }
 timings=()
-timed() {  # LABEL CMD...: runs CMD, records its duration
-  local label=$1 t0=$SECONDS
+timed() {  # LABEL CMD...: runs CMD, records its duration, returns its status
+  local label=$1 t0=$SECONDS rc=0
   shift
-  "$@"
+  "$@" || rc=$?
   timings+=("$(printf '%-28s %4ds' "$label" $((SECONDS - t0)))")
+  return "$rc"
 }
 
 podman_pid=""
