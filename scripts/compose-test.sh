@@ -383,9 +383,11 @@ passed "'worker' resolves to $n addresses inside the nginx container"
 run_tag="ct$$x$RANDOM"
 if [[ -d e2e ]] && compgen -G 'e2e/test_*.py' >/dev/null; then
   step "running the e2e suite through the compose nginx"
-  "${compose[@]}" logs --no-color -f worker >"$work/worker.log" 2>&1 &
+  # The suite reads the logs as files of JSON lines: raw lines (no compose
+  # prefix), written as they come (docker-compose is Python: unbuffered).
+  PYTHONUNBUFFERED=1 "${compose[@]}" logs --no-color --no-log-prefix -f worker >"$work/worker.log" 2>&1 &
   follower_pids+=($!)
-  "${compose[@]}" logs --no-color -f nginx >"$work/nginx.log" 2>&1 &
+  PYTHONUNBUFFERED=1 "${compose[@]}" logs --no-color --no-log-prefix -f nginx >"$work/nginx.log" 2>&1 &
   follower_pids+=($!)
   read -r -a e2e_args <<<"${E2E_ARGS:-}"
   # The variables the local e2e stack (scripts/e2e-stack.sh) gives; the
