@@ -341,8 +341,8 @@ mapfile -t workers < <(container_ids worker)
 
 step "waiting for /health/ready through nginx at $base_url"
 wait_ready() {
-  local i code=""
-  for i in $(seq 1 120); do
+  local code="" deadline=$((SECONDS + 120))
+  while ((SECONDS < deadline)); do
     code=$(curl -s --max-time 5 -o "$work/ready.json" -w '%{http_code}' "$base_url/health/ready" || true)
     [[ $code == 200 ]] && return 0
     sleep 1
