@@ -71,7 +71,8 @@ Outcome<bool> AuthService::end_session(const Authenticated& who, std::string_vie
         auto stored = deps_.sessions.find(target->id);
         return !stored || stored->revoked_at.has_value();
       });
-  log::audit("session_ended", {{"reason", is_current ? "logout" : "ended_by_user"},
+  log::audit("session_ended", {{"outcome", "ok"},
+                               {"reason", is_current ? "logout" : "ended_by_user"},
                                {"user_id", who.session.user_id.to_string()},
                                {"session_id", target->id.to_string()},
                                {"ip", client.ip}});
