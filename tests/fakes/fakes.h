@@ -5,8 +5,10 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ports/clock.h"
@@ -69,6 +71,13 @@ class InMemoryUserStore final : public UserStore {
  public:
   InsertResult insert(const User& user) override {
     check();
+    if (lose_insert_answer) {
+      // An autocommit INSERT whose answer was lost: it is its own commit.
+      const bool apply = *std::exchange(lose_insert_answer, std::nullopt);
+      if (apply) users[user.id] = user;
+      if (down_after_lost_answer) unavailable = true;
+      throw StoreCommitUnknown("fake: INSERT's answer lost");
+    }
     for (const auto& [id, u] : users)
       if (u.email == user.email) return InsertResult::email_taken;
     users[user.id] = user;
@@ -110,6 +119,8 @@ class InMemoryUserStore final : public UserStore {
 
   std::map<Uuid, User> users;
   bool unavailable = false;
+  std::optional<bool> lose_insert_answer;  // set: the next insert's answer is lost (applied?)
+  bool down_after_lost_answer = false;     // and the re-read finds no database
   std::function<void()> after_find;
 };
 
@@ -310,7 +321,21 @@ class FakeTransactions final : public TransactionRunner {
       sessions_.sessions = std::move(sessions_before);
       throw;
     }
+    // The next COMMIT's answer is lost (the database went away while it
+    // was being sent): applied or not, the caller cannot tell.
+    const LostCommit lost = std::exchange(lose_next_commit, LostCommit::none);
+    if (lost == LostCommit::none) return;
+    if (lost == LostCommit::rolled_back) {
+      --commits;
+      users_.users = std::move(users_before);
+      sessions_.sessions = std::move(sessions_before);
+    }
+    if (down_after_lost_commit) users_.unavailable = true;
+    throw StoreCommitUnknown("fake: COMMIT's answer lost");
   }
+  enum class LostCommit { none, applied, rolled_back };
+  LostCommit lose_next_commit = LostCommit::none;
+  bool down_after_lost_commit = false;  // and the re-read finds no database
   int commits = 0;
 
  private:

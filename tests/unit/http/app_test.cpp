@@ -84,6 +84,19 @@ TEST(HttpApp, DatabaseDownIs503WithRetryAfter) {
   EXPECT_EQ(r.body.find("db.internal"), std::string::npos) << "no internals in the body";
 }
 
+TEST(HttpApp, AnUnknownCommitOutcomeIsA503ThatSaysSo) {
+  auto app = app_with([](const Request&, RequestContext&, const RouteParams&) -> Response {
+    throw StoreCommitUnknown("lost COMMIT answer from db.internal");
+  });
+  auto r = app.handle(get("/x"));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(*r.header("Retry-After"), "1");
+  EXPECT_NE(r.body.find("\"code\":\"unavailable\""), std::string::npos);
+  EXPECT_NE(r.body.find("may or may not have been applied"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("Nothing was changed"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("db.internal"), std::string::npos) << "no internals in the body";
+}
+
 TEST(HttpApp, BugsAre500WithoutInternals) {
   auto app = app_with([](const Request&, RequestContext&, const RouteParams&) -> Response {
     throw std::runtime_error("secret internal detail");
