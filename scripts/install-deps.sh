@@ -27,6 +27,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   # Formatting (make format / format-check).
   clang-format
+  # The sanitizer build and the libFuzzer targets (clang's ASan, UBSan and
+  # libFuzzer runtimes).
+  clang libclang-rt-14-dev
   # The local stack: private database, HTTP front, template rendering.
   mariadb-server mariadb-client   # scripts/mariadb.sh runs its own mariadbd
   nginx-light                     # realip, auth_request, limit_req, ssl

@@ -163,6 +163,8 @@ say "starting authd serve on $sock"
 # (cleanup kills the group), and a terminal Ctrl-C reaches it only through us.
 setsid "$authd" serve 9>&- &
 authd_pid=$!
+# For a reload from another terminal: kill -HUP "$(cat var/run/authd.pid)".
+echo "$authd_pid" >"$var/run/authd.pid"
 
 # --- nginx ---------------------------------------------------------------------
 NGINX_PREFIX="$var/nginx" NGINX_ACCESS_LOG="$var/log/nginx-access.log" \
@@ -212,6 +214,7 @@ cat >&2 <<BANNER
   curl -s $base/auth/me -H "Authorization: Bearer \$ACCESS_TOKEN"
   curl -s $base/health/ready
 
+  reload:   kill -HUP "\$(cat var/run/authd.pid)"   (workers replaced one by one, no failed request)
   logs:     worker: JSON lines here, on this terminal
             nginx:  var/log/nginx-access.log (JSON lines), var/log/nginx-error.log
   database: $(if [[ -n $own_db ]]; then echo "private MariaDB in var/mysql (127.0.0.1:$MYSQL_PORT, accounts in var/mysql/env)"; else echo "$MYSQL_HOST:${MYSQL_PORT:-3306}/$MYSQL_DB"; fi)

@@ -253,6 +253,34 @@ class Stack:
             time.sleep(0.05)
         raise RuntimeError(f"/health/ready not 200 within {timeout} s")
 
+    def nginx_request_times(self) -> dict[str, float]:
+        """request id -> nginx's $request_time (seconds): the latency as the
+        server side saw it, without the load generator's own delays."""
+        out = {}
+        with open(self.tmp / "log" / "nginx-access.log") as f:
+            for line in f:
+                try:
+                    e = json.loads(line)
+                    out[e["request_id"]] = float(e["request_time"])
+                except (ValueError, KeyError):
+                    continue
+        return out
+
+    def requests_cut_by_a_dying_worker(self) -> set[str]:
+        """Request ids nginx answered 503 because the worker holding the
+        request died (it had connected, then the connection broke): the one
+        case where nobody can say whether the write landed."""
+        out = set()
+        with open(self.tmp / "log" / "nginx-access.log") as f:
+            for line in f:
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    continue
+                if e.get("status") == 503 and e.get("upstream_connect_time", "-") != "-":
+                    out.add(e.get("request_id", ""))
+        return out
+
     # --- logs ------------------------------------------------------------------------
     def mark_logs(self) -> None:
         self.log_offsets["worker"] = self.worker_log.stat().st_size

@@ -33,14 +33,6 @@ def unknown_outcome_ids(stack) -> set[str]:
             if e.get("event") == "commit_outcome_unknown"}
 
 
-def registered_ids(stack) -> set[str]:
-    """Requests whose registration the worker logged as done (audit line,
-    written right after the commit): the ones a killed worker could not
-    answer."""
-    return {e.get("request_id", "") for e in stack.worker_events()
-            if e.get("event") == "register" and e.get("outcome") == "ok"}
-
-
 def check_rows(stack, prefix: str, results, allowed_unanswered: set[str] | None = None) -> str:
     """No lost write (every 201 has its row), no phantom (no row without its
     201, except a request reported as such: `allowed_unanswered`)."""
