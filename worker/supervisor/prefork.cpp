@@ -135,6 +135,10 @@ class Master {
                        std::chrono::duration_cast<std::chrono::milliseconds>(lived).count())}});
       // A child that dies young counts towards the crash-loop back-off.
       if (lived < std::chrono::seconds(1)) {
+        // A loop long over is forgotten: one young death much later starts
+        // the back-off from its first step again.
+        if (Clock::now() - last_quick_death_ > std::chrono::seconds(30)) quick_deaths_ = 0;
+        last_quick_death_ = Clock::now();
         quick_deaths_ = std::min(quick_deaths_ + 1, 6);
       } else {
         quick_deaths_ = 0;
@@ -234,6 +238,7 @@ class Master {
   const pid_t master_pid_ = ::getpid();
   std::map<pid_t, ChildInfo> children_;
   int quick_deaths_ = 0;
+  Clock::time_point last_quick_death_{};
   Clock::time_point next_spawn_allowed_{};
 };
 
