@@ -10,6 +10,7 @@
 #include "auth/password_policy.h"
 #include "auth/throttle_policy.h"
 #include "ports/clock.h"
+#include "ports/metrics_sink.h"
 #include "ports/password_hasher.h"
 #include "ports/random.h"
 #include "ports/records.h"
@@ -42,6 +43,8 @@ struct ServiceDeps {
   TokenSigner& tokens;
   const Clock& clock;
   Random& random;
+  // Login outcomes and refresh reuse are reported here (none when null).
+  MetricsSink* metrics = nullptr;
 };
 
 // Who is asking, as far as the network says (sessions, throttling, audit).
@@ -115,6 +118,9 @@ class AuthService {
   TokenGrant grant_for(const User& user, const Session& session, std::string refresh_token,
                        UnixSeconds now);
   bool recently_authenticated(const Authenticated& who, UnixSeconds now) const;
+  MetricsSink& metrics() const noexcept {
+    return deps_.metrics != nullptr ? *deps_.metrics : NullMetricsSink::instance();
+  }
 
   ServiceDeps deps_;
   ServicePolicy policy_;

@@ -9,11 +9,15 @@ Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_v
                                        const ClientInfo& client) {
   const std::string email = email::normalise(raw_email);
   ThrottleStore::Counters seen;
-  if (auto refused = throttled(email, client, "login", &seen)) return *refused;
+  if (auto refused = throttled(email, client, "login", &seen)) {
+    metrics().login(LoginOutcome::throttled);
+    return *refused;
+  }
 
   auto user = deps_.users.find_by_email(email);
   if (!password_matches(user ? &*user : nullptr, password)) {
     count_failure(email, client);
+    metrics().login(LoginOutcome::failed);
     log::audit("login", {{"outcome", "failed"},
                          log::Field::optional("user_id", user ? user->id.to_string() : ""),
                          {"ip", client.ip}});
@@ -24,6 +28,7 @@ Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_v
   }
   const std::string user_id = user->id.to_string();
   if (user->disabled_at) {
+    metrics().login(LoginOutcome::disabled);
     log::audit("login", {{"outcome", "disabled"}, {"user_id", user_id}, {"ip", client.ip}});
     return fail(AuthErrc::account_disabled, "This account has been disabled.");
   }
@@ -44,6 +49,7 @@ Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_v
   std::string refresh_token;
   Session session = new_session(*user, client, now, &refresh_token);
   deps_.transactions.in_transaction([&] { open_session(session, now); });
+  metrics().login(LoginOutcome::ok);
   log::audit("login", {{"outcome", "ok"},
                        {"user_id", user_id},
                        {"session_id", session.id.to_string()},

@@ -25,6 +25,7 @@ Router make_router(HandlerDeps& deps) {
   r.add("GET", "/.well-known/jwks.json", bind(handlers::jwks));
   r.add("GET", "/health", bind(handlers::health));
   r.add("GET", "/health/ready", bind(handlers::health_ready));
+  r.add("GET", "/metrics", bind(handlers::metrics));
   return r;
 }
 
