@@ -20,6 +20,9 @@ import uuid
 from typing import Any
 
 import requests
+import requests.adapters
+
+from openapi_check import CONTRACT
 
 BASE_URL = os.environ.get("E2E_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
 # Contract defaults; a deployment that changed them says so here.
@@ -69,18 +72,39 @@ class Throttled(AssertionError):
     pass
 
 
+class SourceAddressAdapter(requests.adapters.HTTPAdapter):
+    """Connects from a given local address (127.0.0.2: a client that is
+    not in METRICS_ALLOW's default loopback /32)."""
+
+    def __init__(self, source_address: str, **kw: Any):
+        self.source_address = (source_address, 0)
+        super().__init__(**kw)
+
+    def init_poolmanager(self, *args: Any, **kw: Any) -> None:
+        kw["source_address"] = self.source_address
+        super().init_poolmanager(*args, **kw)
+
+
 class Api:
     """One requests.Session against BASE_URL; redirects are never followed.
+
+    Every response is checked against the OpenAPI document (openapi_check):
+    one it does not describe fails the test with what differs.
 
     A 429 fails the test at once with a clear message unless the Api was made
     with expect_throttling=True (the throttling tests): the other tests never
     provoke one, so it means the deployment limits this client's address
     (IP_RATE_LIMIT; the e2e stack runs with 0)."""
 
-    def __init__(self, base_url: str = BASE_URL, expect_throttling: bool = False):
+    def __init__(self, base_url: str = BASE_URL, expect_throttling: bool = False,
+                 source_address: str | None = None):
         self.base_url = base_url
         self.expect_throttling = expect_throttling
         self.s = requests.Session()
+        self.s.hooks["response"].append(
+            lambda r, *args, **kwargs: CONTRACT.check_requests_response(r))
+        if source_address is not None:
+            self.s.mount("http://", SourceAddressAdapter(source_address))
 
     def close(self) -> None:
         self.s.close()

@@ -18,6 +18,7 @@ import pytest
 
 from authd_e2e import BASE_URL, Api, Session, User, assert_uuid7, assert_timestamp, \
     strong_password, unique_email
+from openapi_check import CONTRACT
 
 
 def pytest_configure(config):
@@ -35,6 +36,23 @@ def pytest_collection_modifyitems(session, config, items):
 
 def pytest_report_header(config):
     return f"authd e2e against {BASE_URL}"
+
+
+@pytest.fixture(autouse=True)
+def every_response_as_documented():
+    """Fails the test when a response it received was not as the OpenAPI
+    document describes it, even one received in a thread (whose exception
+    may have been swallowed)."""
+    before = len(CONTRACT.violations)
+    yield
+    new = CONTRACT.violations[before:]
+    if new:
+        pytest.fail(f"{len(new)} response(s) not as api/openapi.yaml describes them:\n" +
+                    "\n".join(new), pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(CONTRACT.summary())
 
 
 @pytest.fixture

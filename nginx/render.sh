@@ -23,6 +23,8 @@
 #   NGINX_ERROR_LOG    [$NGINX_PREFIX/error.log]   a path, or stderr
 #   NGINX_USER         [root when run as root, else nothing]  the `user` of
 #                      the worker processes (only meaningful as root).
+#   NGINX_DOCS_ROOT    [/usr/local/share/authd/docs]  what scripts/build-docs.sh
+#                      built: served at /docs, /openapi.json, /openapi.yaml.
 # A bad value exits 2 with one line naming it.
 set -euo pipefail
 
@@ -124,12 +126,16 @@ else
   NGINX_USER_DIRECTIVE=""
 fi
 
-export NGINX_USER_DIRECTIVE NGINX_PID_FILE NGINX_ERROR_LOG NGINX_ACCESS_LOG NGINX_TEMP_DIR \
+NGINX_DOCS_ROOT=${NGINX_DOCS_ROOT:-/usr/local/share/authd/docs}
+[[ $NGINX_DOCS_ROOT =~ ^/[A-Za-z0-9._/-]+$ ]] ||
+  die "NGINX_DOCS_ROOT must be an absolute path of plain characters, got '$NGINX_DOCS_ROOT'"
+
+export NGINX_DOCS_ROOT NGINX_USER_DIRECTIVE NGINX_PID_FILE NGINX_ERROR_LOG NGINX_ACCESS_LOG NGINX_TEMP_DIR \
   NGINX_LISTEN NGINX_FASTCGI_PASS NGINX_DYNAMIC_UPSTREAM NGINX_REAL_IP NGINX_LIMIT_REQ_ZONE \
   NGINX_LIMIT_REQ NGINX_RETRY_AFTER_IP
 # The explicit list: nothing else in the template is touched.
 # shellcheck disable=SC2016  # envsubst's own syntax, literally
-vars='${NGINX_USER_DIRECTIVE} ${NGINX_PID_FILE} ${NGINX_ERROR_LOG} ${NGINX_ACCESS_LOG} ${NGINX_TEMP_DIR} ${NGINX_LISTEN} ${NGINX_FASTCGI_PASS} ${NGINX_DYNAMIC_UPSTREAM} ${NGINX_REAL_IP} ${NGINX_LIMIT_REQ_ZONE} ${NGINX_LIMIT_REQ} ${NGINX_RETRY_AFTER_IP}'
+vars='${NGINX_USER_DIRECTIVE} ${NGINX_PID_FILE} ${NGINX_ERROR_LOG} ${NGINX_ACCESS_LOG} ${NGINX_TEMP_DIR} ${NGINX_LISTEN} ${NGINX_FASTCGI_PASS} ${NGINX_DYNAMIC_UPSTREAM} ${NGINX_REAL_IP} ${NGINX_LIMIT_REQ_ZONE} ${NGINX_LIMIT_REQ} ${NGINX_RETRY_AFTER_IP} ${NGINX_DOCS_ROOT}'
 if [[ $out == - ]]; then
   envsubst "$vars" <"$template"
 else

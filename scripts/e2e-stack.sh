@@ -13,6 +13,8 @@
 #   E2E_SECRET_KEY        to forge tokens (expired, wrong algorithm, ...)
 #   E2E_DB_STOP_CMD / E2E_DB_START_CMD     to take the database away and back
 #   E2E_WORKER_STOP_CMD   to stop the pool (the last tests: nginx's 503)
+#   E2E_ARTIFACT_DIR      where tests leave files to look at ($BUILD_DIR/e2e:
+#                         the screenshot of /docs)
 # Knobs: BUILD_DIR [build], AUTHD_BIN [$BUILD_DIR/authd],
 #   E2E_ARGON2_MEMORY_KIB [4096], E2E_IP_RATE_LIMIT [0], E2E_KEEP=1 keeps
 #   the temp dir (logs) after the run.
@@ -98,6 +100,7 @@ export FCGI_LISTEN="$tmp/run/authd.sock"
 unset DEFAULT_TOKEN_EXPIRY JWT_ISSUER JWT_AUDIENCE JWT_ALG PASSWORD_MIN_LENGTH \
   PASSWORD_MIN_STRENGTH LOGIN_REVEAL_UNKNOWN_EMAIL REQUIRE_VERIFIED_EMAIL REFRESH_IDLE_TTL \
   REFRESH_ABSOLUTE_TTL PASSWORD_PEPPER TRUSTED_PROXIES
+unset METRICS_ALLOW  # the default (loopback): the metrics tests rely on it
 
 "$authd" migrate >"$tmp/log/migrate.log" 2>&1 || { cat "$tmp/log/migrate.log" >&2; exit 1; }
 
@@ -106,10 +109,11 @@ setsid "$authd" serve 2>"$tmp/log/worker.log" &
 authd_pid=$!
 
 # --- nginx --------------------------------------------------------------------
+"$root/scripts/build-docs.sh" "$tmp/docs" >/dev/null
 http_port=$(free_port)
 HTTP_PORT=$http_port IP_RATE_LIMIT=${E2E_IP_RATE_LIMIT:-0} NGINX_PREFIX="$tmp/nginx" \
   NGINX_ACCESS_LOG="$tmp/log/nginx-access.log" NGINX_ERROR_LOG="$tmp/log/nginx-error.log" \
-  FCGI_TARGET="$FCGI_LISTEN" NGINX_LISTEN_ADDR=127.0.0.1 \
+  FCGI_TARGET="$FCGI_LISTEN" NGINX_LISTEN_ADDR=127.0.0.1 NGINX_DOCS_ROOT="$tmp/docs" \
   "$root/nginx/render.sh" "$tmp/nginx/nginx.conf"
 setsid nginx -e "$tmp/log/nginx-error.log" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" &
 nginx_pid=$!
@@ -138,6 +142,7 @@ export E2E_SECRET_KEY=$SECRET_KEY
 export E2E_DB_STOP_CMD="'$root/scripts/mariadb.sh' stop '$tmp/mysql'"
 export E2E_DB_START_CMD="'$root/scripts/mariadb.sh' start '$tmp/mysql' $MYSQL_PORT"
 export E2E_WORKER_STOP_CMD="kill -TERM $authd_pid"
+export E2E_ARTIFACT_DIR="$root/$BUILD_DIR/e2e"
 # The tests (and the commands above, which they run) must not see the
 # stack's own settings as theirs.
 unset SECRET_KEY MYSQL_HOST MYSQL_PORT MYSQL_USER MYSQL_PASSWORD MYSQL_DB MYSQL_MIGRATE_USER \
