@@ -313,3 +313,44 @@ def test_unknown_members_in_a_register_answer_would_be_caught(api, new_email):
     body = {**r.json(), "password_hash": "x"}
     found = judge("POST", "/auth/register", 201, r.headers, body)
     assert any("password_hash" in f for f in found), found
+
+
+# --- the document against the endpoints no other test file reaches yet -------------------
+
+def test_session_and_gateway_endpoints_answer_as_documented(api, session, make_session):
+    """Each answer here goes through the checker (the client's hook): the
+    shapes of verify, sessions, logout, refresh and the JWKS are the
+    document's."""
+    token = session.access_token
+    r = api.get("/auth/verify", token=token)
+    assert r.status_code == 204
+    assert r.headers["X-Auth-User-Id"] == session.user.id
+    assert r.headers["X-Auth-Email"] == session.user.email
+    assert api.get("/auth/verify").status_code == 401
+    assert api.get("/auth/verify", token="x.y.z").status_code == 401
+
+    listed = api.get("/auth/sessions", token=token)
+    assert listed.status_code == 200
+    assert [s["current"] for s in listed.json()["sessions"]] == [True]
+    other = make_session(session.user)
+    r = api.request("DELETE", f"/auth/sessions/{other.claims['sid']}",
+                    headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 204
+    r = api.request("DELETE", "/auth/sessions/not-a-session",
+                    headers={"Authorization": f"Bearer {token}"})
+    assert_problem(r, 404, "not_found")
+
+    refreshed = api.post_json("/auth/refresh", {"refresh_token": session.refresh_token})
+    assert refreshed.status_code == 200
+    assert_problem(api.post_json("/auth/refresh", {"refresh_token": "nope"}), 401, "invalid_token")
+    assert_problem(api.post_json("/auth/refresh", {}), 400, "missing_field", field="refresh_token")
+
+    r = api.post_raw("/auth/logout", b"", content_type=None,
+                     headers={"Authorization": f"Bearer {refreshed.json()['access_token']}"})
+    assert r.status_code == 204
+    assert_problem(api.post_json("/auth/logout", {"all": "yes"},
+                                 headers={"Authorization": "Bearer x"}), 400, "invalid_field",
+                   field="all")
+
+    # HS256 in the e2e stack: no public key to publish.
+    assert_problem(api.get("/.well-known/jwks.json"), 404, "not_found")
