@@ -55,7 +55,7 @@ def test_metrics_parse_and_describe_the_pool(api):
     assert value(samples, "authd_workers") == 2, "API_WORKERS=2 in the e2e stack"
     assert value(samples, "authd_workers_busy") == 1, "only the worker answering this scrape"
     assert value(samples, "authd_worker_restarts_total") == 0
-    for outcome in ("ok", "failed", "throttled", "disabled"):
+    for outcome in ("ok", "failed", "throttled", "disabled", "mfa_required"):
         assert ("authd_logins_total", (("outcome", outcome),)) in samples
 
 
@@ -156,9 +156,9 @@ def test_counters_move_by_exactly_what_the_test_did_across_workers(api, make_use
     assert total == sum(expected.values()), "nothing else was counted"
 
     logins = {o: delta(before, after, "authd_logins_total", outcome=o)
-              for o in ("ok", "failed", "throttled", "disabled")}
+              for o in ("ok", "failed", "throttled", "disabled", "mfa_required")}
     print(f"logins moved by: {logins}")
-    assert logins == {"ok": 7, "failed": 10, "throttled": 1, "disabled": 0}
+    assert logins == {"ok": 7, "failed": 10, "throttled": 1, "disabled": 0, "mfa_required": 0}
 
     verifies = delta(before, after, "authd_password_hash_duration_seconds_count",
                      operation="verify")

@@ -91,7 +91,8 @@ set +a
 
 # --- secrets, settings --------------------------------------------------------
 SECRET_KEY=$(openssl rand -base64 48 | tr -d '\n')
-export SECRET_KEY
+MFA_ENCRYPTION_KEY=$(openssl rand -base64 32 | tr -d '\n')
+export SECRET_KEY MFA_ENCRYPTION_KEY
 export API_WORKERS=2 LOGLEVEL=DEBUG
 export ARGON2_MEMORY_KIB=${E2E_ARGON2_MEMORY_KIB:-4096}
 export FCGI_LISTEN="$tmp/run/authd.sock"
@@ -138,14 +139,14 @@ export E2E_MYSQL_HOST=$MYSQL_HOST E2E_MYSQL_PORT=$MYSQL_PORT E2E_MYSQL_USER=$MYS
   E2E_MYSQL_PASSWORD=$MYSQL_PASSWORD E2E_MYSQL_DB=$MYSQL_DB
 export E2E_MYSQL_MIGRATE_PASSWORD=$MYSQL_MIGRATE_PASSWORD  # only grepped for, in the logs
 export E2E_LOG_FILES="$tmp/log/worker.log:$tmp/log/nginx-access.log:$tmp/log/nginx-error.log"
-export E2E_SECRET_KEY=$SECRET_KEY
+export E2E_SECRET_KEY=$SECRET_KEY E2E_MFA_ENCRYPTION_KEY=$MFA_ENCRYPTION_KEY
 export E2E_DB_STOP_CMD="'$root/scripts/mariadb.sh' stop '$tmp/mysql'"
 export E2E_DB_START_CMD="'$root/scripts/mariadb.sh' start '$tmp/mysql' $MYSQL_PORT"
 export E2E_WORKER_STOP_CMD="kill -TERM $authd_pid"
 export E2E_ARTIFACT_DIR="$root/$BUILD_DIR/e2e"
 # The tests (and the commands above, which they run) must not see the
 # stack's own settings as theirs.
-unset SECRET_KEY MYSQL_HOST MYSQL_PORT MYSQL_USER MYSQL_PASSWORD MYSQL_DB MYSQL_MIGRATE_USER \
+unset SECRET_KEY MFA_ENCRYPTION_KEY MYSQL_HOST MYSQL_PORT MYSQL_USER MYSQL_PASSWORD MYSQL_DB MYSQL_MIGRATE_USER \
   MYSQL_MIGRATE_PASSWORD
 
 rc=0

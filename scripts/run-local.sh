@@ -7,8 +7,9 @@
 #   3. database: unless MYSQL_HOST is set, a private MariaDB under var/mysql
 #      (scripts/mariadb.sh; its data stays between runs). With MYSQL_HOST set,
 #      that server with the given MYSQL_* (and MYSQL_MIGRATE_*) settings.
-#   4. SECRET_KEY: from the environment, else generated once into
-#      var/secret_key (mode 600) and reused.
+#   4. SECRET_KEY and MFA_ENCRYPTION_KEY: from the environment, else
+#      generated once into var/secret_key and var/mfa_encryption_key
+#      (mode 600) and reused.
 #   5. `authd migrate`, then `authd serve` on var/run/authd.sock
 #   6. nginx on 127.0.0.1:$HTTP_PORT [8080] (nginx/render.sh → var/nginx/),
 #      with the API docs (/docs, /openapi.json) built into $BUILD_DIR/docs
@@ -124,6 +125,16 @@ if [[ -z ${SECRET_KEY:-} ]]; then
   SECRET_KEY=$(cat "$var/secret_key")
 fi
 export SECRET_KEY
+# The key that seals TOTP secrets (second factor): generated once as well.
+if [[ -z ${MFA_ENCRYPTION_KEY:-} ]]; then
+  if [[ ! -s $var/mfa_encryption_key ]]; then
+    (umask 077; openssl rand -base64 32 | tr -d '\n' >"$var/mfa_encryption_key")
+    say "generated an MFA_ENCRYPTION_KEY in var/mfa_encryption_key (kept for later runs)"
+  fi
+  chmod 600 "$var/mfa_encryption_key"
+  MFA_ENCRYPTION_KEY=$(cat "$var/mfa_encryption_key")
+fi
+export MFA_ENCRYPTION_KEY
 
 # --- schema ------------------------------------------------------------------
 say "applying migrations"

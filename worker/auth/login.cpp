@@ -32,8 +32,6 @@ Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_v
     log::audit("login", {{"outcome", "disabled"}, {"user_id", user_id}, {"ip", client.ip}});
     return fail(AuthErrc::account_disabled, "This account has been disabled.");
   }
-  clear_failures(email, client, seen);
-
   const UnixSeconds now = deps_.clock.now();
   // The configured cost moved since this hash was made: upgrade it now that
   // we hold the password. A concurrent change wins (compare-and-swap).
@@ -45,6 +43,15 @@ Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_v
       log::info("password_rehashed", {{"user_id", user_id}});
     }
   }
+
+  // With a second factor on, the right password is not yet a login (nor a
+  // success for throttling): the client completes it at /auth/mfa/verify.
+  if (user->mfa_enabled) {
+    metrics().login(LoginOutcome::mfa_required);
+    log::audit("login", {{"outcome", "mfa_required"}, {"user_id", user_id}, {"ip", client.ip}});
+    return mfa_challenge(*user, client);
+  }
+  clear_failures(email, client, seen);
 
   std::string refresh_token;
   Session session = new_session(*user, client, now, &refresh_token);

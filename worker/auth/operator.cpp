@@ -58,4 +58,22 @@ Outcome<OperatorResult> OperatorService::unlock_user(std::string_view raw_email)
   return result;
 }
 
+Outcome<OperatorResult> OperatorService::reset_mfa(std::string_view raw_email) {
+  auto user = users_.find_by_email(email::normalise(raw_email));
+  if (!user) return no_account();
+  const UnixSeconds now = clock_.now();
+  OperatorResult result;
+  transactions_.in_transaction([&] {
+    mfa_.disable(user->id, now);
+    result.sessions_ended = sessions_.revoke_all_for_user(user->id, now);
+  });
+  user->mfa_enabled = false;
+  result.user = *user;
+  log::audit("mfa_disabled", {{"actor", "operator"},
+                              {"reason", "mfa_reset"},
+                              {"user_id", user->id.to_string()},
+                              {"sessions_ended", result.sessions_ended}});
+  return result;
+}
+
 }  // namespace authd

@@ -85,7 +85,7 @@ struct alignas(64) WorkerSlot {
 // API_WORKERS is at most 256; a reload runs one replacement beside them.
 inline constexpr std::size_t kMaxWorkerSlots = 512;
 
-inline constexpr std::size_t kLoginOutcomes = 4;     // LoginOutcome
+inline constexpr std::size_t kLoginOutcomes = 5;     // LoginOutcome
 inline constexpr std::size_t kPasswordWorks = 2;     // PasswordWork
 inline constexpr std::size_t kDatabaseFailures = 2;  // DatabaseFailure
 

@@ -70,7 +70,8 @@ void histogram(std::string& out, const std::string& name, const std::string& lab
   sample(out, name + "_count", labels, cumulative);
 }
 
-const char* const kLoginOutcomeNames[kLoginOutcomes] = {"ok", "failed", "throttled", "disabled"};
+const char* const kLoginOutcomeNames[kLoginOutcomes] = {"ok", "failed", "throttled", "disabled",
+                                                        "mfa_required"};
 const char* const kPasswordWorkNames[kPasswordWorks] = {"hash", "verify"};
 const char* const kDatabaseFailureNames[kDatabaseFailures] = {"connect", "lost"};
 
@@ -131,8 +132,10 @@ std::string render_text(const Snapshot& s, const std::vector<std::string>& route
   }
 
   header(out, "authd_logins_total", "counter",
-         "Password logins by outcome (ok, failed: wrong password or unknown email, throttled: "
-         "refused per account before any hash, disabled: right password, account disabled).");
+         "Login attempts by outcome (ok: a session opened; failed: wrong password, unknown email "
+         "or wrong second-factor code; throttled: refused per account before any check; "
+         "disabled: right password, account disabled; mfa_required: right password, second "
+         "factor pending).");
   for (std::size_t i = 0; i < kLoginOutcomes; ++i)
     sample(out, "authd_logins_total", label("outcome", kLoginOutcomeNames[i]), s.logins[i]);
 

@@ -7,9 +7,10 @@
 
 namespace authd {
 
-// How a password login ended (the second factor's step, once it exists,
-// reports its own end the same way).
-enum class LoginOutcome { ok, failed, throttled, disabled };
+// How a login attempt ended: at the password step, or at the second
+// factor's step (/auth/mfa/verify), which reports ok, failed and throttled
+// the same way. mfa_required: the right password, the second step pending.
+enum class LoginOutcome { ok, failed, throttled, disabled, mfa_required };
 
 // One Argon2id computation.
 enum class PasswordWork { hash, verify };

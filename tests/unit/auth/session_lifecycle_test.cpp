@@ -126,10 +126,10 @@ TEST_F(SessionLifecycleTest, IdleAndAbsoluteLifetimesEndRefresh) {
 
 TEST_F(SessionLifecycleTest, PasswordChangeEndsRefreshTokensToo) {
   auto g = login();
-  ASSERT_TRUE(
-      w.auth()
-          .change_password("ann@example.com", kStrongPassword, kOtherStrongPassword, kClient)
-          .ok());
+  ASSERT_TRUE(w.auth()
+                  .change_password("ann@example.com", kStrongPassword, kOtherStrongPassword,
+                                   std::nullopt, kClient)
+                  .ok());
   EXPECT_FALSE(w.auth().refresh(g.refresh_token, kClient).ok());
 }
 
@@ -249,9 +249,11 @@ TEST_F(SessionLifecycleTest, PasswordChangeFailuresCountWithLoginFailures) {
   for (int i = 0; i < 3; ++i)
     w.auth().login("ann@example.com", "wrong password!", kClient);
   for (int i = 0; i < 3; ++i)
-    w.auth().change_password("ann@example.com", "wrong password!", kOtherStrongPassword, kClient);
+    w.auth().change_password("ann@example.com", "wrong password!", kOtherStrongPassword,
+                             std::nullopt, kClient);
   EXPECT_EQ(w.auth()
-                .change_password("ann@example.com", kStrongPassword, kOtherStrongPassword, kClient)
+                .change_password("ann@example.com", kStrongPassword, kOtherStrongPassword,
+                                 std::nullopt, kClient)
                 .error()
                 .code,
             AuthErrc::too_many_attempts);

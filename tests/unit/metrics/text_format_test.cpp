@@ -59,7 +59,8 @@ TEST(MetricsText, FixedSeriesArePresentAtZero) {
   for (const char* line :
        {R"(authd_logins_total{outcome="ok"} 0)", R"(authd_logins_total{outcome="failed"} 0)",
         R"(authd_logins_total{outcome="throttled"} 0)",
-        R"(authd_logins_total{outcome="disabled"} 0)", "authd_refresh_token_reuse_total 0",
+        R"(authd_logins_total{outcome="disabled"} 0)",
+        R"(authd_logins_total{outcome="mfa_required"} 0)", "authd_refresh_token_reuse_total 0",
         R"(authd_db_errors_total{kind="connect"} 0)", R"(authd_db_errors_total{kind="lost"} 0)",
         "authd_db_reconnects_total 0", "authd_worker_restarts_total 0", "authd_workers 0",
         "authd_workers_busy 0", R"(authd_password_hash_duration_seconds_count{operation="hash"} 0)",
@@ -70,7 +71,7 @@ TEST(MetricsText, FixedSeriesArePresentAtZero) {
 
 TEST(MetricsText, CountersCarryTheirValues) {
   auto s = std::make_unique<Snapshot>();
-  s->logins = {5, 3, 1, 0};
+  s->logins = {5, 3, 1, 0, 2};
   s->refresh_reuse = 2;
   s->db_failures = {4, 1};
   s->db_reconnects = 1;
@@ -82,6 +83,7 @@ TEST(MetricsText, CountersCarryTheirValues) {
   const std::string text = render_text(*s, kRoutes);
   EXPECT_TRUE(has_line(text, R"(authd_logins_total{outcome="ok"} 5)"));
   EXPECT_TRUE(has_line(text, R"(authd_logins_total{outcome="throttled"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(authd_logins_total{outcome="mfa_required"} 2)"));
   EXPECT_TRUE(has_line(text, "authd_refresh_token_reuse_total 2"));
   EXPECT_TRUE(has_line(text, R"(authd_db_errors_total{kind="connect"} 4)"));
   EXPECT_TRUE(has_line(text, "authd_worker_restarts_total 6"));
