@@ -17,8 +17,10 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 mode=${1:-install}
 
-command -v node >/dev/null && command -v npm >/dev/null ||
-  { echo "npm-deps: node and npm are needed (scripts/install-deps.sh installs them)" >&2; exit 1; }
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "npm-deps: node and npm are needed (scripts/install-deps.sh installs them)" >&2
+  exit 1
+fi
 
 stamp=node_modules/.authd-lock.sha256
 want=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
