@@ -8,8 +8,6 @@
 
 namespace authd::metrics {
 
-inline constexpr const char* kTextContentType = "text/plain; version=0.0.4; charset=utf-8";
-
 // `route_names[i]` labels route index i (0: no route matched). Routes and
 // statuses that were never counted are left out; every other metric is
 // always present, zero included.
