@@ -253,3 +253,31 @@ def test_no_cleartext_secret_or_code_in_the_database(api, enrolled, db):
     assert base64.b32decode(totp.secret) not in dump, "the raw secret is stored"
     for c in codes:
         assert c.encode() not in dump and c.replace("-", "").encode() not in dump
+
+
+def test_a_location_that_admits_only_second_factor_logins(api, enrolled, auth_request_url):
+    """nginx's auth_request example gains /app-otp/: a password-only token is
+    refused (403 mfa_required), a token from a completed second step passes,
+    its amr handed on as X-Auth-AMR."""
+    import json
+
+    from authd_e2e import Api
+    user, totp, codes, s, step = enrolled
+    gate = Api(auth_request_url)
+    try:
+        r = gate.get("/app-otp/reports", token=s.access_token)  # the enrolling login: pwd only
+        body = assert_problem(r, 403, "mfa_required")
+        assert body["methods"] == ["totp", "recovery_code"]
+        assert "x_auth_user_id" not in r.text
+        token = api.login(user.email, user.password).json()["mfa_token"]
+        code, _ = next_step_code(totp, step)
+        otp_login = assert_json(api.post_json("/auth/mfa/verify",
+                                              {"mfa_token": token, "code": code}), 200)
+        r = gate.get("/app-otp/reports", token=otp_login["access_token"])
+        assert r.status_code == 200, r.text
+        seen = json.loads(r.text)
+        assert seen["x_auth_amr"] == "pwd,otp" and seen["x_auth_user_id"] == user.id
+        r = gate.get("/app-otp/reports")
+        assert_problem(r, 401, "invalid_token")
+    finally:
+        gate.close()

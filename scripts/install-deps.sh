@@ -33,6 +33,7 @@ PACKAGES=(
   gettext-base                    # envsubst for nginx/render.sh
   # End-to-end tests (Debian's /usr/bin/python3 and its modules; no PyPI).
   python3 python3-requests python3-pytest python3-jwt python3-pymysql
+  python3-cryptography   # ES256 for python3-jwt (the outside JWKS verifier in e2e)
   python3-pyotp zbar-tools librsvg2-bin   # an outside TOTP generator; QR SVG decoded back
   # Scripts: secrets, health checks.
   openssl curl ca-certificates procps util-linux

@@ -59,7 +59,8 @@ void AuthService::open_session(const Session& session, UnixSeconds now) {
   int ended = deps_.sessions.revoke_least_recently_used(
       session.user_id, policy_.max_sessions_per_user, now, policy_.refresh_idle_ttl_s);
   if (ended > 0) {
-    log::audit("session_ended", {{"reason", "session_cap"},
+    log::audit("session_ended", {{"outcome", "ok"},
+                                 {"reason", "session_cap"},
                                  {"user_id", session.user_id.to_string()},
                                  {"sessions_ended", ended}});
   }

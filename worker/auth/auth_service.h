@@ -9,6 +9,7 @@
 #include "auth/outcome.h"
 #include "auth/password_policy.h"
 #include "auth/sealed.h"
+#include "auth/throttle_attempt.h"
 #include "auth/throttle_policy.h"
 #include "ports/clock.h"
 #include "ports/metrics_sink.h"
@@ -144,6 +145,15 @@ class AuthService {
   std::optional<AuthError> throttled(std::string_view email, const ClientInfo& client,
                                      std::string_view action, ThrottleStore::Counters* seen);
   void count_failure(std::string_view email, const ClientInfo& client);
+  // The same for a password attempt, strictly under concurrency (see
+  // ThrottleAttempt): 429 when resting, else admitted (and reserved as a
+  // failure when there are failures already). Then exactly one of
+  // attempt_failed / attempt_succeeded, or neither to give it back.
+  std::optional<AuthError> admit(std::string_view email, const ClientInfo& client,
+                                 std::string_view action, ThrottleAttempt* attempt);
+  void attempt_failed(ThrottleAttempt& attempt);
+  void attempt_succeeded(ThrottleAttempt& attempt);
+  AuthError throttled_error(std::string_view action, const ClientInfo& client, UnixSeconds wait);
   void clear_failures(std::string_view email, const ClientInfo& client,
                       const ThrottleStore::Counters& seen);
   Session new_session(const User& user, const ClientInfo& client, UnixSeconds now,

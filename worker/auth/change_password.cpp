@@ -11,14 +11,16 @@ Outcome<TokenGrant> AuthService::change_password(std::string_view raw_email,
                                                  std::optional<std::string_view> second_factor,
                                                  const ClientInfo& client) {
   const std::string email = email::normalise(raw_email);
-  ThrottleStore::Counters seen;
-  if (auto refused = throttled(email, client, "password_change", &seen)) return *refused;
+  // Leaving this scope without a verdict (disabled, second factor due)
+  // gives a reserved failure back.
+  ThrottleAttempt attempt;
+  if (auto refused = admit(email, client, "password_change", &attempt)) return *refused;
 
   auto user = deps_.users.find_by_email(email);
   // Credentials first: nothing about the new password is said to someone
   // who does not know the current one.
   if (!password_matches(user ? &*user : nullptr, current_password)) {
-    count_failure(email, client);
+    attempt_failed(attempt);
     log::audit("password_change",
                {{"outcome", "failed"},
                 log::Field::optional("user_id", user ? user->id.to_string() : ""),
@@ -39,14 +41,14 @@ Outcome<TokenGrant> AuthService::change_password(std::string_view raw_email,
     }
     std::string kind;
     if (!second_factor_matches(*user, *second_factor, deps_.clock.now(), &kind)) {
-      count_failure(email, client);
+      attempt_failed(attempt);
       log::audit(
           "password_change",
           {{"outcome", "wrong_code"}, {"method", kind}, {"user_id", user_id}, {"ip", client.ip}});
       return fail(AuthErrc::invalid_mfa_code, "The code is wrong, already used or expired.");
     }
   }
-  clear_failures(email, client, seen);
+  attempt_succeeded(attempt);
 
   auto normalised_new = nfkc_password(new_password);
   auto normalised_current = nfkc_password(current_password);

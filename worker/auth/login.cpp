@@ -8,15 +8,17 @@ namespace authd {
 Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_view password,
                                        const ClientInfo& client) {
   const std::string email = email::normalise(raw_email);
-  ThrottleStore::Counters seen;
-  if (auto refused = throttled(email, client, "login", &seen)) {
+  // Leaving this scope without a verdict (disabled, second factor due)
+  // gives a reserved failure back.
+  ThrottleAttempt attempt;
+  if (auto refused = admit(email, client, "login", &attempt)) {
     metrics().login(LoginOutcome::throttled);
     return *refused;
   }
 
   auto user = deps_.users.find_by_email(email);
   if (!password_matches(user ? &*user : nullptr, password)) {
-    count_failure(email, client);
+    attempt_failed(attempt);
     metrics().login(LoginOutcome::failed);
     log::audit("login", {{"outcome", "failed"},
                          log::Field::optional("user_id", user ? user->id.to_string() : ""),
@@ -51,7 +53,7 @@ Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_v
     log::audit("login", {{"outcome", "mfa_required"}, {"user_id", user_id}, {"ip", client.ip}});
     return mfa_challenge(*user, client);
   }
-  clear_failures(email, client, seen);
+  attempt_succeeded(attempt);
 
   std::string refresh_token;
   Session session = new_session(*user, client, now, &refresh_token);

@@ -152,6 +152,22 @@ TEST_F(MfaTest, WrongCodesKeepTheTokenCountAsFailuresAndThrottle) {
       << "a wrong code did not spend the mfa_token (still within its 5 minutes)";
 }
 
+TEST_F(MfaTest, ThePasswordStepAfterFailuresNeitherCountsNorClears) {
+  enrol(login());
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(w.auth().login("ann@example.com", "wrong password!", kClient).error().code,
+              AuthErrc::invalid_credentials);
+  }
+  const auto before = w.throttle.read("ann@example.com", kClient.ip);
+  ASSERT_EQ(before.pair.failures, 3u);
+  const std::string token = mfa_token();  // the right password: a reservation, given back
+  EXPECT_EQ(w.throttle.read("ann@example.com", kClient.ip).pair.failures, 3u);
+  EXPECT_EQ(w.throttle.read("ann@example.com", kClient.ip).email.failures, 3u);
+  ASSERT_TRUE(w.auth().mfa_verify(token, code_now(), std::nullopt, kClient).ok());
+  EXPECT_EQ(w.throttle.read("ann@example.com", kClient.ip).pair.failures, 0u)
+      << "the completed second step is the success";
+}
+
 TEST_F(MfaTest, TheTokenIsBoundToItsAddressAndExpires) {
   enrol(login());
   const std::string token = mfa_token();
