@@ -284,6 +284,19 @@ def test_checker_judges_unknown_paths_and_methods_by_the_fallbacks():
     assert judge("PUT", "/auth/login", 200, JSON_HEADERS, not_allowed) != []
 
 
+def test_checker_reads_paths_as_nginx_routes_them():
+    from openapi_check import nginx_path
+    assert nginx_path("/auth/sessions/%2e%2e") == "/auth/"
+    assert nginx_path("/auth//me?x=1") == "/auth/me"
+    assert nginx_path("/docs/./init.js") == "/docs/init.js"
+    assert nginx_path("/a/b/../c") == "/a/c"
+    assert nginx_path("/auth/sessions/%41") == "/auth/sessions/A"
+    # nginx's own 404 for what normalises to an unknown path: no Cache-Control.
+    not_found = {**PROBLEM_401, "status": 404, "code": "not_found"}
+    assert judge("DELETE", "/auth/sessions/%2e%2e", 404, {"Content-Type": "application/problem+json",
+                 "X-Request-ID": "r1"}, not_found) == []
+
+
 def test_checker_reads_templated_paths():
     assert judge("DELETE", "/auth/sessions/0193a1f3-0b2c-7d4e-8f90-a1b2c3d4e5f6", 204,
                  {"X-Request-ID": "r1", "Cache-Control": "no-store"}, b"") == []
