@@ -25,6 +25,10 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "late(n): run after the ordinary tests, in increasing n "
         "(1: database outage, 2: log and table scans, 3: pool stopped)")
+    config.addinivalue_line(
+        "markers", "single_pool: needs the deployment to be one worker pool that this client "
+        "may scrape (/metrics from loopback); a stack of several replicas deselects these "
+        "with -m 'not single_pool' (scripts/compose-test.sh)")
 
 
 def pytest_collection_modifyitems(session, config, items):

@@ -12,6 +12,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from authd_e2e import Api, assert_problem, media_type, strong_password
 
+# One pool behind nginx, scraped from loopback: the e2e stack. (Several
+# replicas are several pools, each scraped on its own by Prometheus.)
+pytestmark = pytest.mark.single_pool
+
 FAMILIES = {
     "authd_http_requests": "counter",
     "authd_http_request_duration_seconds": "histogram",

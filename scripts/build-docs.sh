@@ -22,7 +22,8 @@ for f in swagger-ui-bundle.js swagger-ui.css favicon-32x32.png; do
 done
 
 mkdir -p "$(dirname "$out")"
-out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
+parent=$(cd "$(dirname "$out")" && pwd)
+out=${parent%/}/$(basename "$out")
 stage=$(mktemp -d "$out.tmp.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 
