@@ -463,3 +463,29 @@ def audit_lines(files: list[str], request_id: str, event: str | None = None,
 
 def request_id(prefix: str = "e2e") -> str:
     return f"{prefix}-{secrets.token_hex(8)}"
+
+
+def api_from(source_address: str, log_files: list[str], **kw: Any) -> "Api":
+    """An Api connecting from `source_address` (127.x.y.z), once shown that
+    the server sees that address as the client's; skips the test otherwise
+    (a NAT between, as with a container network: every source arrives as
+    the gateway, or cannot connect at all)."""
+    import pytest
+    a = Api(source_address=source_address, **kw)
+    rid = request_id("source")
+    try:
+        ok = a.get("/health", headers={"X-Request-ID": rid}, timeout=3).status_code == 200
+    except requests.RequestException:
+        ok = False
+    seen = None
+    if ok:
+        deadline = time.monotonic() + 2
+        while seen is None and time.monotonic() < deadline:
+            seen = next((r.get("ip") for r in log_records(log_files)
+                         if r.get("request_id") == rid and r.get("event") == "request"), None)
+            time.sleep(0.05)
+    if seen != source_address:
+        a.close()
+        pytest.skip(f"requests from {source_address} reach the server as {seen or 'nothing'}: "
+                    "local source addresses are not distinct clients here")
+    return a

@@ -13,6 +13,7 @@ Optional access, each opening more checks (skipped, with the reason, without):
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -208,3 +209,24 @@ def authd_bin() -> str:
     if not path:
         pytest.skip("E2E_AUTHD_BIN is not set: the operator commands cannot be run")
     return path
+
+
+@pytest.fixture(scope="session")
+def client_ip(log_files) -> str:
+    """The address the server sees for this suite's requests (127.0.0.1 on
+    loopback; a gateway address when a container network is in between):
+    read back from the worker's request line of a marked request."""
+    from authd_e2e import Api, log_records, request_id
+    rid = request_id("whoami")
+    a = Api()
+    try:
+        assert a.get("/health", headers={"X-Request-ID": rid}).status_code == 200
+    finally:
+        a.close()
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        for rec in log_records(log_files):
+            if rec.get("request_id") == rid and rec.get("event") == "request" and rec.get("ip"):
+                return rec["ip"]
+        time.sleep(0.05)
+    pytest.fail(f"no request line for {rid} in {log_files}")
