@@ -22,6 +22,8 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from openapi_check import CONTRACT
+
 BASE_URL = os.environ.get("E2E_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
 # Contract defaults; a deployment that changed them says so here.
 TOKEN_TTL = int(os.environ.get("E2E_TOKEN_EXPIRY", "900"))
@@ -86,6 +88,9 @@ class _SourceAddressAdapter(HTTPAdapter):
 class Api:
     """One requests.Session against BASE_URL; redirects are never followed.
 
+    Every response is checked against the OpenAPI document (openapi_check):
+    one it does not describe fails the test with what differs.
+
     A 429 fails the test at once with a clear message unless the Api was made
     with expect_throttling=True (the throttling tests): the other tests never
     provoke one, so it means the deployment limits this client's address
@@ -96,6 +101,8 @@ class Api:
         self.base_url = base_url.rstrip("/")
         self.expect_throttling = expect_throttling
         self.s = requests.Session()
+        self.s.hooks["response"].append(
+            lambda r, *args, **kwargs: CONTRACT.check_requests_response(r))
         if source_address is not None:
             adapter = _SourceAddressAdapter(source_address)
             self.s.mount("http://", adapter)

@@ -19,12 +19,17 @@ import pytest
 
 from authd_e2e import BASE_URL, Api, Session, User, assert_uuid7, assert_timestamp, \
     strong_password, unique_email
+from openapi_check import CONTRACT
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "late(n): run after the ordinary tests, in increasing n "
         "(1: database outage, 2: log and table scans, 3: pool stopped)")
+    config.addinivalue_line(
+        "markers", "single_pool: needs the deployment to be one worker pool that this client "
+        "may scrape (/metrics from loopback); a stack of several replicas deselects these "
+        "with -m 'not single_pool' (scripts/compose-test.sh)")
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -36,6 +41,23 @@ def pytest_collection_modifyitems(session, config, items):
 
 def pytest_report_header(config):
     return f"authd e2e against {BASE_URL}"
+
+
+@pytest.fixture(autouse=True)
+def every_response_as_documented():
+    """Fails the test when a response it received was not as the OpenAPI
+    document describes it, even one received in a thread (whose exception
+    may have been swallowed)."""
+    before = len(CONTRACT.violations)
+    yield
+    new = CONTRACT.violations[before:]
+    if new:
+        pytest.fail(f"{len(new)} response(s) not as api/openapi.yaml describes them:\n" +
+                    "\n".join(new), pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(CONTRACT.summary())
 
 
 @pytest.fixture

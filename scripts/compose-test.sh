@@ -221,6 +221,9 @@ info "compose: ${compose[*]}"
 
 # ------------------------------------------------------------------ build ----
 step "building the images (${db_kind} database)"
+# The nginx image copies Swagger UI from node_modules/ (Dockerfile.nginx).
+scripts/npm-deps.sh >"$work/npm-deps.log" 2>&1 ||
+  { cat "$work/npm-deps.log" >&2; fail "scripts/npm-deps.sh failed (the Swagger UI files)"; }
 build_images() {
   local services=(worker nginx)
   [[ $db_kind == mariadb ]] && services=(db "${services[@]}")
@@ -392,7 +395,9 @@ if [[ -d e2e ]] && compgen -G 'e2e/test_*.py' >/dev/null; then
   follower_pids+=($!)
   read -r -a e2e_args <<<"${E2E_ARGS:-}"
   # The variables the local e2e stack (scripts/e2e-stack.sh) gives; the
-  # commands drive this compose project.
+  # commands drive this compose project. Tests marked single_pool (the
+  # metrics of one pool, scraped from loopback) do not apply to replicas
+  # behind a NAT: deselected, not skipped.
   run_suite() {
     E2E_BASE_URL=$base_url \
       E2E_MYSQL_HOST=127.0.0.1 E2E_MYSQL_PORT=$db_port E2E_MYSQL_USER=e2e_reader \
@@ -403,7 +408,7 @@ if [[ -d e2e ]] && compgen -G 'e2e/test_*.py' >/dev/null; then
       E2E_DB_STOP_CMD="${compose_env_hint:-}${compose[*]} stop db" \
       E2E_DB_START_CMD="${compose_env_hint:-}${compose[*]} start db" \
       E2E_WORKER_STOP_CMD="${compose_env_hint:-}${compose[*]} stop worker" \
-      "$py" -m pytest e2e/ -q "${e2e_args[@]}" 2>&1 | tee "$work/e2e.log"
+      "$py" -m pytest e2e/ -q -m "not single_pool" "${e2e_args[@]}" 2>&1 | tee "$work/e2e.log"
   }
   timed "e2e suite" run_suite || fail "the e2e suite failed (see $work/e2e.log)"
   # Tests that need what only the local e2e stack provides (a second pool
