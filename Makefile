@@ -24,7 +24,7 @@ FORMAT_FILES = $(shell find $(FORMAT_DIRS) -type f \( -name '*.cpp' -o -name '*.
 
 step = @printf '\n\033[1m==> %s\033[0m\n' "$(1)"
 
-.PHONY: help deps build unit store-test e2e test run migrate user format format-check compose-test nginx-check clean distclean \
+.PHONY: help deps build unit store-test e2e test run migrate user format format-check compose-test nginx-check clean distclean api-lint docs \
   sanitize-build sanitize-test fuzz fault-test
 
 help:
@@ -40,6 +40,8 @@ help:
 	@echo "make sanitize-test unit and store tests under ASan + UBSan ($(ASAN_BUILD_DIR)/)"
 	@echo "make fuzz          each libFuzzer target for FUZZ_SECONDS [600]; new inputs join fuzz/corpus/"
 	@echo "make fault-test    fault tests: workers killed, database away, overload, reload, stop, slow clients"
+	@echo "make api-lint      lint api/openapi.yaml (spectral, .spectral.yaml)"
+	@echo "make docs          build the API docs site (Swagger UI, openapi.json) into $(BUILD_DIR)/docs"
 	@echo "make format        clang-format -i the C++ sources; format-check only checks"
 	@echo "make compose-test  the container stack test"
 	@echo "make clean         remove build trees; distclean also var/ (local DB, keys, logs)"
@@ -79,6 +81,16 @@ fuzz: sanitize-build
 fault-test: build
 	BUILD_DIR=$(BUILD_DIR) scripts/fault-tests.sh
 
+# The OpenAPI document: every built-in rule, warnings fail too (.spectral.yaml
+# says which rules are relaxed and why).
+api-lint:
+	@scripts/npm-deps.sh >/dev/null
+	node_modules/.bin/spectral lint --fail-severity=warn --ruleset .spectral.yaml api/openapi.yaml
+
+docs:
+	@scripts/npm-deps.sh >/dev/null
+	scripts/build-docs.sh $(BUILD_DIR)/docs
+
 format:
 	$(if $(FORMAT_FILES),$(CLANG_FORMAT) -i $(FORMAT_FILES),@echo "no C++ files")
 
@@ -92,6 +104,8 @@ test:
 	scripts/install-deps.sh
 	$(call step,[2/6] format check)
 	$(MAKE) --no-print-directory format-check
+	$(call step,API document lint (spectral))
+	$(MAKE) --no-print-directory api-lint
 	$(call step,[3/6] build ($(BUILD_TYPE)))
 	$(MAKE) --no-print-directory build
 	$(call step,[4/6] unit tests)

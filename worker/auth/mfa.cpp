@@ -194,7 +194,10 @@ Outcome<TokenGrant> AuthService::mfa_verify(std::string_view mfa_token,
   if (!user || !user->mfa_enabled) return refused;
   if (user->disabled_at) return fail(AuthErrc::account_disabled, "This account has been disabled.");
   ThrottleStore::Counters seen;
-  if (auto denied = throttled(user->email, client, "mfa_verify", &seen)) return *denied;
+  if (auto denied = throttled(user->email, client, "mfa_verify", &seen)) {
+    metrics().login(LoginOutcome::throttled);
+    return *denied;
+  }
 
   std::string kind = recovery_code ? "recovery_code" : "totp";
   const bool ok = recovery_code ? recovery_code_matches(*user, *recovery_code, now)
@@ -202,6 +205,7 @@ Outcome<TokenGrant> AuthService::mfa_verify(std::string_view mfa_token,
   if (!ok) {
     // A wrong code counts as a failed login and leaves the mfa_token usable.
     count_failure(user->email, client);
+    metrics().login(LoginOutcome::failed);
     log::audit("mfa_verify", {{"outcome", "wrong_code"},
                               {"method", kind},
                               {"user_id", user->id.to_string()},
@@ -215,6 +219,7 @@ Outcome<TokenGrant> AuthService::mfa_verify(std::string_view mfa_token,
   write_then_settle(
       "mfa_verify", [&] { deps_.transactions.in_transaction([&] { open_session(session, now); }); },
       [&] { return deps_.sessions.find(session.id).has_value(); });
+  metrics().login(LoginOutcome::ok);
   if (kind == "recovery_code") {
     log::audit(
         "mfa_recovery_code_used",

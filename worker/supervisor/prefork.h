@@ -12,6 +12,7 @@
 // exit); SIGHUP = this child retires (finish the request in hand, exit; the
 // others serve the queue).
 #include <signal.h>
+#include <sys/types.h>
 
 #include <functional>
 
@@ -23,6 +24,9 @@ struct PreforkOptions {
   // The shared listening socket: shut down (no new connections; nginx
   // answers 503 at once) when the pool stops. -1: none.
   int listen_fd = -1;
+  // Called in the master for every child reaped: `unexpected` when it was
+  // not asked to stop (it died, and will be replaced). Metrics use it.
+  std::function<void(pid_t pid, bool unexpected)> on_child_exit;
 };
 
 // What a child's main loop needs to know about signals.
