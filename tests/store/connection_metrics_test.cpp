@@ -2,6 +2,8 @@
 // reconnect after it, and a connect that fails; the first open is neither.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -62,6 +64,11 @@ TEST_F(ConnectionMetricsTest, AConnectThatFailsIsOneConnectFailure) {
   EXPECT_THROW(connection.query("SELECT 1"), StoreUnavailable);
   EXPECT_EQ(sink.connect_failures, 1);
   EXPECT_EQ(sink.lost, 0) << "a connection that never opened is not also 'lost'";
+  // Within the pause after a failed connect nothing is tried (so nothing
+  // more fails); after it, the next attempt fails and counts.
+  EXPECT_FALSE(connection.ping());
+  EXPECT_EQ(sink.connect_failures, 1);
+  std::this_thread::sleep_for(mysql::Connection::kUnreachablePause);
   EXPECT_FALSE(connection.ping());
   EXPECT_EQ(sink.connect_failures, 2);
 }

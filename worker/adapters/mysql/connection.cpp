@@ -286,7 +286,7 @@ void Connection::ensure_open() {
   if (handle_ && owner_pid_ != getpid()) forget_inherited_connection();
   if (handle_ && transaction_ == TransactionState::none && closed_by_server()) {
     log::warn("db_connection_lost", {{"action", "reopen"}, {"seen", "while idle"}});
-    disconnect();
+    after_connection_lost();
   }
   if (!handle_) open();
 }
