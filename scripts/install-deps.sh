@@ -32,6 +32,8 @@ PACKAGES=(
   gettext-base                    # envsubst for nginx/render.sh
   # End-to-end tests (Debian's /usr/bin/python3 and its modules; no PyPI).
   python3 python3-requests python3-pytest python3-jwt python3-pymysql
+  # Benchmark (make bench): load generator with Lua scripts, the plot.
+  wrk gnuplot-nox
   # Scripts: secrets, health checks.
   openssl curl ca-certificates procps util-linux
 )

@@ -1,0 +1,782 @@
+#!/usr/bin/python3
+"""The benchmark: each endpoint against its physical ceiling, in one run.
+
+    make bench           (bench/run.py)            a few minutes
+    make bench-smoke     (bench/run.py --smoke)    a few seconds per run: proves it works
+
+Starts a private stack like scripts/e2e-stack.sh (MariaDB in a temp dir,
+`authd serve` with API_WORKERS = cores on a unix socket, nginx rendered from
+nginx/authd.conf.template, IP_RATE_LIMIT=0, LOGLEVEL=INFO, the default
+Argon2id cost) and, beside it, the ceilings, each behind its own nginx
+rendered from the same template:
+  hash      build/hash_ceiling: API_WORKERS processes of Argon2id verify
+  fastcgi   build/fcgi_ceiling: a libfcgi prefork responder, fixed body
+  fcgi+read build/fcgi_ceiling --read: the same, one primary-key SELECT each
+Then wrk (one thread; Lua scripts in bench/lua) against /health,
+/auth/verify, /auth/me, /auth/login, /auth/register, /auth/password at
+concurrency 1, W, 2W, 4W (W = workers), each ceiling measured next to the
+endpoints it bounds so that both see the same machine. Worker memory (PSS,
+/proc/PID/smaps_rollup) is sampled all along.
+
+Writes var/bench/bench-<time>.json (raw figures), .png (throughput against
+concurrency, ceilings as lines) and .txt (the table), and copies them to
+var/bench/latest.*. Exit status: 0 when the run completed and its checks of
+correctness held (every run got 2xx answers, no 500, no crashed worker,
+revocation immediate); the performance targets are reported, not enforced,
+unless --strict.
+
+Knobs: BUILD_DIR [build], --duration S, --levels 1,2,8, --workers N,
+--out DIR, --keep (keep the temp dir), ARGON2_MEMORY_KIB / ARGON2_ITERATIONS
+/ PASSWORD_PEPPER are passed through like the server reads them.
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA_DIR = ROOT / "bench" / "lua"
+
+# Targets (issue 6): the ratio of each endpoint's best throughput to its
+# ceiling's best.
+TARGETS = {
+    "login": ("hash", 1.0, 0.90),
+    "password": ("hash", 0.5, 0.90),  # two hashes: half the ceiling
+    "register": ("hash", 1.0, 0.85),
+    "health": ("fastcgi", 1.0, 0.85),
+    "verify": ("fcgi+read", 1.0, 0.85),
+    "me": ("fcgi+read", 1.0, 0.85),
+}
+IDLE_PSS_MAX_MIB = 8.0
+PEAK_PSS_OVER_ARGON2_MIB = 8.0
+
+STRONG_WORDS = ["violet", "harbor", "lantern", "quartz", "meadow", "falcon", "copper", "juniper",
+                "orbit", "saffron", "glacier", "tundra", "walnut", "ember", "sable", "cobalt"]
+
+
+def say(msg: str) -> None:
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def strong_password() -> str:
+    w1, w2 = secrets.choice(STRONG_WORDS), secrets.choice(STRONG_WORDS).capitalize()
+    return f"{w1}-{secrets.token_hex(5)}-{w2}-{secrets.randbelow(90) + 10}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def loadavg() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+# --- memory ----------------------------------------------------------------------
+
+
+def pss_kib(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def hwm_kib(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def children_of(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+class MemorySampler(threading.Thread):
+    """Samples the PSS of every worker of the pool every `period` seconds;
+    keeps the maximum per worker, per labelled phase."""
+
+    def __init__(self, master_pid: int, period: float = 0.05):
+        super().__init__(daemon=True)
+        self.master_pid = master_pid
+        self.period = period
+        self.phase = "idle"
+        self.peaks: dict[str, int] = {}  # phase -> max PSS (KiB) of any worker
+        self.stop_event = threading.Event()
+        self.lock = threading.Lock()
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            for pid in children_of(self.master_pid):
+                v = pss_kib(pid)
+                if v is None:
+                    continue
+                with self.lock:
+                    if v > self.peaks.get(self.phase, 0):
+                        self.peaks[self.phase] = v
+            self.stop_event.wait(self.period)
+
+    def set_phase(self, phase: str) -> None:
+        with self.lock:
+            self.phase = phase
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.join()
+
+
+def workers_pss(master_pid: int) -> dict[int, int]:
+    return {pid: v for pid in children_of(master_pid) if (v := pss_kib(pid)) is not None}
+
+
+# --- the stack -------------------------------------------------------------------
+
+
+class Stack:
+    """The private database, authd, the two FastCGI ceiling responders and one
+    nginx in front of each, all in a temp dir, all stopped by close()."""
+
+    def __init__(self, build_dir: Path, workers: int, keep: bool):
+        self.build_dir = build_dir
+        self.workers = workers
+        self.keep = keep
+        self.tmp = Path(tempfile.mkdtemp(prefix="authd-bench."))
+        os.chmod(self.tmp, 0o700)
+        (self.tmp / "run").mkdir()
+        (self.tmp / "log").mkdir()
+        self.procs: list[tuple[str, subprocess.Popen, int]] = []  # name, process, stop signal
+        self.db_started = False
+        self.env: dict[str, str] = {}
+        self.urls: dict[str, str] = {}
+        self.access_logs: dict[str, Path] = {}
+        self.authd: subprocess.Popen | None = None
+        self.backlog = workers
+        self.closed = False
+
+    def log(self, name: str) -> Path:
+        return self.tmp / "log" / name
+
+    def spawn(self, name: str, argv: list[str], env: dict[str, str], stop_signal: int,
+              stdout=subprocess.DEVNULL) -> subprocess.Popen:
+        err = open(self.log(f"{name}.log"), "ab")
+        p = subprocess.Popen(argv, env=env, stdout=stdout, stderr=err, stdin=subprocess.DEVNULL,
+                             start_new_session=True)
+        err.close()
+        self.procs.append((name, p, stop_signal))
+        return p
+
+    def start(self) -> None:
+        base_env = {k: v for k, v in os.environ.items() if not k.startswith("MYSQL")}
+        # --- database
+        db_dir = self.tmp / "mysql"
+        port = free_port()
+        with open(self.log("mariadb-start.log"), "wb") as out:
+            subprocess.run([str(ROOT / "scripts/mariadb.sh"), "start", str(db_dir), str(port)],
+                           env=base_env, stdout=out, stderr=subprocess.STDOUT, check=True)
+        self.db_started = True
+        db_env = {}
+        for line in (db_dir / "env.run").read_text().splitlines():
+            if "=" in line:
+                k, v = line.split("=", 1)
+                db_env[k] = v
+        # --- authd
+        env = dict(base_env)
+        env.update(db_env)
+        for k in ("DEFAULT_TOKEN_EXPIRY", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_ALG",
+                  "PASSWORD_MIN_LENGTH", "PASSWORD_MIN_STRENGTH", "TRUSTED_PROXIES",
+                  "FCGI_BACKLOG", "LOGLEVEL"):
+            env.pop(k, None)
+        env.update({
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "MFA_ENCRYPTION_KEY": secrets.token_hex(32),
+            "API_WORKERS": str(self.workers),
+            "LOGLEVEL": "INFO",
+            "FCGI_LISTEN": str(self.tmp / "run/authd.sock"),
+        })
+        self.env = env
+        authd = str(self.build_dir / "authd")
+        with open(self.log("migrate.log"), "wb") as out:
+            subprocess.run([authd, "migrate"], env=env, stdout=out, stderr=subprocess.STDOUT,
+                           check=True)
+        self.authd = self.spawn("worker", [authd, "serve"], env, signal.SIGTERM)
+        self.wait_for_socket(self.tmp / "run/authd.sock", self.authd)
+        m = re.search(r'"event":"listening".*?"backlog":(\d+)', self.log("worker.log").read_text())
+        if m:
+            self.backlog = int(m.group(1))
+        self.start_nginx("authd", "authd.sock")
+        self.wait_for_200(self.urls["authd"] + "/health/ready")
+
+    def start_nginx(self, name: str, sock: str) -> None:
+        tag = {"authd": "authd", "fastcgi": "fixed", "fcgi+read": "read"}[name]
+        http_port = free_port()
+        prefix = self.tmp / f"nginx-{tag}"
+        access = self.log(f"nginx-{tag}-access.log")
+        render_env = {k: v for k, v in os.environ.items() if k != "TRUSTED_PROXIES"}
+        render_env.update({
+            "HTTP_PORT": str(http_port), "IP_RATE_LIMIT": "0", "NGINX_PREFIX": str(prefix),
+            "NGINX_ACCESS_LOG": str(access),
+            "NGINX_ERROR_LOG": str(self.log(f"nginx-{tag}-error.log")),
+            "FCGI_TARGET": str(self.tmp / "run" / sock), "NGINX_LISTEN_ADDR": "127.0.0.1",
+        })
+        subprocess.run([str(ROOT / "nginx/render.sh"), str(prefix / "nginx.conf")],
+                       env=render_env, check=True)
+        self.spawn(f"nginx-{tag}", ["nginx", "-e", str(self.log(f"nginx-{tag}-error.log")),
+                                    "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
+                   render_env, signal.SIGQUIT)
+        self.urls[name] = f"http://127.0.0.1:{http_port}"
+        self.access_logs[name] = access
+
+    def start_ceilings(self) -> None:
+        """The two ceiling responders (same workers, same backlog as authd),
+        each behind its own nginx. The read one needs a session in the
+        database: start it after a login."""
+        ceiling = str(self.build_dir / "fcgi_ceiling")
+        for name, tag, extra in (("fastcgi", "fixed", []), ("fcgi+read", "read", ["--read"])):
+            sock = self.tmp / "run" / f"ceiling-{tag}.sock"
+            p = self.spawn(f"ceiling-{tag}",
+                           [ceiling, "--listen", str(sock), "--workers", str(self.workers),
+                            "--backlog", str(self.backlog)] + extra, self.env, signal.SIGTERM)
+            self.wait_for_socket(sock, p)
+            self.start_nginx(name, sock.name)
+        for name in ("fastcgi", "fcgi+read"):
+            self.wait_for_200(self.urls[name] + "/health")
+
+    def wait_for_200(self, url: str) -> None:
+        deadline = time.monotonic() + 30
+        while True:
+            self.check_alive()
+            try:
+                if requests.get(url, timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not answer 200 in 30 s")
+            time.sleep(0.1)
+
+    def wait_for_socket(self, path: Path, p: subprocess.Popen) -> None:
+        for _ in range(300):
+            if path.exists():
+                return
+            if p.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError(f"{path.name} did not appear; see {self.tmp}/log")
+
+    def check_alive(self) -> None:
+        for name, p, _ in self.procs:
+            if p.poll() is not None:
+                raise RuntimeError(f"{name} exited (status {p.returncode}); see its log")
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for name, p, sig in reversed(self.procs):
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, sig)
+                except ProcessLookupError:
+                    pass
+        for name, p, sig in reversed(self.procs):
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            try:
+                os.killpg(p.pid, signal.SIGKILL)  # stragglers of its group
+            except ProcessLookupError:
+                pass
+            p.wait()
+        if self.db_started:
+            subprocess.run([str(ROOT / "scripts/mariadb.sh"), "stop", str(self.tmp / "mysql")],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if self.keep:
+            say(f"kept {self.tmp}")
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# --- the load --------------------------------------------------------------------
+
+
+def access_statuses(path: Path, start: int) -> tuple[dict[str, int], int]:
+    """Counts the statuses nginx logged after byte `start` of its access log."""
+    with open(path, "rb") as f:
+        f.seek(start)
+        data = f.read()
+    counts: dict[str, int] = {}
+    for m in re.finditer(rb'"status":(\d+)', data):
+        k = m.group(1).decode()
+        counts[k] = counts.get(k, 0) + 1
+    return counts, start + len(data)
+
+
+def wrk(url: str, script: str, connections: int, seconds: float, env: dict[str, str],
+        access_log: Path) -> dict:
+    start = access_log.stat().st_size if access_log.exists() else 0
+    run_env = dict(os.environ)
+    run_env.update(env)
+    run_env["BENCH_LUA_DIR"] = str(LUA_DIR)
+    run_env["BENCH_RUN_ID"] = secrets.token_hex(4)
+    argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+            "-s", str(LUA_DIR / script), url]
+    out = subprocess.run(argv, env=run_env, capture_output=True, text=True, timeout=seconds + 60)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
+    if out.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({out.returncode}): {out.stderr.strip()} {out.stdout[-500:]}")
+    r = json.loads(line[len("BENCH_JSON "):])
+    time.sleep(0.3)  # nginx logs the last answers (and the cut connections)
+    statuses, _ = access_statuses(access_log, start)
+    secs = r["duration_us"] / 1e6
+    # Answers cut by wrk stopping at the end of the run (499) are nobody's error.
+    cut = statuses.pop("499", 0)
+    ok = sum(n for s, n in statuses.items() if s.startswith("2"))
+    non2xx = {s: n for s, n in statuses.items() if not s.startswith("2")}
+    socket_errors = sum(r["errors"][k] for k in ("connect", "read", "write", "timeout"))
+    return {
+        "connections": connections,
+        "seconds": round(secs, 3),
+        "requests": r["requests"],
+        "ok": ok,
+        "rps": round(r["requests"] / secs, 2),
+        "ok_rps": round(ok / secs, 2),  # goodput: 2xx answers per second
+        "p50_ms": r["latency_us"]["p50"] / 1000,
+        "p90_ms": r["latency_us"]["p90"] / 1000,
+        "p99_ms": r["latency_us"]["p99"] / 1000,
+        "max_ms": r["latency_us"]["max"] / 1000,
+        "non2xx": non2xx,
+        "cut_at_end": cut,
+        "socket_errors": socket_errors,
+        "wrk_errors": r["errors"],
+    }
+
+
+class Client:
+    """A few calls the harness makes itself (setup and the revocation check)."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.s = requests.Session()
+
+    def register(self, email: str, password: str) -> None:
+        r = self.s.post(self.base + "/auth/register", json={"email": email, "password": password},
+                        timeout=30)
+        if r.status_code != 201:
+            raise RuntimeError(f"register {email}: {r.status_code} {r.text[:200]}")
+
+    def login(self, email: str, password: str) -> str:
+        r = self.s.post(self.base + "/auth/login", json={"email": email, "password": password},
+                        timeout=30)
+        if r.status_code != 200:
+            raise RuntimeError(f"login {email}: {r.status_code} {r.text[:200]}")
+        return r.json()["access_token"]
+
+    def get(self, path: str, token: str) -> int:
+        return self.s.get(self.base + path, headers={"Authorization": f"Bearer {token}"},
+                          timeout=30).status_code
+
+    def logout(self, token: str) -> int:
+        return self.s.post(self.base + "/auth/logout",
+                           headers={"Authorization": f"Bearer {token}"}, timeout=30).status_code
+
+
+def register_many(base: str, emails: list[str], password: str, parallel: int) -> None:
+    def one(email: str) -> None:
+        Client(base).register(email, password)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=parallel) as pool:
+        list(pool.map(one, emails))
+
+
+# --- the report ------------------------------------------------------------------
+
+LABELS = {
+    "fastcgi": "ceiling: FastCGI",
+    "fcgi+read": "ceiling: FastCGI+read",
+    "hash": "ceiling: Argon2id",
+    "health": "GET /health",
+    "verify": "GET /auth/verify",
+    "me": "GET /auth/me",
+    "login": "POST /auth/login",
+    "register": "POST /auth/register",
+    "password": "POST /auth/password",
+}
+
+
+def best(runs: list[dict]) -> float:
+    return max((r["ok_rps"] for r in runs), default=0.0)
+
+
+def build_table(res: dict) -> str:
+    w = res["config"]["workers"]
+    hash_ceiling = res["ceilings"]["hash"]["per_second"]
+    lines = []
+    hdr = f"{'endpoint':<24}{'conc':>5}{'2xx/s':>10}{'p50 ms':>9}{'p99 ms':>9}" \
+          f"{'non-2xx':>16}{'ceiling/s':>11}{'ratio':>7}"
+    lines.append(hdr)
+    lines.append("-" * len(hdr))
+    h = res["ceilings"]["hash"]
+    lines.append(f"{LABELS['hash']:<24}{w:>5}{h['per_second']:>10.1f}"
+                 f"{h['ms_per_verify']:>9.1f}{'':>9}{'':>16}{'':>11}{'':>7}")
+    for name in ("fastcgi", "fcgi+read", "health", "verify", "me", "login", "register", "password"):
+        runs = res["runs"].get(name, [])
+        for r in runs:
+            c = r["connections"]
+            if name in ("fastcgi", "fcgi+read"):
+                ceiling = None
+            elif name in ("login", "register"):
+                ceiling = hash_ceiling
+            elif name == "password":
+                ceiling = hash_ceiling / 2
+            else:
+                ref = TARGETS[name][0]
+                ceiling = next((x["ok_rps"] for x in res["runs"][ref] if x["connections"] == c),
+                               None)
+            non2xx = ",".join(f"{n}×{s}" for s, n in sorted(r["non2xx"].items())) or "0"
+            if r["socket_errors"]:
+                non2xx += f" +{r['socket_errors']}sock"
+            ratio = f"{r['ok_rps'] / ceiling:.2f}" if ceiling else ""
+            ceil_s = f"{ceiling:.1f}" if ceiling else ""
+            lines.append(f"{LABELS[name]:<24}{c:>5}{r['ok_rps']:>10.1f}{r['p50_ms']:>9.2f}"
+                         f"{r['p99_ms']:>9.2f}{non2xx:>16}{ceil_s:>11}{ratio:>7}")
+    lines.append("")
+    lines.append("ratio: 2xx/s over the matching ceiling, measured in the same run — the FastCGI "
+                 "ceilings at the same concurrency, Argon2id saturated")
+    lines.append(f"(all {w} workers hashing; half of it for /auth/password's two hashes). "
+                 "non-2xx: status×count from nginx's access log.")
+    return "\n".join(lines)
+
+
+def judge(res: dict) -> list[dict]:
+    """The targets of issue 6, each with the figures it was judged on."""
+    w = res["config"]["workers"]
+    out = []
+    ceilings = {"hash": res["ceilings"]["hash"]["per_second"],
+                "fastcgi": best(res["runs"]["fastcgi"]),
+                "fcgi+read": best(res["runs"]["fcgi+read"])}
+    for name, (ref, factor, want) in TARGETS.items():
+        got = best(res["runs"][name])
+        ceiling = ceilings[ref] * factor
+        ratio = got / ceiling if ceiling else 0.0
+        what = f"{name} ≥ {want:.2f} × {ref}" + (" / 2" if factor != 1 else "")
+        out.append({"target": what, "value": round(ratio, 3), "want": want, "ok": ratio >= want,
+                    "detail": f"best {got:.1f}/s vs {ceiling:.1f}/s"})
+    if res["checks"].get("revocation_immediate") is not None:
+        out.append({"target": "revocation immediate (verify, me: 401 right after logout)",
+                    "value": res["checks"]["revocation_immediate"], "want": True,
+                    "ok": bool(res["checks"]["revocation_immediate"]), "detail": ""})
+    low, high = [], []
+    for name in ("health", "verify", "me", "login", "register", "password"):
+        for r in res["runs"][name]:
+            bad = sum(r["non2xx"].values()) + r["socket_errors"]
+            if r["connections"] <= 2 * w:
+                low.append(bad)
+            else:
+                high.append(sum(n for s, n in r["non2xx"].items() if s != "503") +
+                            r["socket_errors"])
+    out.append({"target": f"zero non-2xx at concurrency ≤ {2 * w}", "value": sum(low), "want": 0,
+                "ok": sum(low) == 0, "detail": ""})
+    shed = sum(r["non2xx"].get("503", 0) for n in res["runs"] if n in TARGETS
+               for r in res["runs"][n] if r["connections"] > 2 * w)
+    out.append({"target": f"above {2 * w}: only shedding 503s", "value": sum(high), "want": 0,
+                "ok": sum(high) == 0, "detail": f"{shed} shed 503s counted"})
+    mem = res["memory"]
+    argon2_mib = res["config"]["argon2_memory_kib"] / 1024
+    idle = mem["idle_after_mib"]
+    peak = mem["peak_mib"]
+    out.append({"target": f"idle worker PSS ≤ {IDLE_PSS_MAX_MIB:.0f} MiB", "value": idle,
+                "want": IDLE_PSS_MAX_MIB, "ok": idle <= IDLE_PSS_MAX_MIB,
+                "detail": f"before load {mem['idle_before_mib']} MiB"})
+    out.append({"target": f"peak worker PSS ≤ Argon2id {argon2_mib:.0f} MiB + "
+                          f"{PEAK_PSS_OVER_ARGON2_MIB:.0f} MiB",
+                "value": peak, "want": argon2_mib + PEAK_PSS_OVER_ARGON2_MIB,
+                "ok": peak <= argon2_mib + PEAK_PSS_OVER_ARGON2_MIB,
+                "detail": f"RSS high-water mark {mem['hwm_mib']} MiB"})
+    return out
+
+
+def plot(res: dict, png: Path, tmp: Path) -> None:
+    """Throughput against concurrency, ceilings as horizontal lines (gnuplot)."""
+    def data(name: str) -> str:
+        p = tmp / f"plot-{name.replace('+', '_')}.dat"
+        p.write_text("".join(f"{r['connections']} {r['ok_rps']}\n" for r in res["runs"][name]))
+        return str(p)
+    levels = res["config"]["levels"]
+    hash_c = res["ceilings"]["hash"]["per_second"]
+    fcgi = best(res["runs"]["fastcgi"])
+    read = best(res["runs"]["fcgi+read"])
+    xr = f"[{levels[0] * 0.8}:{levels[-1] * 1.25}]"
+    script = f"""
+set terminal pngcairo size 1400,560 font 'DejaVu Sans,10'
+set output '{png}'
+set multiplot layout 1,2 title "authd on {res['machine']['cores']} cores, {res['config']['workers']} workers — {res['started']}"
+set logscale x 2
+set xlabel 'concurrent connections (wrk)'
+set ylabel '2xx answers per second'
+set grid
+set key bottom right
+set xtics ({', '.join(str(c) for c in levels)})
+set title 'Cheap endpoints (bound by a FastCGI round trip)'
+set yrange [0:{max(fcgi, read, best(res['runs']['health'])) * 1.15}]
+plot {xr} {fcgi} with lines dt 2 lw 2 lc rgb '#555555' title 'ceiling: FastCGI', \\
+     {read} with lines dt 4 lw 2 lc rgb '#999999' title 'ceiling: FastCGI + read', \\
+     '{data('health')}' with linespoints lw 2 pt 7 title 'GET /health', \\
+     '{data('verify')}' with linespoints lw 2 pt 5 title 'GET /auth/verify', \\
+     '{data('me')}' with linespoints lw 2 pt 9 title 'GET /auth/me'
+set title 'Hash-bound endpoints (Argon2id {res['config']['argon2_memory_kib'] // 1024} MiB, t={res['config']['argon2_iterations']})'
+set yrange [0:{hash_c * 1.15}]
+plot {xr} {hash_c} with lines dt 2 lw 2 lc rgb '#555555' title 'ceiling: Argon2id verify', \\
+     {hash_c / 2} with lines dt 4 lw 2 lc rgb '#999999' title 'half of it (two hashes)', \\
+     '{data('login')}' with linespoints lw 2 pt 7 title 'POST /auth/login', \\
+     '{data('register')}' with linespoints lw 2 pt 5 title 'POST /auth/register', \\
+     '{data('password')}' with linespoints lw 2 pt 9 title 'POST /auth/password'
+unset multiplot
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+
+
+# --- main ------------------------------------------------------------------------
+
+
+def main() -> int:
+    stack_box: list[Stack] = []
+    try:
+        return run_bench(stack_box)
+    finally:
+        for stack in stack_box:
+            stack.close()
+
+
+def run_bench(stack_box: list) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--smoke", action="store_true", help="a short run that proves it works")
+    ap.add_argument("--duration", type=float, help="seconds per wrk run [5; smoke 1]")
+    ap.add_argument("--levels", help="concurrency levels, comma-separated [1,W,2W,4W]")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--out", default=str(ROOT / "var/bench"))
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs)")
+    ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    ap.add_argument("--only", help="endpoints to run, comma-separated (default: all)")
+    args = ap.parse_args()
+
+    build_dir = ROOT / os.environ.get("BUILD_DIR", "build")
+    for tool in ("wrk", "nginx", "gnuplot", "envsubst"):
+        if shutil.which(tool) is None:
+            say(f"{tool} is missing: scripts/install-deps.sh installs it")
+            return 1
+    for exe in ("authd", "hash_ceiling", "fcgi_ceiling"):
+        if not (build_dir / exe).exists():
+            say(f"no {build_dir / exe}: make build")
+            return 1
+    w = args.workers
+    duration = args.duration or (1.0 if args.smoke else 5.0)
+    if args.levels:
+        levels = sorted({int(x) for x in args.levels.split(",")})
+    else:
+        levels = [w, 4 * w] if args.smoke else sorted({1, w, 2 * w, 4 * w})
+    argon2_kib = int(os.environ.get("ARGON2_MEMORY_KIB") or 19456)
+    argon2_t = int(os.environ.get("ARGON2_ITERATIONS") or 2)
+
+    res: dict = {
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": {"cores": os.cpu_count(), "kernel": os.uname().release,
+                    "loadavg_before": loadavg()},
+        "config": {"workers": w, "levels": levels, "seconds_per_run": duration,
+                   "argon2_memory_kib": argon2_kib, "argon2_iterations": argon2_t,
+                   "loglevel": "INFO", "ip_rate_limit": 0, "smoke": args.smoke},
+        "ceilings": {}, "runs": {}, "memory": {}, "checks": {},
+    }
+    if res["machine"]["loadavg_before"] > (os.cpu_count() or 1):
+        say(f"note: the machine is busy (load average {res['machine']['loadavg_before']}); "
+            "figures will be noisy, ratios less so")
+
+    stack = Stack(build_dir, w, args.keep)
+    stack_box.append(stack)
+    failures: list[str] = []
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    t0 = time.monotonic()
+    try:
+        say(f"starting the stack in {stack.tmp} ({w} workers)")
+        stack.start()
+        res["config"]["backlog"] = stack.backlog
+        base = stack.urls["authd"]
+        master = stack.authd.pid
+        api = Client(base)
+
+        # Accounts: one that logs in (login runs), one whose token the cheap
+        # runs use, one for the revocation check, and per password run more
+        # accounts than connections.
+        pw = strong_password()
+        login_user, token_user, revoke_user = (f"bench-{k}-{secrets.token_hex(4)}@example.com"
+                                               for k in ("login", "token", "revoke"))
+        register_many(base, [login_user, token_user, revoke_user], pw, w)
+        token = api.login(token_user, pw)
+        stack.start_ceilings()
+        mem_before = workers_pss(master)
+        sampler = MemorySampler(master)
+        sampler.start()
+        only = set(args.only.split(",")) if args.only else None
+
+        def run(name: str, url_key: str, path: str, script: str, c: int, env: dict) -> None:
+            if only and name not in only and name not in ("fastcgi", "fcgi+read"):
+                return
+            stack.check_alive()
+            sampler.set_phase(name)
+            r = wrk(stack.urls[url_key] + path, script, c, duration, env,
+                    stack.access_logs[url_key])
+            r["loadavg"] = loadavg()
+            res["runs"].setdefault(name, []).append(r)
+            say(f"{name:<10} c={c:<3} {r['ok_rps']:>9.1f} 2xx/s  p50 {r['p50_ms']:.2f} ms  "
+                f"p99 {r['p99_ms']:.2f} ms  non-2xx {r['non2xx'] or 0}")
+
+        bearer = {"BENCH_TOKEN": token}
+        # Warm-up: every worker opens its connection and prepares statements.
+        for path, env in (("/health", {}), ("/auth/verify", bearer), ("/auth/me", bearer)):
+            wrk(base + path, "get.lua", w, 1, env, stack.access_logs["authd"])
+
+        # Cheap endpoints, each level next to its ceilings.
+        for c in levels:
+            run("fastcgi", "fastcgi", "/health", "get.lua", c, {})
+            run("health", "authd", "/health", "get.lua", c, {})
+            run("fcgi+read", "fcgi+read", "/health", "get.lua", c, {})
+            run("verify", "authd", "/auth/verify", "get.lua", c, bearer)
+            run("me", "authd", "/auth/me", "get.lua", c, bearer)
+
+        # Hash-bound endpoints, after the hash ceiling.
+        sampler.set_phase("hash_ceiling")
+        hc = subprocess.run([str(build_dir / "hash_ceiling"), "--workers", str(w), "--seconds",
+                             str(duration), "--memory-kib", str(argon2_kib), "--iterations",
+                             str(argon2_t)], capture_output=True, text=True, check=True)
+        res["ceilings"]["hash"] = json.loads(hc.stdout)
+        res["ceilings"]["hash"]["loadavg"] = loadavg()
+        say(f"hash       {w} procs {res['ceilings']['hash']['per_second']:>9.1f} verifies/s "
+            f"({res['ceilings']['hash']['ms_per_verify']:.1f} ms each)")
+        pw_a, pw_b = strong_password(), strong_password()
+        pools = {c: [f"bench-pw{c}-{i}-{secrets.token_hex(3)}@example.com"
+                     for i in range(2 * c + 4)] for c in levels}
+        if not only or "password" in only:
+            register_many(base, [e for p in pools.values() for e in p], pw_a, w)
+        for c in levels:
+            run("login", "authd", "/auth/login", "login.lua", c,
+                {"BENCH_EMAIL": login_user, "BENCH_PASSWORD": pw})
+            run("register", "authd", "/auth/register", "register.lua", c,
+                {"BENCH_PASSWORD": pw})
+            run("password", "authd", "/auth/password", "password.lua", c,
+                {"BENCH_USERS": ",".join(pools[c]), "BENCH_PASSWORD_A": pw_a,
+                 "BENCH_PASSWORD_B": pw_b})
+        sampler.stop()
+
+        # Revocation: a token stops working at once when its session ends.
+        t = api.login(revoke_user, pw)
+        before = (api.get("/auth/verify", t), api.get("/auth/me", t))
+        out = api.logout(t)
+        after = (api.get("/auth/verify", t), api.get("/auth/me", t))
+        res["checks"]["revocation"] = {"before": before, "logout": out, "after": after}
+        res["checks"]["revocation_immediate"] = (before == (204, 200) and out == 204
+                                                 and after == (401, 401))
+        if not res["checks"]["revocation_immediate"]:
+            failures.append(f"revocation not immediate: {res['checks']['revocation']}")
+
+        time.sleep(1.0)
+        mem_after = workers_pss(master)
+        peaks = {k: round(v / 1024, 1) for k, v in sampler.peaks.items()}
+        res["memory"] = {
+            "idle_before_mib": round(max(mem_before.values(), default=0) / 1024, 1),
+            "idle_after_mib": round(max(mem_after.values(), default=0) / 1024, 1),
+            "peak_mib": max(peaks.values(), default=0.0),
+            "peak_by_phase_mib": peaks,
+            "hwm_mib": round(max((hwm_kib(p) or 0 for p in mem_after), default=0) / 1024, 1),
+            "workers_idle_after_kib": mem_after,
+        }
+        worker_log = stack.log("worker.log").read_text(errors="replace")
+        crashes = len(re.findall(r'"(worker_died|worker_crashed)"', worker_log))
+        res["checks"]["worker_crashes"] = crashes
+        if crashes:
+            failures.append(f"the worker log reports {crashes} crash(es)")
+        for name, runs in res["runs"].items():
+            for r in runs:
+                if r["ok"] == 0:
+                    failures.append(f"{name} at c={r['connections']}: no 2xx answer")
+                if any(s.startswith("5") and s != "503" for s in r["non2xx"]):
+                    failures.append(f"{name} at c={r['connections']}: {r['non2xx']}")
+    except Exception as e:  # noqa: BLE001 — report, then tear down
+        failures.append(f"the run failed: {e}")
+        say(failures[-1])
+        for f in sorted(stack.tmp.glob("log/*.log")):
+            tail = f.read_text(errors="replace").splitlines()[-8:]
+            if tail:
+                print(f"----- last lines of {f.name}", *tail, sep="\n", file=sys.stderr)
+        return 1
+    res["machine"]["loadavg_after"] = loadavg()
+    res["seconds_total"] = round(time.monotonic() - t0, 1)
+
+    ran_all = set(res["runs"]) >= set(TARGETS)
+    if ran_all:
+        res["targets"] = judge(res)
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = out_dir / ("smoke-" if args.smoke else "bench-")
+    stem = Path(f"{stem}{time.strftime('%Y%m%d-%H%M%S')}")
+    table = build_table(res) if ran_all else json.dumps(res["runs"], indent=1)
+    summary_lines = []
+    if ran_all:
+        met = sum(1 for t in res["targets"] if t["ok"])
+        for t in res["targets"]:
+            summary_lines.append(f"  [{'ok ' if t['ok'] else 'MISS'}] {t['target']}: {t['value']}"
+                                 + (f"  ({t['detail']})" if t["detail"] else ""))
+        summary_lines.append(f"targets: {met}/{len(res['targets'])} met "
+                             f"(load average {res['machine']['loadavg_before']} before, "
+                             f"{res['machine']['loadavg_after']} after; "
+                             f"{res['seconds_total']} s)")
+    mem = res["memory"]
+    mem_line = (f"worker PSS: idle {mem['idle_before_mib']} MiB before load, "
+                f"{mem['idle_after_mib']} MiB after; peak {mem['peak_mib']} MiB "
+                f"(RSS high-water {mem['hwm_mib']} MiB)")
+    report = "\n".join([table, "", mem_line, *summary_lines])
+    (stem.with_suffix(".json")).write_text(json.dumps(res, indent=1) + "\n")
+    (stem.with_suffix(".txt")).write_text(report + "\n")
+    if ran_all:
+        plot(res, stem.with_suffix(".png"), stack.tmp)
+    stack.close()
+    prefix = "smoke-latest" if args.smoke else "latest"
+    for ext in (".json", ".txt", ".png"):
+        if stem.with_suffix(ext).exists():
+            shutil.copyfile(stem.with_suffix(ext), out_dir / f"{prefix}{ext}")
+    print(report)
+    print(f"\nraw figures: {stem.with_suffix('.json')}\nplot: {stem.with_suffix('.png')}")
+    if failures:
+        print("\nFAILED: " + "; ".join(failures))
+        return 1
+    if args.strict and ran_all and not all(t["ok"] for t in res["targets"]):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
