@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/crypto/hmac_sha256.h"
 #include "ports/token_signer.h"
 
 namespace authd {
@@ -25,7 +26,7 @@ struct JwtSettings {
 // Why not libjwt: Debian's libjwt 1.10.2 rewrites every header's `typ` to
 // "JWT" when it encodes, and its decoder refuses any other `typ`, so it can
 // neither make nor accept the `at+jwt` tokens API.md requires. The JWS here
-// is small: libsodium's HMAC-SHA-256 and OpenSSL's ECDSA, with everything a
+// is small: OpenSSL's HMAC-SHA-256 and ECDSA, with everything a
 // JWT library would leave open pinned: the algorithm, the key (chosen by
 // `kid` among ours), `typ`, no `crit`, strict JSON, and every claim.
 class JwtSigner final : public TokenSigner {
@@ -43,7 +44,7 @@ class JwtSigner final : public TokenSigner {
  private:
   struct VerificationKey {
     std::string kid;
-    std::string hmac_secret;               // HS256
+    std::shared_ptr<HmacSha256> hmac;      // HS256: SECRET_KEY, pads computed once
     std::shared_ptr<EVP_PKEY> public_key;  // ES256
     std::string jwk;                       // ES256: the public JWK, for the JWKS
   };
