@@ -16,6 +16,7 @@
 #include <mysql.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -173,7 +174,20 @@ int child(int listen_fd, bool read) {
     const bool ok = !db || db->run();
     const std::string_view answer = ok ? kOk : kFailed;
     FCGX_PutStr(answer.data(), static_cast<int>(answer.size()), request.out);
+    // Closed at once after the answer, as authd closes (worker/fcgi/
+    // server.cpp): not libfcgi's half-close and wait for nginx to close.
+    // The ceiling keeps every saving the server can make.
+    while (FCGX_GetChar(request.in) != EOF) {
+    }
+    request.keepConnection = 1;
     FCGX_Finish_r(&request);
+    if (request.ipcFd >= 0) {
+      char drain[512];
+      while (::recv(request.ipcFd, drain, sizeof drain, MSG_DONTWAIT) > 0) {
+      }
+      ::close(request.ipcFd);
+      request.ipcFd = -1;
+    }
   }
   return 0;
 }
