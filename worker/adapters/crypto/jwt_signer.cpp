@@ -195,6 +195,21 @@ std::pair<std::string, std::string> public_jwk(const EVP_PKEY* key) {
   return {std::move(jwk), std::move(kid)};
 }
 
+// The encoded JOSE header of the tokens made with key `kid`.
+std::string header_segment(const std::string& alg, const std::string& kid) {
+  rapidjson::StringBuffer header;
+  rapidjson::Writer<rapidjson::StringBuffer> w(header);
+  w.StartObject();
+  w.Key("alg");
+  w.String(alg.c_str(), static_cast<rapidjson::SizeType>(alg.size()));
+  w.Key("kid");
+  w.String(kid.c_str(), static_cast<rapidjson::SizeType>(kid.size()));
+  w.Key("typ");
+  w.String("at+jwt");
+  w.EndObject();
+  return base64url_encode({header.GetString(), header.GetSize()});
+}
+
 }  // namespace
 
 JwtSigner::JwtSigner(JwtSettings settings) : settings_(std::move(settings)) {
@@ -203,17 +218,20 @@ JwtSigner::JwtSigner(JwtSettings settings) : settings_(std::move(settings)) {
       throw std::invalid_argument("HS256 secret shorter than 32 bytes");
     }
     signing_kid_ = derive_hmac_kid(settings_.hmac_secret);
-    keys_.push_back(
-        {signing_kid_, std::make_shared<HmacSha256>(settings_.hmac_secret), nullptr, ""});
+    keys_.push_back({signing_kid_, std::make_shared<HmacSha256>(settings_.hmac_secret), nullptr, "",
+                     header_segment(settings_.algorithm, signing_kid_)});
   } else if (settings_.algorithm == "ES256") {
     signing_key_ = read_pem_key(settings_.private_key_pem, true);
     auto [jwk, kid] = public_jwk(signing_key_.get());
     signing_kid_ = kid;
-    keys_.push_back({kid, nullptr, signing_key_, jwk});
+    keys_.push_back({kid, nullptr, signing_key_, jwk, header_segment(settings_.algorithm, kid)});
     if (!settings_.previous_public_key_pem.empty()) {
       auto previous = read_pem_key(settings_.previous_public_key_pem, false);
       auto [old_jwk, old_kid] = public_jwk(previous.get());
-      if (old_kid != kid) keys_.push_back({old_kid, nullptr, previous, old_jwk});
+      if (old_kid != kid) {
+        keys_.push_back(
+            {old_kid, nullptr, previous, old_jwk, header_segment(settings_.algorithm, old_kid)});
+      }
     }
   } else {
     throw std::invalid_argument("unsupported JWT algorithm " + settings_.algorithm +
@@ -233,18 +251,6 @@ std::string JwtSigner::jwks_json() const {
 }
 
 std::string JwtSigner::sign(const AccessClaims& claims) {
-  rapidjson::StringBuffer header;
-  {
-    rapidjson::Writer<rapidjson::StringBuffer> w(header);
-    w.StartObject();
-    w.Key("alg");
-    w.String(settings_.algorithm.c_str());
-    w.Key("kid");
-    w.String(signing_kid_.c_str());
-    w.Key("typ");
-    w.String("at+jwt");
-    w.EndObject();
-  }
   rapidjson::StringBuffer payload;
   {
     rapidjson::Writer<rapidjson::StringBuffer> w(payload);
@@ -274,7 +280,7 @@ std::string JwtSigner::sign(const AccessClaims& claims) {
     w.EndArray();
     w.EndObject();
   }
-  std::string token = base64url_encode({header.GetString(), header.GetSize()});
+  std::string token = keys_.front().header_segment;
   token += '.';
   token += base64url_encode({payload.GetString(), payload.GetSize()});
   if (signing_key_) {
@@ -298,29 +304,36 @@ bool JwtSigner::signature_valid(const VerificationKey& key, std::string_view sig
          sodium_memcmp(signature.data(), expected.data(), expected.size()) == 0;
 }
 
+const JwtSigner::VerificationKey* JwtSigner::key_for_header(std::string_view segment) const {
+  // The header exactly as sign() writes it for one of our keys: nothing to
+  // parse (every bearer request takes this path).
+  for (const auto& k : keys_)
+    if (k.header_segment == segment) return &k;
+  // Any other header is read strictly: our algorithm only (never `none`,
+  // never one our key does not belong to), an access-token type, one of our
+  // key ids, no extensions.
+  auto header_json = base64url_decode(segment);
+  if (!header_json) return nullptr;
+  auto header = parse_strict_object(*header_json);
+  if (!header) return nullptr;
+  auto alg = string_member(*header, "alg");
+  auto typ = string_member(*header, "typ");
+  auto kid = string_member(*header, "kid");
+  if (!alg || *alg != settings_.algorithm || !typ || !typ_accepted(*typ) || !kid) return nullptr;
+  if (header->HasMember("crit")) return nullptr;
+  for (const auto& k : keys_)
+    if (k.kid == *kid) return &k;
+  return nullptr;
+}
+
 std::optional<AccessClaims> JwtSigner::verify(std::string_view token, UnixSeconds now) {
   if (!well_formed(token)) return std::nullopt;
   const std::size_t first_dot = token.find('.');
   const std::size_t last_dot = token.rfind('.');
-  auto header_json = base64url_decode(token.substr(0, first_dot));
   auto payload_json = base64url_decode(token.substr(first_dot + 1, last_dot - first_dot - 1));
   auto signature = base64url_decode(token.substr(last_dot + 1));
-  if (!header_json || !payload_json || !signature) return std::nullopt;
-
-  // The header: our algorithm only (never `none`, never one our key does not
-  // belong to), an access-token type, one of our key ids, no extensions.
-  auto header = parse_strict_object(*header_json);
-  if (!header) return std::nullopt;
-  auto alg = string_member(*header, "alg");
-  auto typ = string_member(*header, "typ");
-  auto kid = string_member(*header, "kid");
-  if (!alg || *alg != settings_.algorithm || !typ || !typ_accepted(*typ) || !kid) {
-    return std::nullopt;
-  }
-  if (header->HasMember("crit")) return std::nullopt;
-  const VerificationKey* key = nullptr;
-  for (const auto& k : keys_)
-    if (k.kid == *kid) key = &k;
+  if (!payload_json || !signature) return std::nullopt;
+  const VerificationKey* key = key_for_header(token.substr(0, first_dot));
   if (key == nullptr) return std::nullopt;
   if (!signature_valid(*key, token.substr(0, last_dot), *signature)) return std::nullopt;
 

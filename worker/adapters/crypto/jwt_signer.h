@@ -47,7 +47,11 @@ class JwtSigner final : public TokenSigner {
     std::shared_ptr<HmacSha256> hmac;      // HS256: SECRET_KEY, pads computed once
     std::shared_ptr<EVP_PKEY> public_key;  // ES256
     std::string jwk;                       // ES256: the public JWK, for the JWKS
+    std::string header_segment;            // the encoded header sign() makes with it
   };
+  // The key a token's (encoded) header names, or null when the header is
+  // not one we accept.
+  const VerificationKey* key_for_header(std::string_view segment) const;
   bool signature_valid(const VerificationKey& key, std::string_view signing_input,
                        std::string_view signature) const;
 
