@@ -327,6 +327,25 @@ const JwtSigner::VerificationKey* JwtSigner::key_for_header(std::string_view seg
 }
 
 std::optional<AccessClaims> JwtSigner::verify(std::string_view token, UnixSeconds now) {
+  if (const AccessClaims* known = memo_.find(token)) {
+    if (!times_valid(*known, now)) return std::nullopt;
+    return *known;
+  }
+  auto claims = verify_signed(token);
+  if (!claims || !times_valid(*claims, now)) return std::nullopt;
+  memo_.remember(token, *claims);
+  return claims;
+}
+
+bool JwtSigner::times_valid(const AccessClaims& claims, UnixSeconds now) const {
+  const UnixSeconds leeway = settings_.leeway_s;
+  if (claims.exp <= now - leeway) return false;  // expired
+  if (claims.nbf > now + leeway) return false;   // not yet valid
+  if (claims.iat > now + leeway) return false;   // issued in the future
+  return true;
+}
+
+std::optional<AccessClaims> JwtSigner::verify_signed(std::string_view token) {
   if (!well_formed(token)) return std::nullopt;
   const std::size_t first_dot = token.find('.');
   const std::size_t last_dot = token.rfind('.');
@@ -371,11 +390,6 @@ std::optional<AccessClaims> JwtSigner::verify(std::string_view token, UnixSecond
     if (!m.IsString()) return std::nullopt;
     c.amr.emplace_back(m.GetString(), m.GetStringLength());
   }
-
-  const UnixSeconds leeway = settings_.leeway_s;
-  if (*exp <= now - leeway) return std::nullopt;  // expired
-  if (*nbf > now + leeway) return std::nullopt;   // not yet valid
-  if (*iat > now + leeway) return std::nullopt;   // issued in the future
 
   c.sub = std::move(*sub);
   c.email = std::move(*email);

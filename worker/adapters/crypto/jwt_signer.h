@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "adapters/crypto/hmac_sha256.h"
+#include "adapters/crypto/verified_token_memo.h"
 #include "ports/token_signer.h"
 
 namespace authd {
@@ -52,6 +53,10 @@ class JwtSigner final : public TokenSigner {
   // The key a token's (encoded) header names, or null when the header is
   // not one we accept.
   const VerificationKey* key_for_header(std::string_view segment) const;
+  // Everything but the times: header, signature, issuer, audience, claims.
+  std::optional<AccessClaims> verify_signed(std::string_view token);
+  // exp, nbf and iat against `now`, with the allowed skew.
+  bool times_valid(const AccessClaims& claims, UnixSeconds now) const;
   bool signature_valid(const VerificationKey& key, std::string_view signing_input,
                        std::string_view signature) const;
 
@@ -59,6 +64,8 @@ class JwtSigner final : public TokenSigner {
   std::string signing_kid_;
   std::shared_ptr<EVP_PKEY> signing_key_;  // ES256
   std::vector<VerificationKey> keys_;
+  // Tokens verified lately (their times are checked on every use).
+  VerifiedTokenMemo memo_;
 };
 
 }  // namespace authd
