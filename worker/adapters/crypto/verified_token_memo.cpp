@@ -24,8 +24,11 @@ const AccessClaims* VerifiedTokenMemo::find(std::string_view token) {
   if (capacity_ == 0) return nullptr;
   const std::uint64_t tag = tag_of(token);
   for (Entry& e : entries_) {
+    // Only a token with the same keyed tag reaches the byte comparison, and
+    // no one without the process's key can make one (2^-64 by chance): an
+    // early-exit comparison tells a guesser nothing.
     if (e.tag == tag && e.token.size() == token.size() &&
-        sodium_memcmp(e.token.data(), token.data(), token.size()) == 0) {
+        std::memcmp(e.token.data(), token.data(), token.size()) == 0) {
       e.last_use = ++uses_;
       return &e.claims;
     }

@@ -11,8 +11,9 @@
 // expired token is refused at once, memo or not.
 //
 // Lookups are keyed by a SipHash of the token under a random per-process
-// key, then confirmed by a constant-time comparison: an attacker's guesses
-// cannot be steered into byte-by-byte comparisons against tokens held here.
+// key, and only a token with the same tag is compared byte by byte: an
+// attacker's guesses cannot be steered into comparisons against the tokens
+// held here (no timing to learn from).
 #include <sodium.h>
 
 #include <array>
