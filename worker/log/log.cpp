@@ -1,6 +1,5 @@
 #include "log/log.h"
 
-#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +9,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "util/process_id.h"
 #include "util/utf8.h"
 
 namespace authd::log {
@@ -18,19 +18,6 @@ namespace {
 LogLevel g_level = LogLevel::info;
 std::string g_request_id;
 std::string g_component = "authd";
-
-// getpid() is a system call in glibc (no cache): ask once per process, and
-// forget the answer in a forked child.
-pid_t g_pid = 0;
-pid_t current_pid() {
-  static const bool registered = [] {
-    pthread_atfork(nullptr, nullptr, [] { g_pid = 0; });
-    return true;
-  }();
-  static_cast<void>(registered);
-  if (g_pid == 0) g_pid = ::getpid();
-  return g_pid;
-}
 
 // Appends `value` in decimal (to_chars: no locale, no allocation).
 void append_integer(std::string& out, std::int64_t value) {
