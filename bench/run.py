@@ -211,11 +211,22 @@ class Stack:
         base_env = {k: v for k, v in os.environ.items() if not k.startswith("MYSQL")}
         # --- database
         db_dir = self.tmp / "mysql"
-        port = free_port()
-        with open(self.log("mariadb-start.log"), "wb") as out:
-            subprocess.run([str(ROOT / "scripts/mariadb.sh"), "start", str(db_dir), str(port)],
-                           env=base_env, stdout=out, stderr=subprocess.STDOUT, check=True)
-        self.db_started = True
+        # Once more on a fresh directory if it fails: mariadb-install-db has
+        # been seen to fail once on a machine loaded by other jobs.
+        for attempt in (1, 2):
+            port = free_port()
+            with open(self.log("mariadb-start.log"), "ab") as out:
+                rc = subprocess.run([str(ROOT / "scripts/mariadb.sh"), "start", str(db_dir),
+                                     str(port)], env=base_env, stdout=out,
+                                    stderr=subprocess.STDOUT).returncode
+            self.db_started = True
+            if rc == 0:
+                break
+            subprocess.run([str(ROOT / "scripts/mariadb.sh"), "wipe", str(db_dir)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if attempt == 2:
+                raise RuntimeError("the private MariaDB did not start (mariadb-start.log)")
+            say("the private MariaDB did not start; trying once more")
         db_env = {}
         for line in (db_dir / "env.run").read_text().splitlines():
             if "=" in line:
