@@ -265,7 +265,9 @@ class Stack:
         http_port = free_port()
         prefix = self.tmp / f"nginx-{tag}"
         access = self.log(f"nginx-{tag}-access.log")
-        render_env = {k: v for k, v in os.environ.items() if k != "TRUSTED_PROXIES"}
+        render_env = {k: v for k, v in os.environ.items()
+                      if k not in ("TRUSTED_PROXIES", "AUTH_REQUEST_EXAMPLE_PORT",
+                                   "AUTH_REQUEST_EXAMPLE_UPSTREAM_PORT")}
         render_env.update({
             "HTTP_PORT": str(http_port), "IP_RATE_LIMIT": "0", "NGINX_PREFIX": str(prefix),
             "NGINX_ACCESS_LOG": str(access),

@@ -133,6 +133,8 @@ void drop_schema() {
 void StoreTest::SetUp() {
   // Children first (history and sessions reference users).
   migrator().execute("DELETE FROM refresh_token_history");
+  migrator().execute("DELETE FROM mfa_challenges");
+  migrator().execute("DELETE FROM mfa_recovery_codes");
   migrator().execute("DELETE FROM sessions");
   migrator().execute("DELETE FROM users");
   migrator().execute("DELETE FROM login_throttle");

@@ -16,6 +16,7 @@
 #include "adapters/crypto/sodium_random.h"
 #include "adapters/crypto/system_clock.h"
 #include "adapters/mysql/connection.h"
+#include "adapters/mysql/mfa_store.h"
 #include "adapters/mysql/migrations.h"
 #include "adapters/mysql/session_store.h"
 #include "adapters/mysql/throttle_store.h"
@@ -52,13 +53,14 @@ int run_child(const Config& config, const JwtSettings& jwt, int listen_fd,
   mysql::MysqlUserStore users(connection);
   mysql::MysqlSessionStore sessions(connection);
   mysql::MysqlThrottleStore throttle(connection);
+  mysql::MysqlMfaStore mfa(connection);
   mysql::MysqlTransactionRunner transactions(connection);
   Argon2idHasher hasher(config.argon2_memory_kib, config.argon2_iterations, config.password_pepper);
   JwtSigner signer(jwt);
   SystemClock clock;
   SodiumRandom random;
   AuthService service(
-      ServiceDeps{users, sessions, throttle, transactions, hasher, signer, clock, random},
+      ServiceDeps{users, sessions, throttle, mfa, transactions, hasher, signer, clock, random},
       service_policy(config));
   DatabaseHealth health(connection);
   http::HandlerDeps deps{service, health, signer.jwks_json()};

@@ -28,6 +28,11 @@ Response end_session(HandlerDeps& deps, const Request& req, RequestContext& ctx,
                      std::string_view session_id);
 Response verify(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 Response jwks(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response mfa_setup(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response mfa_confirm(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response mfa_verify(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response mfa_recovery_codes(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response mfa_disable(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 Response health(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 Response health_ready(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 }  // namespace handlers
