@@ -9,14 +9,18 @@ Starts a private stack like scripts/e2e-stack.sh (MariaDB in a temp dir,
 nginx/authd.conf.template, IP_RATE_LIMIT=0, LOGLEVEL=INFO, the default
 Argon2id cost) and, beside it, the ceilings, each behind its own nginx
 rendered from the same template:
-  hash      build/hash_ceiling: API_WORKERS processes of Argon2id verify
-  fastcgi   build/fcgi_ceiling: a libfcgi prefork responder, fixed body
-  fcgi+read build/fcgi_ceiling --read: the same, one primary-key SELECT each
+  hash        build/hash_ceiling: API_WORKERS processes of Argon2id verify
+  hash+commit the same, each verify followed by one durable INSERT (what a
+              login, which must record its session, cannot go below here)
+  fastcgi     build/fcgi_ceiling: a libfcgi prefork responder, fixed body
+  fcgi+read   build/fcgi_ceiling --read: the same, one primary-key SELECT each
 Then wrk (one thread; Lua scripts in bench/lua) against /health,
 /auth/verify, /auth/me, /auth/login, /auth/register, /auth/password at
-concurrency 1, W, 2W, 4W (W = workers), each ceiling measured next to the
-endpoints it bounds so that both see the same machine. Worker memory (PSS,
-/proc/PID/smaps_rollup) is sampled all along.
+concurrency 1, W, 2W, 4W (W = workers). The machine is shared, so the run
+is made of rounds (3 × 2 s by default): in each, every endpoint runs right
+after the ceiling that bounds it, and the ratio reported is the median of
+those paired ratios. Worker memory (PSS, /proc/PID/smaps_rollup) is sampled
+all along, and worker CPU per answered request counted.
 
 Writes var/bench/bench-<time>.json (raw figures), .png (throughput against
 concurrency, ceilings as lines) and .txt (the table), and copies them to
@@ -25,9 +29,12 @@ correctness held (every run got 2xx answers, no 500, no crashed worker,
 revocation immediate); the performance targets are reported, not enforced,
 unless --strict.
 
-Knobs: BUILD_DIR [build], --duration S, --levels 1,2,8, --workers N,
---out DIR, --keep (keep the temp dir), ARGON2_MEMORY_KIB / ARGON2_ITERATIONS
-/ PASSWORD_PEPPER are passed through like the server reads them.
+Knobs: BUILD_DIR [build], AUTHD_BIN [$BUILD_DIR/authd] (another build of
+the server, e.g. an older one, against the same ceilings), --duration S,
+--rounds N, --levels 1,2,8, --workers N, --only health,verify,..., --out DIR,
+--keep (keep the temp dir), --hold (start the stack and wait: profiling),
+--strict (exit 1 on a missed target). ARGON2_MEMORY_KIB / ARGON2_ITERATIONS /
+PASSWORD_PEPPER are passed through like the server reads them.
 """
 from __future__ import annotations
 
@@ -247,7 +254,9 @@ class Stack:
             "FCGI_LISTEN": str(self.tmp / "run/authd.sock"),
         })
         self.env = env
-        authd = str(self.build_dir / "authd")
+        # AUTHD_BIN: another build of the server (an older one, to compare),
+        # measured against the same ceilings.
+        authd = os.environ.get("AUTHD_BIN") or str(self.build_dir / "authd")
         with open(self.log("migrate.log"), "wb") as out:
             subprocess.run([authd, "migrate"], env=env, stdout=out, stderr=subprocess.STDOUT,
                            check=True)
