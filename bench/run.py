@@ -184,7 +184,7 @@ class Stack:
     """The private database, authd, the two FastCGI ceiling responders and one
     nginx in front of each, all in a temp dir, all stopped by close()."""
 
-    def __init__(self, build_dir: Path, workers: int, keep: bool):
+    def __init__(self, build_dir: Path, workers: int, keep: bool, backlog: int | None = None):
         self.build_dir = build_dir
         self.workers = workers
         self.keep = keep
@@ -199,6 +199,7 @@ class Stack:
         self.access_logs: dict[str, Path] = {}
         self.authd: subprocess.Popen | None = None
         self.backlog = workers
+        self.backlog_override = backlog
         self.closed = False
         self.masters: dict[str, int] = {}  # url key -> pid whose children serve FastCGI
 
@@ -253,6 +254,8 @@ class Stack:
             "LOGLEVEL": "INFO",
             "FCGI_LISTEN": str(self.tmp / "run/authd.sock"),
         })
+        if self.backlog_override:
+            env["FCGI_BACKLOG"] = str(self.backlog_override)
         self.env = env
         # AUTHD_BIN: another build of the server (an older one, to compare),
         # measured against the same ceilings.
@@ -657,6 +660,8 @@ def run_bench(stack_box: list) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs)")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     ap.add_argument("--only", help="endpoints to run, comma-separated (default: all)")
+    ap.add_argument("--backlog", type=int,
+                    help="FCGI_BACKLOG for authd and the ceilings (default: the server's own)")
     ap.add_argument("--hold", action="store_true",
                     help="start the stack, print its addresses and a token, wait (profiling)")
     args = ap.parse_args()
@@ -693,7 +698,7 @@ def run_bench(stack_box: list) -> int:
         say(f"note: the machine is busy (load average {res['machine']['loadavg_before']}); "
             "figures will be noisy, ratios less so")
 
-    stack = Stack(build_dir, w, args.keep)
+    stack = Stack(build_dir, w, args.keep, args.backlog)
     stack_box.append(stack)
     failures: list[str] = []
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
