@@ -610,33 +610,66 @@ def plot(res: dict, png: Path, tmp: Path) -> None:
     read = best(res["runs"]["fcgi+read"])
     xr = f"[{levels[0] * 0.8}:{levels[-1] * 1.25}]"
     script = f"""
-set terminal pngcairo size 1400,560 font 'DejaVu Sans,10'
+set terminal pngcairo size 1400,620 font 'DejaVu Sans,10'
 set output '{png}'
 set multiplot layout 1,2 title "authd on {res['machine']['cores']} cores, {res['config']['workers']} workers — {res['started']}"
 set logscale x 2
 set xlabel 'concurrent connections (wrk)'
 set ylabel '2xx answers per second'
 set grid
-set key bottom right
+set key outside below horizontal maxrows 2
 set xtics ({', '.join(str(c) for c in levels)})
 set title 'Cheap endpoints (bound by a FastCGI round trip)'
 set yrange [0:{max(fcgi, read, best(res['runs']['health'])) * 1.15}]
 plot {xr} {fcgi} with lines dt 2 lw 2 lc rgb '#555555' title 'ceiling: FastCGI', \\
      {read} with lines dt 4 lw 2 lc rgb '#999999' title 'ceiling: FastCGI + read', \\
-     '{data('health')}' with linespoints lw 2 pt 7 title 'GET /health', \\
-     '{data('verify')}' with linespoints lw 2 pt 5 title 'GET /auth/verify', \\
-     '{data('me')}' with linespoints lw 2 pt 9 title 'GET /auth/me'
+     '{data('health')}' with linespoints lw 2 pt 7 lc rgb '#1f77b4' title 'GET /health', \\
+     '{data('verify')}' with linespoints lw 2 pt 5 lc rgb '#d62728' title 'GET /auth/verify', \\
+     '{data('me')}' with linespoints lw 2 pt 9 lc rgb '#2ca02c' title 'GET /auth/me'
 set title 'Hash-bound endpoints (Argon2id {res['config']['argon2_memory_kib'] // 1024} MiB, t={res['config']['argon2_iterations']})'
 set yrange [0:{hash_c * 1.15}]
 plot {xr} {hash_c} with lines dt 2 lw 2 lc rgb '#555555' title 'ceiling: Argon2id verify', \\
      {hash_c / 2} with lines dt 4 lw 2 lc rgb '#999999' title 'half of it (two hashes)', \\
      {commit_c} with lines dt 3 lw 1 lc rgb '#bb5555' title 'ceiling: verify + durable commit', \\
-     '{data('login')}' with linespoints lw 2 pt 7 title 'POST /auth/login', \\
-     '{data('register')}' with linespoints lw 2 pt 5 title 'POST /auth/register', \\
-     '{data('password')}' with linespoints lw 2 pt 9 title 'POST /auth/password'
+     '{data('login')}' with linespoints lw 2 pt 7 lc rgb '#1f77b4' title 'POST /auth/login', \\
+     '{data('register')}' with linespoints lw 2 pt 5 lc rgb '#d62728' title 'POST /auth/register', \\
+     '{data('password')}' with linespoints lw 2 pt 9 lc rgb '#2ca02c' title 'POST /auth/password'
 unset multiplot
 """
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
+
+
+def render_report(res: dict) -> str:
+    """The table, the memory line and the summary of the targets."""
+    lines = [build_table(res), ""]
+    mem = res["memory"]
+    lines.append(f"worker PSS: idle {mem['idle_before_mib']} MiB before load, "
+                 f"{mem['idle_after_mib']} MiB after; peak {mem['peak_mib']} MiB "
+                 f"(RSS high-water {mem['hwm_mib']} MiB)")
+    if res.get("targets"):
+        for t in res["targets"]:
+            lines.append(f"  [{'ok ' if t['ok'] else 'MISS'}] {t['target']}: {t['value']}"
+                         + (f"  ({t['detail']})" if t["detail"] else ""))
+        met = sum(1 for t in res["targets"] if t["ok"])
+        lines.append(f"targets: {met}/{len(res['targets'])} met "
+                     f"(load average {res['machine']['loadavg_before']} before, "
+                     f"{res['machine']['loadavg_after']} after; {res['seconds_total']} s)")
+    return "\n".join(lines)
+
+
+def rerender(json_path: Path) -> int:
+    """--report FILE.json: the table, summary and plot again from saved raw
+    figures (with this version's judging), beside the file."""
+    res = json.loads(json_path.read_text())
+    if set(res["runs"]) >= set(TARGETS):
+        res["targets"] = judge(res)
+    report = render_report(res)
+    json_path.with_suffix(".txt").write_text(report + "\n")
+    if res.get("targets"):
+        with tempfile.TemporaryDirectory() as tmp:
+            plot(res, json_path.with_suffix(".png"), Path(tmp))
+    print(report)
+    return 0
 
 
 # --- main ------------------------------------------------------------------------
@@ -664,11 +697,15 @@ def run_bench(stack_box: list) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs)")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     ap.add_argument("--only", help="endpoints to run, comma-separated (default: all)")
+    ap.add_argument("--report", type=Path,
+                    help="only render the table, summary and plot of a saved run's JSON")
     ap.add_argument("--backlog", type=int,
                     help="FCGI_BACKLOG for authd and the ceilings (default: the server's own)")
     ap.add_argument("--hold", action="store_true",
                     help="start the stack, print its addresses and a token, wait (profiling)")
     args = ap.parse_args()
+    if args.report:
+        return rerender(args.report)
 
     build_dir = ROOT / os.environ.get("BUILD_DIR", "build")
     for tool in ("wrk", "nginx", "gnuplot", "envsubst"):
@@ -890,22 +927,7 @@ def run_bench(stack_box: list) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / ("smoke-" if args.smoke else "bench-")
     stem = Path(f"{stem}{time.strftime('%Y%m%d-%H%M%S')}")
-    table = build_table(res)
-    summary_lines = []
-    if ran_all:
-        met = sum(1 for t in res["targets"] if t["ok"])
-        for t in res["targets"]:
-            summary_lines.append(f"  [{'ok ' if t['ok'] else 'MISS'}] {t['target']}: {t['value']}"
-                                 + (f"  ({t['detail']})" if t["detail"] else ""))
-        summary_lines.append(f"targets: {met}/{len(res['targets'])} met "
-                             f"(load average {res['machine']['loadavg_before']} before, "
-                             f"{res['machine']['loadavg_after']} after; "
-                             f"{res['seconds_total']} s)")
-    mem = res["memory"]
-    mem_line = (f"worker PSS: idle {mem['idle_before_mib']} MiB before load, "
-                f"{mem['idle_after_mib']} MiB after; peak {mem['peak_mib']} MiB "
-                f"(RSS high-water {mem['hwm_mib']} MiB)")
-    report = "\n".join([table, "", mem_line, *summary_lines])
+    report = render_report(res)
     (stem.with_suffix(".json")).write_text(json.dumps(res, indent=1) + "\n")
     (stem.with_suffix(".txt")).write_text(report + "\n")
     if ran_all:
