@@ -22,7 +22,7 @@ FORMAT_FILES = $(shell find $(FORMAT_DIRS) -type f \( -name '*.cpp' -o -name '*.
 
 step = @printf '\n\033[1m==> %s\033[0m\n' "$(1)"
 
-.PHONY: help deps build unit store-test e2e test run migrate user format format-check compose-test nginx-check clean distclean bench bench-smoke
+.PHONY: help deps build unit store-test e2e test run migrate user format format-check compose-test nginx-check clean distclean api-lint docs bench bench-smoke
 
 help:
 	@echo "make run           install deps, build, start DB + worker pool + nginx on 127.0.0.1:\$${HTTP_PORT:-8080}"
@@ -34,6 +34,8 @@ help:
 	@echo "make store-test    store tests against a private MariaDB"
 	@echo "make e2e           end-to-end tests through nginx on a throwaway stack (E2E_ARGS=...)"
 	@echo "make nginx-check   the nginx template against a stand-in FastCGI responder"
+	@echo "make api-lint      lint api/openapi.yaml (spectral, .spectral.yaml)"
+	@echo "make docs          build the API docs site (Swagger UI, openapi.json) into $(BUILD_DIR)/docs"
 	@echo "make bench         each endpoint against its ceiling (a few minutes; var/bench/)"
 	@echo "make bench-smoke   the benchmark for a few seconds per run, to prove it works"
 	@echo "make format        clang-format -i the C++ sources; format-check only checks"
@@ -59,6 +61,16 @@ e2e: build
 nginx-check:
 	scripts/nginx-check/run.sh
 
+# The OpenAPI document: every built-in rule, warnings fail too (.spectral.yaml
+# says which rules are relaxed and why).
+api-lint:
+	@scripts/npm-deps.sh >/dev/null
+	node_modules/.bin/spectral lint --fail-severity=warn --ruleset .spectral.yaml api/openapi.yaml
+
+docs:
+	@scripts/npm-deps.sh >/dev/null
+	scripts/build-docs.sh $(BUILD_DIR)/docs
+
 # Figures and ratios to the ceilings measured in the same run (README,
 # "Performance"); targets are reported, not enforced.
 bench: build
@@ -80,6 +92,8 @@ test:
 	scripts/install-deps.sh
 	$(call step,[2/7] format check)
 	$(MAKE) --no-print-directory format-check
+	$(call step,API document lint (spectral))
+	$(MAKE) --no-print-directory api-lint
 	$(call step,[3/7] build ($(BUILD_TYPE)))
 	$(MAKE) --no-print-directory build
 	$(call step,[4/7] unit tests)

@@ -12,7 +12,8 @@
 #      (mode 600) and reused. With JWT_ALG=ES256 and no
 #      JWT_PRIVATE_KEY_FILE, the same for an ES256 key: var/jwt/es256.pem.
 #   5. `authd migrate`, then `authd serve` on var/run/authd.sock
-#   6. nginx on 127.0.0.1:$HTTP_PORT [8080] (nginx/render.sh → var/nginx/)
+#   6. nginx on 127.0.0.1:$HTTP_PORT [8080] (nginx/render.sh → var/nginx/),
+#      with the API docs (/docs, /openapi.json) built into $BUILD_DIR/docs
 #   7. waits for /health/ready, prints a banner, stays in the foreground.
 # Ctrl-C (or SIGTERM) stops everything it started, the private database
 # included. If one of its processes dies, it stops the rest and exits 1.
@@ -165,9 +166,11 @@ setsid "$authd" serve 9>&- &
 authd_pid=$!
 
 # --- nginx ---------------------------------------------------------------------
+docs="$root/$BUILD_DIR/docs"
+scripts/build-docs.sh "$docs" >/dev/null || die "building the API docs failed (scripts/build-docs.sh)"
 NGINX_PREFIX="$var/nginx" NGINX_ACCESS_LOG="$var/log/nginx-access.log" \
   NGINX_ERROR_LOG="$var/log/nginx-error.log" FCGI_TARGET="$sock" NGINX_LISTEN_ADDR=127.0.0.1 \
-  nginx/render.sh "$var/nginx/nginx.conf"
+  NGINX_DOCS_ROOT="$docs" nginx/render.sh "$var/nginx/nginx.conf"
 nginx -e "$var/log/nginx-error.log" -t -q -p "$var/nginx" -c "$var/nginx/nginx.conf" ||
   die "the rendered nginx config is refused (see above and var/log/nginx-error.log)"
 say "starting nginx on 127.0.0.1:$HTTP_PORT"
@@ -211,6 +214,9 @@ cat >&2 <<BANNER
        -d '{"email":"ann@example.com","password":"violet-Harbor-92-lantern"}'
   curl -s $base/auth/me -H "Authorization: Bearer \$ACCESS_TOKEN"
   curl -s $base/health/ready
+
+  API docs: $base/docs   (Swagger UI; the document: $base/openapi.json)
+  metrics:  curl -s $base/metrics   (Prometheus text; METRICS_ALLOW, default loopback)
 
   logs:     worker: JSON lines here, on this terminal
             nginx:  var/log/nginx-access.log (JSON lines), var/log/nginx-error.log

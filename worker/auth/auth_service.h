@@ -12,6 +12,7 @@
 #include "auth/throttle_attempt.h"
 #include "auth/throttle_policy.h"
 #include "ports/clock.h"
+#include "ports/metrics_sink.h"
 #include "ports/mfa_store.h"
 #include "ports/password_hasher.h"
 #include "ports/random.h"
@@ -51,6 +52,8 @@ struct ServiceDeps {
   TokenSigner& tokens;
   const Clock& clock;
   Random& random;
+  // Login outcomes and refresh reuse are reported here (none when null).
+  MetricsSink* metrics = nullptr;
 };
 
 // Who is asking, as far as the network says (sessions, throttling, audit).
@@ -171,6 +174,9 @@ class AuthService {
   Outcome<User> account_of(const Authenticated& who);
   Session new_session_with(const User& user, const ClientInfo& client, UnixSeconds now,
                            std::string amr, std::string* refresh_token);
+  MetricsSink& metrics() const noexcept {
+    return deps_.metrics != nullptr ? *deps_.metrics : NullMetricsSink::instance();
+  }
 
   ServiceDeps deps_;
   ServicePolicy policy_;
