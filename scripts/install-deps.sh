@@ -38,6 +38,8 @@ PACKAGES=(
   python3 python3-requests python3-pytest python3-jwt python3-pymysql
   python3-cryptography   # ES256 for python3-jwt (the outside JWKS verifier in e2e)
   python3-pyotp zbar-tools librsvg2-bin   # an outside TOTP generator; QR SVG decoded back
+  # Benchmark (make bench): load generator with Lua scripts, the plot.
+  wrk gnuplot-nox
   # Scripts: secrets, health checks.
   openssl curl ca-certificates procps util-linux
   # API docs and metrics: node for the OpenAPI lint and the Swagger UI files

@@ -2,6 +2,7 @@
 
 #include <fcgiapp.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -40,6 +41,8 @@ class FcgiRequest {
 // whose master is gone (PR_SET_PDEATHSIG) while nginx keeps sending.
 constexpr int kMaxDrained = 256;
 
+// Parameters (fcgi/request_mapping.cpp, which the fuzzer runs too), then
+// the body up to the cap.
 http::Request read_request(FCGX_Request& req) {
   http::Request r = request_from_params(req.envp);
   const std::size_t limit = body_bytes_to_read(r);
@@ -86,9 +89,9 @@ bool peer_gone(int fd) {
 }
 
 // A stop signal that arrived while the listening socket was readable stays
-// pending: ppoll reports the ready socket, not the signal, and restores the
-// blocking mask. Under steady load the socket is always ready, so without
-// this a child told to stop would never notice. Let it in now.
+// pending: the wait reports the ready socket, not the signal, and restores
+// the blocking mask. Under steady load the socket is always ready, so
+// without this a child told to stop would never notice. Let it in now.
 void take_pending_stop_signals(const StopControl& stop) {
   sigset_t pending;
   if (::sigpending(&pending) != 0) return;
@@ -110,26 +113,73 @@ void limit_peer_time(int fd) {
 
 enum class Accepted { connection, nothing, listener_closed };
 
-// Waits for a connection while stop signals may arrive; accepts it without
-// blocking (another child may have taken it).
-Accepted accept_connection(int listen_fd, const StopControl& stop, int* fd_out) {
-  pollfd pfd{listen_fd, POLLIN, 0};
-  int rc = ::ppoll(&pfd, 1, nullptr, stop.idle_mask);
-  if (rc <= 0) return Accepted::nothing;  // EINTR: a signal; the caller checks the flag
-  take_pending_stop_signals(stop);
-  if (*stop.stop_requested) return Accepted::nothing;
-  int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-  if (fd < 0) {
-    // EINVAL: the master shut the socket down (the pool is stopping).
-    return errno == EINVAL ? Accepted::listener_closed : Accepted::nothing;
+// The child's wait for the shared listening socket. EPOLLEXCLUSIVE: a new
+// connection wakes one idle child, not all of them (with poll() every idle
+// child woke, and all but one went back to sleep after a failed accept: a
+// context switch and two system calls per child per request).
+class ListenWait {
+ public:
+  explicit ListenWait(int listen_fd)
+      : listen_fd_(listen_fd), epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    ev.data.fd = listen_fd;
+    if (epoll_fd_ < 0 || ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd, &ev) != 0) {
+      const int err = errno;
+      if (epoll_fd_ >= 0) ::close(epoll_fd_);
+      throw std::runtime_error(std::string("epoll on the listening socket: ") + std::strerror(err));
+    }
   }
-  limit_peer_time(fd);
-  *fd_out = fd;
-  return Accepted::connection;
+  ~ListenWait() { ::close(epoll_fd_); }
+  ListenWait(const ListenWait&) = delete;
+  ListenWait& operator=(const ListenWait&) = delete;
+
+  // Waits for a connection while stop signals may arrive; accepts it
+  // without blocking (another child may have taken it).
+  Accepted accept_connection(const StopControl& stop, int* fd_out) {
+    epoll_event ev{};
+    int rc = ::epoll_pwait(epoll_fd_, &ev, 1, -1, stop.idle_mask);
+    if (rc <= 0) return Accepted::nothing;  // EINTR: a signal; the caller checks the flag
+    take_pending_stop_signals(stop);
+    if (*stop.stop_requested) return Accepted::nothing;
+    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      // EAGAIN: another child won the race. EINVAL: the master shut the
+      // socket down (the pool is stopping).
+      return errno == EINVAL ? Accepted::listener_closed : Accepted::nothing;
+    }
+    limit_peer_time(fd);
+    *fd_out = fd;
+    return Accepted::connection;
+  }
+
+ private:
+  int listen_fd_;
+  int epoll_fd_;
+};
+
+// Sends the end of the answer and closes the connection at once. libfcgi's
+// own close would half-close and then wait, up to 2 s, for nginx to close
+// first: the child idles for a round of nginx's event loop after every
+// request and, meanwhile, holds a connection the listen queue counts as
+// taken, so a small backlog overflows (503) below the pool's capacity.
+// A prompt close is safe once nothing the peer sent is left unread (unread
+// input would make TCP reset the connection and could cost nginx the
+// answer): the request was read to its end, and what remains, the empty
+// end-of-input record at most, is drained first.
+void finish(FCGX_Request& req) {
+  req.keepConnection = 1;  // FCGX_Finish_r: flush and free, but leave the fd to us
+  FCGX_Finish_r(&req);
+  if (req.ipcFd < 0) return;  // a stream failed: libfcgi has closed it its own way
+  char drain[512];
+  while (::recv(req.ipcFd, drain, sizeof drain, MSG_DONTWAIT) > 0) {
+  }
+  ::close(req.ipcFd);
+  req.ipcFd = -1;
 }
 
-// Serves the one request on `fd` (libfcgi closes it). Returns false when
-// there was nothing to serve.
+// Serves the one request on `fd`. Returns false when there was nothing to
+// serve.
 bool serve_connection(int fd, FcgiRequest& request, http::HttpApp& app) {
   // libfcgi reads the FastCGI records from a connection already open in
   // ipcFd instead of accepting one itself: the accept stays ours.
@@ -137,10 +187,11 @@ bool serve_connection(int fd, FcgiRequest& request, http::HttpApp& app) {
   // it; the BEGIN_REQUEST record then sets it as nginx asks.
   request.get().ipcFd = fd;
   request.get().keepConnection = 1;
-  if (FCGX_Accept_r(&request.get()) < 0) {
+  int rc = FCGX_Accept_r(&request.get());
+  if (rc < 0) {
     // A connection that broke before a whole request arrived; libfcgi has
     // closed it. Nothing to answer.
-    log::debug("fastcgi_accept_failed");
+    log::debug("fastcgi_accept_failed", {{"rc", rc}});
     return false;
   }
   http::Request req = read_request(request.get());
@@ -148,12 +199,12 @@ bool serve_connection(int fd, FcgiRequest& request, http::HttpApp& app) {
     log::set_request_id(req.request_id);
     log::info("request_abandoned", {{"method", req.method}, {"path", req.path}});
     log::clear_request_id();
-    FCGX_Finish_r(&request.get());
+    finish(request.get());
     return false;
   }
   http::Response resp = app.handle(req);
   write_response(request.get(), req, resp);
-  FCGX_Finish_r(&request.get());
+  finish(request.get());
   return true;
 }
 
@@ -161,11 +212,12 @@ bool serve_connection(int fd, FcgiRequest& request, http::HttpApp& app) {
 
 long serve(int listen_fd, http::HttpApp& app, const StopControl& stop) {
   FcgiRequest request(listen_fd);
+  ListenWait listening(listen_fd);
   long served = 0;
   bool listener_open = true;
   while (!*stop.stop_requested && listener_open) {
     int fd = -1;
-    switch (accept_connection(listen_fd, stop, &fd)) {
+    switch (listening.accept_connection(stop, &fd)) {
       case Accepted::connection:
         served += serve_connection(fd, request, app) ? 1 : 0;
         break;

@@ -10,6 +10,7 @@
 #include "adapters/mysql/datetime.h"
 #include "adapters/mysql/errors.h"
 #include "log/log.h"
+#include "util/process_id.h"
 
 namespace authd::mysql {
 namespace {
@@ -283,7 +284,7 @@ bool Connection::closed_by_server() const noexcept {
 }
 
 void Connection::ensure_open() {
-  if (handle_ && owner_pid_ != getpid()) forget_inherited_connection();
+  if (handle_ && owner_pid_ != current_pid()) forget_inherited_connection();
   if (handle_ && transaction_ == TransactionState::none && closed_by_server()) {
     log::warn("db_connection_lost", {{"action", "reopen"}, {"seen", "while idle"}});
     after_connection_lost();
@@ -365,7 +366,7 @@ void Connection::open_now() {
                              std::to_string(settings_.port) + " is not encrypted");
   }
   handle_ = std::move(handle);
-  owner_pid_ = getpid();
+  owner_pid_ = current_pid();
   if (metrics_ != nullptr && opened_before_) metrics_->database_reconnected();
   opened_before_ = true;
   try {
@@ -644,7 +645,7 @@ void Connection::rollback() noexcept {
 
 bool Connection::ping() noexcept {
   try {
-    if (handle_ && owner_pid_ != getpid()) forget_inherited_connection();
+    if (handle_ && owner_pid_ != current_pid()) forget_inherited_connection();
     if (handle_) {
       if (mysql_ping(handle_.get()) == 0) return true;
       after_connection_lost();
