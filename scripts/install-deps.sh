@@ -22,6 +22,7 @@ PACKAGES=(
   libzxcvbn-dev      # password strength estimate
   libutf8proc-dev    # NFKC normalisation of passwords
   libssl-dev         # SHA-256, HMAC, TLS
+  libcurl4-openssl-dev  # SMTP delivery of the outbox (authd mailer)
   # C++ unit tests.
   libgtest-dev libgmock-dev
   # Formatting (make format / format-check).
@@ -32,6 +33,7 @@ PACKAGES=(
   gettext-base                    # envsubst for nginx/render.sh
   # End-to-end tests (Debian's /usr/bin/python3 and its modules; no PyPI).
   python3 python3-requests python3-pytest python3-jwt python3-pymysql
+  python3-aiosmtpd   # the capturing SMTP server of the mail tests
   # Scripts: secrets, health checks.
   openssl curl ca-certificates procps util-linux
 )

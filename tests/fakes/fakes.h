@@ -103,6 +103,16 @@ class InMemoryUserStore final : public UserStore {
     it->second.disabled_at = at;
     return true;
   }
+  bool mark_email_verified(const Uuid& id, UnixSeconds at) override {
+    check();
+    auto it = users.find(id);
+    if (it == users.end() || it->second.email_verified_at) return false;
+    it->second.email_verified_at = at;
+    return true;
+  }
+  std::optional<User> find_by_email_for_update(std::string_view email) override {
+    return find_by_email(email);
+  }
   void check() const {
     if (unavailable) throw StoreUnavailable("fake: database down");
   }
@@ -216,16 +226,24 @@ class FakeTransactions final : public TransactionRunner {
   void in_transaction(const std::function<void()>& body) override {
     auto users_before = users_.users;
     auto sessions_before = sessions_.sessions;
+    std::vector<std::function<void()>> restores;
+    for (const auto& snapshot : participants)
+      restores.push_back(snapshot());
     try {
       body();
       ++commits;
     } catch (...) {
       users_.users = std::move(users_before);
       sessions_.sessions = std::move(sessions_before);
+      for (const auto& restore : restores)
+        restore();
       throw;
     }
   }
   int commits = 0;
+  // Other fakes joining the all-or-nothing: each snapshot returns what
+  // puts its state back.
+  std::vector<std::function<std::function<void()>()>> participants;
 
  private:
   InMemoryUserStore& users_;

@@ -7,6 +7,7 @@
 #include "adapters/crypto/jwt_signer.h"
 #include "auth/auth_service.h"
 #include "fakes/fakes.h"
+#include "fakes/mail_fakes.h"
 
 namespace authd::testing {
 
@@ -18,6 +19,9 @@ struct ServiceWorld {
   InMemorySessionStore sessions;
   InMemoryThrottleStore throttle;
   FakeTransactions transactions{users, sessions};
+  InMemoryEmailTokenStore email_tokens;
+  InMemoryOutbox outbox;
+  InMemoryMailRequests mail_requests;
   JwtSigner signer{[] {
     JwtSettings s;
     s.hmac_secret = std::string(48, 'k');
@@ -26,11 +30,16 @@ struct ServiceWorld {
   ServicePolicy policy;
   std::unique_ptr<AuthService> service;
 
-  explicit ServiceWorld(ServicePolicy p = {}) : policy(p) { rebuild(); }
+  explicit ServiceWorld(ServicePolicy p = {}) : policy(p) {
+    transactions.participants = {email_tokens.snapshot(), outbox.snapshot(),
+                                 mail_requests.snapshot()};
+    rebuild();
+  }
   void rebuild() {
     if (sodium_init() < 0) throw std::runtime_error("sodium_init");
     service = std::make_unique<AuthService>(
-        ServiceDeps{users, sessions, throttle, transactions, hasher, signer, clock, random},
+        ServiceDeps{users, sessions, throttle, transactions, hasher, signer, clock, random,
+                    email_tokens, outbox, mail_requests},
         policy);
   }
   AuthService& auth() { return *service; }

@@ -6,10 +6,13 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/mail_policy.h"
 #include "auth/outcome.h"
 #include "auth/password_policy.h"
 #include "auth/throttle_policy.h"
 #include "ports/clock.h"
+#include "ports/email_token_store.h"
+#include "ports/outbox_store.h"
 #include "ports/password_hasher.h"
 #include "ports/random.h"
 #include "ports/records.h"
@@ -31,6 +34,7 @@ struct ServicePolicy {
   PasswordRules password_rules;
   ThrottleLimits throttle;
   bool reveal_unknown_email = false;
+  MailPolicy mail;
 };
 
 struct ServiceDeps {
@@ -42,6 +46,10 @@ struct ServiceDeps {
   TokenSigner& tokens;
   const Clock& clock;
   Random& random;
+  // Emails with links (auth/email_verification.cpp, auth/password_reset.cpp).
+  EmailTokenStore& email_tokens;
+  OutboxStore& outbox;
+  MailRequestStore& mail_requests;
 };
 
 // Who is asking, as far as the network says (sessions, throttling, audit).
@@ -94,6 +102,16 @@ class AuthService {
   Outcome<bool> end_session(const Authenticated& who, std::string_view session_id,
                             const ClientInfo& client);
 
+  // Emails with links (API.md). Verification: the emailed token marks the
+  // address verified. Resend and forgot answer the same whatever the
+  // email: they only queue a request, which the mailer turns into a
+  // message or into nothing (MailRequestService).
+  Outcome<User> verify_email(std::string_view token, const ClientInfo& client);
+  void request_verification_email(std::string_view email, const ClientInfo& client);
+  void request_password_reset(std::string_view email, const ClientInfo& client);
+  Outcome<TokenGrant> reset_password(std::string_view token, std::string_view new_password,
+                                     const ClientInfo& client);
+
   bool session_is_live(const Session& session, UnixSeconds now) const;
   const ServicePolicy& policy() const { return policy_; }
 
@@ -115,6 +133,11 @@ class AuthService {
   TokenGrant grant_for(const User& user, const Session& session, std::string refresh_token,
                        UnixSeconds now);
   bool recently_authenticated(const Authenticated& who, UnixSeconds now) const;
+  // REQUIRE_VERIFIED_EMAIL: the 403 for an unverified account, asked only
+  // once its password checked out.
+  std::optional<AuthError> unverified_email_refusal(const User& user, const ClientInfo& client);
+  void queue_mail_request(LinkPurpose purpose, std::string_view raw_email,
+                          const ClientInfo& client);
 
   ServiceDeps deps_;
   ServicePolicy policy_;

@@ -28,6 +28,7 @@ Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_v
     return fail(AuthErrc::account_disabled, "This account has been disabled.");
   }
   clear_failures(email, client, seen);
+  if (auto refused = unverified_email_refusal(*user, client)) return *refused;
 
   const UnixSeconds now = deps_.clock.now();
   // The configured cost moved since this hash was made: upgrade it now that

@@ -2,6 +2,7 @@
 #include "auth/auth_service.h"
 #include "auth/email.h"
 #include "auth/ids.h"
+#include "auth/link_issuer.h"
 #include "log/log.h"
 
 namespace authd {
@@ -30,7 +31,16 @@ Outcome<User> AuthService::register_user(std::string_view raw_email, std::string
   user.created_at = now;
   user.password_changed_at = now;
 
-  if (deps_.users.insert(user) == UserStore::InsertResult::email_taken) {
+  // One commit: the account, its verification link and the message that
+  // carries it (the mailer sends it later, never this request).
+  bool taken = false;
+  deps_.transactions.in_transaction([&] {
+    taken = deps_.users.insert(user) == UserStore::InsertResult::email_taken;
+    if (taken) return;
+    LinkIssuer(deps_.email_tokens, deps_.outbox, deps_.clock, deps_.random, policy_.mail)
+        .issue(user, LinkPurpose::verify_email, /*counts_toward_cap=*/false);
+  });
+  if (taken) {
     log::audit("register", {{"outcome", "email_taken"}, {"ip", client.ip}});
     return fail(AuthErrc::email_taken, "An account with this email already exists.");
   }

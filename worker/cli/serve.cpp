@@ -16,7 +16,9 @@
 #include "adapters/crypto/sodium_random.h"
 #include "adapters/crypto/system_clock.h"
 #include "adapters/mysql/connection.h"
+#include "adapters/mysql/email_token_store.h"
 #include "adapters/mysql/migrations.h"
+#include "adapters/mysql/outbox_store.h"
 #include "adapters/mysql/session_store.h"
 #include "adapters/mysql/throttle_store.h"
 #include "adapters/mysql/transaction_runner.h"
@@ -53,13 +55,16 @@ int run_child(const Config& config, const JwtSettings& jwt, int listen_fd,
   mysql::MysqlSessionStore sessions(connection);
   mysql::MysqlThrottleStore throttle(connection);
   mysql::MysqlTransactionRunner transactions(connection);
+  mysql::MysqlEmailTokenStore email_tokens(connection);
+  mysql::MysqlOutboxStore outbox(connection);
+  mysql::MysqlMailRequestStore mail_requests(connection);
   Argon2idHasher hasher(config.argon2_memory_kib, config.argon2_iterations, config.password_pepper);
   JwtSigner signer(jwt);
   SystemClock clock;
   SodiumRandom random;
-  AuthService service(
-      ServiceDeps{users, sessions, throttle, transactions, hasher, signer, clock, random},
-      service_policy(config));
+  AuthService service(ServiceDeps{users, sessions, throttle, transactions, hasher, signer, clock,
+                                  random, email_tokens, outbox, mail_requests},
+                      service_policy(config));
   DatabaseHealth health(connection);
   http::HandlerDeps deps{service, health, signer.jwks_json()};
   http::HttpApp app(http::make_router(deps));
