@@ -22,6 +22,9 @@ from typing import Any
 import requests
 
 BASE_URL = os.environ.get("E2E_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
+# HTTPS: the CA that signed the server's certificate (verification stays
+# on; without it, the system's store).
+CA_BUNDLE = os.environ.get("E2E_CA_BUNDLE") or True
 # Contract defaults; a deployment that changed them says so here.
 TOKEN_TTL = int(os.environ.get("E2E_TOKEN_EXPIRY", "900"))
 REFRESH_EXPIRES_IN = int(os.environ.get("E2E_REFRESH_EXPIRES_IN", str(14 * 86400)))
@@ -81,6 +84,7 @@ class Api:
         self.base_url = base_url
         self.expect_throttling = expect_throttling
         self.s = requests.Session()
+        self.s.verify = CA_BUNDLE
 
     def close(self) -> None:
         self.s.close()
@@ -139,6 +143,22 @@ class Api:
 
     def me(self, token: str | None, **kw: Any) -> requests.Response:
         return self.get("/auth/me", token=token, **kw)
+
+    # Emails with links.
+    def verify_email(self, token: str, **kw: Any) -> requests.Response:
+        return self.post_json("/auth/email/verify", {"token": token}, **kw)
+
+    def resend(self, email: str, **kw: Any) -> requests.Response:
+        return self.post_json("/auth/email/resend", {"email": email}, **kw)
+
+    def forgot(self, email: str, **kw: Any) -> requests.Response:
+        return self.post_json("/auth/password/forgot", {"email": email}, **kw)
+
+    def reset(self, token: str, new_password: str, **kw: Any) -> requests.Response:
+        r = self.post_json("/auth/password/reset", {"token": token, "new_password": new_password},
+                           **kw)
+        remember_tokens(r)
+        return r
 
 
 def remember_tokens(r: requests.Response) -> None:
@@ -219,7 +239,7 @@ def assert_timestamp(value: Any) -> None:
         f"{value!r} is not RFC 3339 UTC with second precision and Z"
 
 
-def assert_token_answer(r: requests.Response, email: str) -> dict:
+def assert_token_answer(r: requests.Response, email: str, verified: bool = False) -> dict:
     """The login body (login, password change): fields, types, no-store."""
     body = assert_json(r, 200)
     cc = [v.strip().lower() for v in r.headers.get("Cache-Control", "").split(",")]
@@ -234,7 +254,11 @@ def assert_token_answer(r: requests.Response, email: str) -> dict:
     assert_uuid7(user.get("id"))
     assert user.get("email") == email, user
     assert_timestamp(user.get("created_at"))
-    assert "email_verified_at" in user and user["email_verified_at"] is None, user
+    assert "email_verified_at" in user, user
+    if verified:
+        assert_timestamp(user["email_verified_at"])
+    else:
+        assert user["email_verified_at"] is None, user
     for secret_field in ("password", "password_hash"):
         assert secret_field not in user
     return body

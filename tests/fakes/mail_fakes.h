@@ -10,6 +10,7 @@
 #include "ports/email_token_store.h"
 #include "ports/mail_transport.h"
 #include "ports/outbox_store.h"
+#include "ports/store_errors.h"
 
 namespace authd::testing {
 
@@ -51,13 +52,14 @@ class InMemoryOutbox final : public OutboxStore, public OutboxDelivery {
   };
 
   void enqueue(const OutgoingMail& mail) override {
+    if (unavailable) throw StoreUnavailable("fake: database down");
     rows[next_id] = Row{mail, 0, 0, mail.created_at, 0, {}};
     ++next_id;
   }
   unsigned count_capped_since(const Uuid& user_id, UnixSeconds since) override {
     return static_cast<unsigned>(std::count_if(rows.begin(), rows.end(), [&](const auto& e) {
       return e.second.mail.user_id == user_id && e.second.mail.counts_toward_cap &&
-             e.second.mail.created_at >= since;
+             e.second.mail.created_at > since;
     }));
   }
   std::optional<Pending> claim_next_due(UnixSeconds now) override {
@@ -106,6 +108,7 @@ class InMemoryOutbox final : public OutboxStore, public OutboxDelivery {
 
   std::map<std::int64_t, Row> rows;
   std::int64_t next_id = 1;
+  bool unavailable = false;
 
  private:
   void finish(std::int64_t id, int state, UnixSeconds now) {

@@ -29,7 +29,8 @@ class OutboxStore {
   virtual ~OutboxStore() = default;
 
   virtual void enqueue(const OutgoingMail& mail) = 0;
-  // Messages that count toward the per-account cap, created at or after `since`.
+  // Messages that count toward the per-account cap, created after `since`
+  // (the rolling hour: since = now - 3600).
   virtual unsigned count_capped_since(const Uuid& user_id, UnixSeconds since) = 0;
 };
 

@@ -13,7 +13,7 @@ constexpr std::string_view kEnqueue =
     " created_at, expires_at, next_attempt_at, attempts) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, 0)";
 constexpr std::string_view kCountCapped =
     "SELECT COUNT(*) FROM mail_outbox WHERE user_id = ? AND counts_toward_cap = 1"
-    " AND created_at >= ?";
+    " AND created_at > ?";
 // The connection runs READ COMMITTED: the locking read locks the one row it
 // returns (no gap locks, so registrations inserting new rows never wait),
 // and SKIP LOCKED passes over rows another mailer holds (MariaDB 10.6+,
