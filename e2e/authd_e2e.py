@@ -84,7 +84,6 @@ class Api:
         self.base_url = base_url
         self.expect_throttling = expect_throttling
         self.s = requests.Session()
-        self.s.verify = CA_BUNDLE
 
     def close(self) -> None:
         self.s.close()
@@ -92,6 +91,9 @@ class Api:
     def request(self, method: str, path: str, **kw: Any) -> requests.Response:
         kw.setdefault("allow_redirects", False)
         kw.setdefault("timeout", 30)
+        # Per request: a Session's own `verify` loses to REQUESTS_CA_BUNDLE /
+        # CURL_CA_BUNDLE in the environment (requests' merge order).
+        kw.setdefault("verify", CA_BUNDLE)
         r = self.s.request(method, self.base_url + path, **kw)
         if r.status_code == 429 and not self.expect_throttling:
             raise Throttled(

@@ -35,6 +35,7 @@ def test_registration_emails_a_link_whose_token_verifies(api, user, make_session
     assert after.json()["user"]["email_verified_at"] == body["email_verified_at"]
 
 
+@pytest.mark.once
 def test_the_message_is_multipart_with_date_from_and_the_link_in_the_fragment(user):
     [mail] = wait_for_mail(user.email, 1, subject=VERIFY_SUBJECT)
     msg = mail.msg
@@ -64,12 +65,14 @@ def test_the_message_is_multipart_with_date_from_and_the_link_in_the_fragment(us
     assert "?token" not in raw
 
 
+@pytest.mark.once
 def test_a_token_verifies_once(api, user):
     token = verification_token(user.email)
     assert_json(api.verify_email(token), 200)
     assert_problem(api.verify_email(token), 401, "invalid_token")
 
 
+@pytest.mark.once
 def test_resend_supersedes_the_older_link(api, user):
     first = verification_token(user.email, 1)
     r = api.resend(user.email)
@@ -80,12 +83,14 @@ def test_resend_supersedes_the_older_link(api, user):
     assert_json(api.verify_email(second), 200)
 
 
+@pytest.mark.once
 def test_resend_normalises_the_email_like_login(api, user):
     verification_token(user.email, 1)
     assert api.resend("  " + user.email.upper() + " ").status_code == 202
     verification_token(user.email, 2)
 
 
+@pytest.mark.once
 def test_nothing_is_sent_to_a_verified_account(api, user, db):
     assert_json(api.verify_email(verification_token(user.email)), 200)
     assert api.resend(user.email).status_code == 202

@@ -34,6 +34,7 @@ def test_forgot_then_reset_ends_every_session_and_sets_the_password(api, user, m
     assert_problem(api.reset(token, strong_password()), 401, "invalid_token")
 
 
+@pytest.mark.once
 def test_the_reset_message_carries_a_reset_password_link(user, api):
     assert api.forgot(user.email).status_code == 202
     [mail] = wait_for_mail(user.email, 1, subject=RESET_SUBJECT)
@@ -43,6 +44,7 @@ def test_the_reset_message_carries_a_reset_password_link(user, api):
     assert "30 minutes" in mail.text  # RESET_TOKEN_TTL's default, in words
 
 
+@pytest.mark.once
 def test_a_weak_password_leaves_the_token_usable(api, user):
     assert api.forgot(user.email).status_code == 202
     token = reset_token(user.email)
@@ -52,6 +54,7 @@ def test_a_weak_password_leaves_the_token_usable(api, user):
     assert_token_answer(api.reset(token, strong_password()), user.email, verified=True)
 
 
+@pytest.mark.once
 def test_the_token_is_judged_before_the_password(api, user):
     assert_problem(api.reset("A" * 43, "password"), 401, "invalid_token")
     assert_problem(api.reset("not-a-token", strong_password()), 401, "invalid_token")
@@ -60,6 +63,7 @@ def test_the_token_is_judged_before_the_password(api, user):
     assert_problem(api.reset(verify_token, strong_password()), 401, "invalid_token")
 
 
+@pytest.mark.once
 def test_a_reset_token_does_not_verify_an_email(api, user):
     assert api.forgot(user.email).status_code == 202
     token = reset_token(user.email)
@@ -68,6 +72,7 @@ def test_a_reset_token_does_not_verify_an_email(api, user):
     assert api.reset(token, strong_password()).status_code == 200
 
 
+@pytest.mark.once
 def test_a_new_reset_link_supersedes_the_older(api, user):
     assert api.forgot(user.email).status_code == 202
     first = reset_token(user.email, 1)
@@ -89,6 +94,7 @@ def test_reset_bodies_are_judged_in_order(api):
     assert_problem(api.get(path), 405, "method_not_allowed")
 
 
+@pytest.mark.once
 def test_reset_outcomes_are_audit_lines(api, user, log_files):
     import json
     assert api.forgot(user.email).status_code == 202

@@ -108,17 +108,16 @@ def test_cbc_and_static_rsa_suites_are_refused(tls_doors, suite):
 
 def answers_over(base: str, ca: str) -> dict[str, requests.Response]:
     s = requests.Session()
-    s.verify = ca
+    kw = {"timeout": 10, "verify": ca}
+    json_type = {"Content-Type": "application/json"}
     try:
         return {
-            "200 worker": s.get(base + "/health", timeout=10),
-            "401 worker": s.get(base + "/auth/me", timeout=10),
-            "405 worker": s.get(base + "/auth/login", timeout=10),
-            "400 worker": s.post(base + "/auth/login", data=b"{", timeout=10,
-                                 headers={"Content-Type": "application/json"}),
-            "404 nginx": s.get(base + "/no/such/route", timeout=10),
-            "413 nginx": s.post(base + "/auth/login", data=b"x" * 20000, timeout=10,
-                                headers={"Content-Type": "application/json"}),
+            "200 worker": s.get(base + "/health", **kw),
+            "401 worker": s.get(base + "/auth/me", **kw),
+            "405 worker": s.get(base + "/auth/login", **kw),
+            "400 worker": s.post(base + "/auth/login", data=b"{", headers=json_type, **kw),
+            "404 nginx": s.get(base + "/no/such/route", **kw),
+            "413 nginx": s.post(base + "/auth/login", data=b"x" * 20000, headers=json_type, **kw),
         }
     finally:
         s.close()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import itertools
 import json
 import os
@@ -79,11 +80,14 @@ def make_authenticator(user: str, password: str):
     def authenticate(server, session, envelope, mechanism, auth_data):
         ok = isinstance(auth_data, LoginPassword) and \
             auth_data.login == user.encode() and auth_data.password == password.encode()
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, auth_data=auth_data if ok else None)
     return authenticate
 
 
 def serve(args, ready: threading.Event | None = None) -> None:
+    # aiosmtpd itself touches its deprecated Session.login_data at each AUTH.
+    logging.getLogger("mail.log").addFilter(
+        lambda record: "login_data is deprecated" not in record.getMessage())
     os.makedirs(args.dir, exist_ok=True)
     kwargs = {}
     if args.tls_cert:

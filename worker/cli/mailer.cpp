@@ -1,5 +1,5 @@
 // `authd mailer`: delivers the outbox, as a process of its own (never
-// inside a request). Every second it
+// inside a request). Every MAIL_POLL_MS [1000] it
 //   1. turns queued resend/forgot requests into links and messages (or
 //      into nothing), one transaction each;
 //   2. sends due messages, one transaction each (claim with SKIP LOCKED,
@@ -66,7 +66,6 @@ void pause_ms(std::int64_t ms) {
 }
 
 constexpr unsigned kBatch = 50;           // per step, so neither step starves the other
-constexpr std::int64_t kPollMs = 1000;    // a new message leaves within about a second
 constexpr UnixSeconds kPurgeEvery = 600;  // housekeeping
 constexpr UnixSeconds kKeepFinished = 86400;
 
@@ -133,8 +132,10 @@ int mailer() {
   const auto keep_going = [] { return g_stop == 0; };
   UnixSeconds next_purge = 0;
   unsigned database_failures = 0;
+  // MAIL_POLL_MS [1000]: a new message leaves within about that long.
+  const std::int64_t poll_ms = config.mail_poll_ms;
   while (!g_stop) {
-    std::int64_t wait_ms = kPollMs;
+    std::int64_t wait_ms = poll_ms;
     try {
       unsigned handled = 0;
       while (handled < kBatch && keep_going() &&
@@ -162,7 +163,9 @@ int mailer() {
       if (more && !report.transport_unavailable) wait_ms = 0;
     } catch (const StoreUnavailable& e) {
       ++database_failures;
-      const UnixSeconds delay = mail::retry_delay_seconds(database_failures);
+      // The database, unlike a relay, is ours: retry it soon (at most 5 s).
+      const UnixSeconds delay =
+          std::min<UnixSeconds>(5, mail::retry_delay_seconds(database_failures));
       log::warn("mailer_database_unavailable", {{"error", e.what()}, {"retry_in_s", delay}});
       wait_ms = delay * 1000;
     } catch (const std::exception& e) {

@@ -606,6 +606,8 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
   config.smtp_password = env.text("SMTP_PASSWORD", "");
   config.smtp_ca_file = env.text("SMTP_CA_FILE", "");
   config.mail_dir = env.text("MAIL_DIR", config.mail_dir);
+  config.mail_poll_ms =
+      narrow<unsigned>(env.integer("MAIL_POLL_MS", config.mail_poll_ms, 50, 60000));
   if (!config.smtp_user.empty() && config.smtp_password.empty()) {
     fail("SMTP_PASSWORD", "required when SMTP_USER is set");
   }

@@ -92,6 +92,7 @@ struct Config {
   std::string smtp_password;            // SMTP_PASSWORD
   std::string smtp_ca_file;  // SMTP_CA_FILE: PEM CAs that verify the SMTP server [system store]
   std::string mail_dir = "var/mail";  // MAIL_DIR: where MAIL_MODE=file writes its .eml files
+  unsigned mail_poll_ms = 1000;       // MAIL_POLL_MS, 50..60000: how often the mailer looks
   std::string mail_from = "authd <noreply@localhost>";  // MAIL_FROM: addr or "Name <addr>"
   std::string mail_from_address = "noreply@localhost";  // the addr part, for the SMTP envelope
   // PUBLIC_BASE_URL, no trailing '/', at most 512 bytes; default https://localhost:HTTPS_PORT

@@ -626,6 +626,13 @@ TEST(ConfigMail, MailDirDefaultsUnderVar) {
   EXPECT_EQ(parsed(with(minimal_serve(), {{"MAIL_DIR", "/srv/mail"}})).mail_dir, "/srv/mail");
 }
 
+TEST(ConfigMail, MailerPollInterval) {
+  EXPECT_EQ(parsed(minimal_serve()).mail_poll_ms, 1000u);
+  EXPECT_EQ(parsed(with(minimal_serve(), {{"MAIL_POLL_MS", "200"}})).mail_poll_ms, 200u);
+  EXPECT_EQ(error_of(with(minimal_serve(), {{"MAIL_POLL_MS", "10"}})),
+            "MAIL_POLL_MS: must be an integer from 50 to 60000 (got \"10\")");
+}
+
 TEST(ConfigPurposes, ServeInSmtpModeNeedsSenderAndLinksButNotTheRelay) {
   const Variables smtp = with(minimal_serve(), {{"MAIL_MODE", "SMTP"}});
   EXPECT_EQ(error_of(smtp), "MAIL_FROM: required with MAIL_MODE=smtp");
