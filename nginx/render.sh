@@ -144,7 +144,7 @@ if [[ -n $tls_cert || -n $tls_key ]]; then
       port_suffix=":$https_port"
       ((https_port == 443)) && port_suffix=""
       # 308 keeps the method and body (RFC 9110 §15.4.9), unlike 301.
-      # shellcheck disable=SC2016  # nginx's variables, literally
+      # shellcheck disable=SC2016,SC2089  # nginx's variables and quotes, literally
       NGINX_REDIRECT='if ($https != "on") { return 308 https://$host'"$port_suffix"'$request_uri; }'
       ;;
     false | 0 | no | off) ;;
@@ -173,6 +173,7 @@ else
   NGINX_USER_DIRECTIVE=""
 fi
 
+# shellcheck disable=SC2090  # the quotes in NGINX_REDIRECT are nginx's
 export NGINX_USER_DIRECTIVE NGINX_PID_FILE NGINX_ERROR_LOG NGINX_ACCESS_LOG NGINX_TEMP_DIR \
   NGINX_LISTEN NGINX_FASTCGI_PASS NGINX_DYNAMIC_UPSTREAM NGINX_REAL_IP NGINX_LIMIT_REQ_ZONE \
   NGINX_LIMIT_REQ NGINX_RETRY_AFTER_IP NGINX_LISTEN_TLS NGINX_TLS NGINX_REDIRECT

@@ -68,14 +68,16 @@ show_logs() {
 cleanup() {
   local rc=$?
   trap '' INT TERM
-  ((rc == 0)) || show_logs
+  # In a subshell: if stderr is a pipe nobody reads any more (`| head`), the
+  # write kills the subshell, not the cleanup.
+  ((rc == 0)) || (show_logs) || true
   stop_pid "$nginx_pid" QUIT
   stop_pid "$mailer_pid" TERM
   stop_pid "$authd_pid" TERM
   if [[ -s $tmp/run/smtp.pid ]]; then kill -TERM "$(cat "$tmp/run/smtp.pid")" 2>/dev/null || true; fi
   "$root/scripts/mariadb.sh" stop "$tmp/mysql" >/dev/null 2>&1 || true
   if [[ -n ${E2E_KEEP:-} ]]; then
-    say "kept $tmp"
+    (say "kept $tmp") || true
   else
     rm -rf "$tmp"
   fi
@@ -84,6 +86,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+# Output piped into something that stopped reading (`| head`): still clean up,
+# or the stack's processes (own sessions) would outlive the run.
+trap 'exit 141' PIPE
 
 free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -142,7 +142,7 @@ say "applying migrations"
 # --- the pool ----------------------------------------------------------------
 sock="$var/run/authd.sock"
 rm -f "$sock"
-export FCGI_LISTEN="$sock" HTTP_PORT
+export FCGI_LISTEN="$sock" HTTP_PORT HTTPS_PORT
 say "starting authd serve on $sock"
 # setsid: its own process group, so that nothing it forked can outlive us
 # (cleanup kills the group), and a terminal Ctrl-C reaches it only through us.
