@@ -20,13 +20,14 @@ FORMAT_FILES = $(shell find $(FORMAT_DIRS) -type f \( -name '*.cpp' -o -name '*.
 
 step = @printf '\n\033[1m==> %s\033[0m\n' "$(1)"
 
-.PHONY: help deps build unit store-test e2e test run migrate format format-check compose-test nginx-check clean distclean
+.PHONY: help deps build unit store-test e2e test run migrate user format format-check compose-test nginx-check clean distclean
 
 help:
 	@echo "make run           install deps, build, start DB + worker pool + nginx on 127.0.0.1:\$${HTTP_PORT:-8080}"
 	@echo "make test          deps, format-check, build, unit, store-test, e2e (stops at the first failure)"
 	@echo "make build         configure and build into $(BUILD_DIR)/ ($(BUILD_TYPE))"
 	@echo "make migrate       apply migrations (MYSQL_HOST's server, else var/mysql)"
+	@echo "make user ARGS=\"disable EMAIL\"  operator commands against the same database"
 	@echo "make unit          unit tests (ctest -L unit)"
 	@echo "make store-test    store tests against a private MariaDB"
 	@echo "make e2e           end-to-end tests through nginx on a throwaway stack (E2E_ARGS=...)"
@@ -81,7 +82,11 @@ run:
 	BUILD_DIR=$(BUILD_DIR) scripts/run-local.sh
 
 migrate: build
-	BUILD_DIR=$(BUILD_DIR) scripts/migrate.sh
+	BUILD_DIR=$(BUILD_DIR) scripts/authd-local.sh migrate
+
+# Operator commands against the local stack, e.g. make user ARGS="disable ann@example.com"
+user: build
+	BUILD_DIR=$(BUILD_DIR) scripts/authd-local.sh user $(ARGS)
 
 compose-test:
 	@test -x scripts/compose-test.sh || { echo "scripts/compose-test.sh is missing" >&2; exit 1; }

@@ -20,6 +20,7 @@ import uuid
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 
 BASE_URL = os.environ.get("E2E_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
 # HTTPS: the CA that signed the server's certificate (verification stays
@@ -72,6 +73,19 @@ class Throttled(AssertionError):
     pass
 
 
+class _SourceAddressAdapter(HTTPAdapter):
+    """Connects from a chosen local address (127.0.0.x): on loopback every
+    such address is a different client address for nginx."""
+
+    def __init__(self, source: str, **kw: Any):
+        self._source = source
+        super().__init__(**kw)
+
+    def init_poolmanager(self, *args: Any, **kw: Any) -> None:
+        kw["source_address"] = (self._source, 0)
+        super().init_poolmanager(*args, **kw)
+
+
 class Api:
     """One requests.Session against BASE_URL; redirects are never followed.
 
@@ -80,10 +94,15 @@ class Api:
     provoke one, so it means the deployment limits this client's address
     (IP_RATE_LIMIT; the e2e stack runs with 0)."""
 
-    def __init__(self, base_url: str = BASE_URL, expect_throttling: bool = False):
-        self.base_url = base_url
+    def __init__(self, base_url: str = BASE_URL, expect_throttling: bool = False,
+                 source_address: str | None = None):
+        self.base_url = base_url.rstrip("/")
         self.expect_throttling = expect_throttling
         self.s = requests.Session()
+        if source_address is not None:
+            adapter = _SourceAddressAdapter(source_address)
+            self.s.mount("http://", adapter)
+            self.s.mount("https://", adapter)
 
     def close(self) -> None:
         self.s.close()
@@ -145,6 +164,34 @@ class Api:
 
     def me(self, token: str | None, **kw: Any) -> requests.Response:
         return self.get("/auth/me", token=token, **kw)
+
+    # The token lifecycle.
+    def refresh(self, refresh_token: Any, **kw: Any) -> requests.Response:
+        r = self.post_json("/auth/refresh", {"refresh_token": refresh_token}, **kw)
+        remember_tokens(r)
+        return r
+
+    def logout(self, token: str | None, body: Any = None, headers: dict | None = None,
+               **kw: Any) -> requests.Response:
+        """POST /auth/logout: no body at all (body=None), or a JSON body."""
+        h = dict(headers or {})
+        if token is not None:
+            h["Authorization"] = f"Bearer {token}"
+        if body is None:
+            return self.request("POST", "/auth/logout", headers=h, **kw)
+        return self.post_json("/auth/logout", body, headers=h, **kw)
+
+    def sessions(self, token: str | None, **kw: Any) -> requests.Response:
+        return self.get("/auth/sessions", token=token, **kw)
+
+    def end_session(self, token: str | None, session_id: str, **kw: Any) -> requests.Response:
+        h = dict(kw.pop("headers", None) or {})
+        if token is not None:
+            h["Authorization"] = f"Bearer {token}"
+        return self.request("DELETE", f"/auth/sessions/{session_id}", headers=h, **kw)
+
+    def verify(self, token: str | None, **kw: Any) -> requests.Response:
+        return self.get("/auth/verify", token=token, **kw)
 
     # Emails with links.
     def verify_email(self, token: str, **kw: Any) -> requests.Response:
@@ -218,6 +265,34 @@ def assert_problem(r: requests.Response, status: int, code: str,
     if field is not None:
         assert body.get("field") == field, f"field {body.get('field')!r} != {field!r}: {body}"
     return body
+
+
+def assert_bearer_401(r: requests.Response, sent: bool = True) -> dict:
+    """401 invalid_token for a bearer token, with RFC 6750's challenge."""
+    body = assert_problem(r, 401, "invalid_token")
+    want = 'Bearer realm="auth", error="invalid_token"' if sent else 'Bearer realm="auth"'
+    assert r.headers.get("WWW-Authenticate") == want, \
+        f"WWW-Authenticate {r.headers.get('WWW-Authenticate')!r}, want {want!r}: {describe(r)}"
+    return body
+
+
+def assert_no_body(r: requests.Response, status: int) -> None:
+    """An answer without a body (204, /auth/verify's 401)."""
+    assert r.status_code == status, describe(r)
+    assert r.content == b"", f"want no body, got {r.content[:200]!r}"
+    assert_request_id(r)
+
+
+def assert_retry_after(r: requests.Response, at_most: int | None = None) -> int:
+    """429 too_many_attempts with Retry-After in whole seconds >= 1, mirrored
+    as retry_after in the body."""
+    body = assert_problem(r, 429, "too_many_attempts")
+    header = r.headers.get("Retry-After", "")
+    assert header.isdigit() and int(header) >= 1, f"Retry-After {header!r}"
+    assert body.get("retry_after") == int(header), body
+    if at_most is not None:
+        assert int(header) <= at_most, f"Retry-After {header} > {at_most}"
+    return int(header)
 
 
 def assert_json(r: requests.Response, status: int) -> dict:
@@ -331,3 +406,79 @@ class Session:
     @property
     def claims(self) -> dict:
         return decode_jwt(self.access_token)[1]
+
+
+# --- sessions in the database ------------------------------------------------------
+# The lifetimes are hours and days: tests move a session's times back in the
+# database (the app account of the stack) instead of waiting.
+
+
+def uuid_bytes(value: str) -> bytes:
+    return uuid.UUID(value).bytes
+
+
+def age_session(db, session_id: str, seconds: int, *columns: str) -> None:
+    """Moves the given DATETIME columns of a session `seconds` into the past."""
+    allowed = {"created_at", "last_used_at", "expires_at", "auth_time", "rotated_at"}
+    assert columns and set(columns) <= allowed, columns
+    sets = ", ".join(f"{c} = {c} - INTERVAL %s SECOND" for c in columns)
+    with db.cursor() as c:
+        c.execute(f"UPDATE sessions SET {sets} WHERE id = %s",
+                  (*([seconds] * len(columns)), uuid_bytes(session_id)))
+        assert c.rowcount == 1, f"no session {session_id}"
+    db.commit()
+
+
+def set_session_time(db, session_id: str, column: str, seconds_from_now: int) -> None:
+    assert column in {"last_used_at", "expires_at", "auth_time", "rotated_at"}, column
+    with db.cursor() as c:
+        c.execute(f"UPDATE sessions SET {column} = UTC_TIMESTAMP() + INTERVAL %s SECOND"
+                  " WHERE id = %s", (seconds_from_now, uuid_bytes(session_id)))
+        assert c.rowcount == 1, f"no session {session_id}"
+    db.commit()
+
+
+def session_row(db, session_id: str) -> dict:
+    with db.cursor() as c:
+        c.execute("SELECT revoked_at, last_used_at, rotated_at, auth_time, expires_at"
+                  " FROM sessions WHERE id = %s", (uuid_bytes(session_id),))
+        row = c.fetchone()
+    db.commit()  # a fresh snapshot next time
+    assert row is not None, f"no session {session_id}"
+    return dict(zip(("revoked_at", "last_used_at", "rotated_at", "auth_time", "expires_at"), row))
+
+
+# --- logs -------------------------------------------------------------------------
+
+
+def log_records(files: list[str]) -> list[dict]:
+    """Every JSON line of the given logs."""
+    out = []
+    for f in files:
+        with open(f, "rb") as fh:
+            for line in fh:
+                line = line.strip()
+                if line.startswith(b"{"):
+                    try:
+                        out.append(json.loads(line))
+                    except ValueError:
+                        pass
+    return out
+
+
+def audit_lines(files: list[str], request_id: str, event: str | None = None,
+                wait_s: float = 2.0) -> list[dict]:
+    """The audit lines of one request (optionally of one event), waiting a
+    little for the worker to have written them."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        found = [r for r in log_records(files)
+                 if r.get("audit") is True and r.get("request_id") == request_id
+                 and (event is None or r.get("event") == event)]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+def request_id(prefix: str = "e2e") -> str:
+    return f"{prefix}-{secrets.token_hex(8)}"

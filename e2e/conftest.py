@@ -33,7 +33,17 @@ def pytest_configure(config):
         "the door the requests come through")
 
 
+# Fixtures that reach the stack through a door other than E2E_BASE_URL: a
+# test that uses one of them and never E2E_BASE_URL (no `api` in its fixture
+# closure) checks nothing about that door, so it is `once` too.
+OTHER_DOORS = {"es256_url", "es256_api", "rate_limited_url", "auth_request_url"}
+
+
 def pytest_collection_modifyitems(session, config, items):
+    for item in items:
+        names = set(item.fixturenames)
+        if names & OTHER_DOORS and "api" not in names:
+            item.add_marker(pytest.mark.once)
     def rank(item):
         m = item.get_closest_marker("late")
         return m.args[0] if m else 0
@@ -152,6 +162,47 @@ def db_control() -> tuple[str, str]:
 @pytest.fixture(scope="session")
 def worker_stop_cmd() -> str:
     return _command("E2E_WORKER_STOP_CMD")
+
+
+# --- the token lifecycle's extra endpoints of the stack (scripts/e2e-stack.sh) -------
+
+def _url(name: str, what: str) -> str:
+    url = os.environ.get(name)
+    if not url:
+        pytest.skip(f"{name} is not set: no {what} to test against")
+    return url.rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def es256_url() -> str:
+    """A pool with JWT_ALG=ES256, the default Argon2 cost, a short
+    REFRESH_REUSE_GRACE and TRUSTED_PROXIES, on the same database."""
+    return _url("E2E_ES256_URL", "ES256 deployment")
+
+
+@pytest.fixture
+def es256_api(es256_url):
+    a = Api(es256_url)
+    yield a
+    a.close()
+
+
+@pytest.fixture(scope="session")
+def rate_limited_url() -> str:
+    return _url("E2E_RATE_LIMITED_URL", "nginx with IP_RATE_LIMIT")
+
+
+@pytest.fixture(scope="session")
+def auth_request_url() -> str:
+    return _url("E2E_AUTH_REQUEST_URL", "auth_request example")
+
+
+@pytest.fixture(scope="session")
+def authd_bin() -> str:
+    path = os.environ.get("E2E_AUTHD_BIN")
+    if not path:
+        pytest.skip("E2E_AUTHD_BIN is not set: the operator commands cannot be run")
+    return path
 
 
 @pytest.fixture(scope="session")

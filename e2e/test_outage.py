@@ -39,6 +39,9 @@ def test_503_while_the_database_is_away_and_recovery(api, make_user, make_sessio
         assert_unavailable(api.login(known.email, known.password))
         assert_unavailable(api.change_password(known.email, known.password, strong_password()))
         assert_unavailable(api.me(s.access_token))
+        assert_unavailable(api.refresh(s.refresh_token))
+        assert_unavailable(api.sessions(s.access_token))
+        assert_unavailable(api.logout(s.access_token))
         # Judged before the database: still the usual answers.
         assert_problem(api.post_raw("/auth/login", b"[]"), 400, "invalid_json")
         assert_problem(api.get("/nope"), 404, "not_found")
@@ -54,8 +57,9 @@ def test_503_while_the_database_is_away_and_recovery(api, make_user, make_sessio
     # old password is still the password.
     assert api.register(email, pw).status_code == 201
     assert api.login(known.email, known.password).status_code == 200
-    # Sessions survived the outage.
+    # Sessions survived the outage, and the refresh token was not spent.
     assert api.me(s.access_token).status_code == 200
+    assert api.refresh(s.refresh_token).status_code == 200
 
 
 @pytest.mark.late(3)

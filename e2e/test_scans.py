@@ -90,7 +90,8 @@ def test_no_secret_in_the_logs(log_files):
     flow = own_flow()
     time.sleep(0.5)  # let the processes write their lines
     values = set(SECRETS) | set(flow["passwords"]) | set(flow["tokens"])
-    for name in ("E2E_SECRET_KEY", "E2E_MYSQL_PASSWORD", "E2E_MYSQL_MIGRATE_PASSWORD"):
+    for name in ("E2E_SECRET_KEY", "E2E_MFA_ENCRYPTION_KEY", "E2E_MYSQL_PASSWORD",
+                 "E2E_MYSQL_MIGRATE_PASSWORD"):
         if os.environ.get(name):
             values.add(os.environ[name])
     search = needles(values)

@@ -23,6 +23,11 @@
 #   NGINX_ERROR_LOG    [$NGINX_PREFIX/error.log]   a path, or stderr
 #   NGINX_USER         [root when run as root, else nothing]  the `user` of
 #                      the worker processes (only meaningful as root).
+#   AUTH_REQUEST_EXAMPLE_PORT, AUTH_REQUEST_EXAMPLE_UPSTREAM_PORT  [unset]
+#                      both set: also renders nginx/auth-request-example.conf.template
+#                      beside OUT_FILE (a service protected by auth_request on
+#                      the first port, a stand-in upstream on the second, both
+#                      on NGINX_LISTEN_ADDR) and includes it. Unset: nothing.
 #   TLS_CERT, TLS_KEY  [empty]  PEM paths (set both or neither): HTTPS on
 #                      HTTPS_PORT beside plain HTTP. Without them, HTTP only
 #                      (the two lines below are then ignored).
@@ -173,13 +178,41 @@ else
   NGINX_USER_DIRECTIVE=""
 fi
 
+# The auth_request example (nginx/auth-request-example.conf.template), only
+# when asked for.
+NGINX_EXAMPLE_INCLUDE=""
+example_port=${AUTH_REQUEST_EXAMPLE_PORT:-}
+example_upstream_port=${AUTH_REQUEST_EXAMPLE_UPSTREAM_PORT:-}
+if [[ -n $example_port || -n $example_upstream_port ]]; then
+  [[ $out != - ]] || die "the auth_request example needs an OUT_FILE (it is a file beside it)"
+  for p in "$example_port" "$example_upstream_port"; do
+    if ! [[ $p =~ ^[0-9]+$ ]] || ((10#$p < 1 || 10#$p > 65535)); then
+      die "AUTH_REQUEST_EXAMPLE_PORT and AUTH_REQUEST_EXAMPLE_UPSTREAM_PORT must both be port numbers, got '$example_port' and '$example_upstream_port'"
+    fi
+  done
+  # The gateway listens where authd's server does; the stand-in only locally.
+  if [[ $NGINX_LISTEN == *:* ]]; then
+    EXAMPLE_LISTEN="${NGINX_LISTEN%:*}:$((10#$example_port))"
+  else
+    EXAMPLE_LISTEN=$((10#$example_port))
+  fi
+  EXAMPLE_UPSTREAM_LISTEN="127.0.0.1:$((10#$example_upstream_port))"
+  example_out="$(dirname "$out")/auth-request-example.conf"
+  mkdir -p "$(dirname "$out")"
+  export EXAMPLE_LISTEN EXAMPLE_UPSTREAM_LISTEN NGINX_FASTCGI_PASS NGINX_DYNAMIC_UPSTREAM
+  # shellcheck disable=SC2016  # envsubst's own syntax, literally
+  envsubst '${EXAMPLE_LISTEN} ${EXAMPLE_UPSTREAM_LISTEN} ${NGINX_FASTCGI_PASS} ${NGINX_DYNAMIC_UPSTREAM}' \
+    <"$here/auth-request-example.conf.template" >"$example_out"
+  NGINX_EXAMPLE_INCLUDE="include $(cd "$(dirname "$example_out")" && pwd)/auth-request-example.conf;"
+fi
+
 # shellcheck disable=SC2090  # the quotes in NGINX_REDIRECT are nginx's
 export NGINX_USER_DIRECTIVE NGINX_PID_FILE NGINX_ERROR_LOG NGINX_ACCESS_LOG NGINX_TEMP_DIR \
   NGINX_LISTEN NGINX_FASTCGI_PASS NGINX_DYNAMIC_UPSTREAM NGINX_REAL_IP NGINX_LIMIT_REQ_ZONE \
-  NGINX_LIMIT_REQ NGINX_RETRY_AFTER_IP NGINX_LISTEN_TLS NGINX_TLS NGINX_REDIRECT
+  NGINX_LIMIT_REQ NGINX_RETRY_AFTER_IP NGINX_EXAMPLE_INCLUDE NGINX_LISTEN_TLS NGINX_TLS NGINX_REDIRECT
 # The explicit list: nothing else in the template is touched.
 # shellcheck disable=SC2016  # envsubst's own syntax, literally
-vars='${NGINX_USER_DIRECTIVE} ${NGINX_PID_FILE} ${NGINX_ERROR_LOG} ${NGINX_ACCESS_LOG} ${NGINX_TEMP_DIR} ${NGINX_LISTEN} ${NGINX_FASTCGI_PASS} ${NGINX_DYNAMIC_UPSTREAM} ${NGINX_REAL_IP} ${NGINX_LIMIT_REQ_ZONE} ${NGINX_LIMIT_REQ} ${NGINX_RETRY_AFTER_IP} ${NGINX_LISTEN_TLS} ${NGINX_TLS} ${NGINX_REDIRECT}'
+vars='${NGINX_USER_DIRECTIVE} ${NGINX_PID_FILE} ${NGINX_ERROR_LOG} ${NGINX_ACCESS_LOG} ${NGINX_TEMP_DIR} ${NGINX_LISTEN} ${NGINX_FASTCGI_PASS} ${NGINX_DYNAMIC_UPSTREAM} ${NGINX_REAL_IP} ${NGINX_LIMIT_REQ_ZONE} ${NGINX_LIMIT_REQ} ${NGINX_RETRY_AFTER_IP} ${NGINX_EXAMPLE_INCLUDE} ${NGINX_LISTEN_TLS} ${NGINX_TLS} ${NGINX_REDIRECT}'
 if [[ $out == - ]]; then
   envsubst "$vars" <"$template"
 else

@@ -22,6 +22,18 @@
 #   E2E_SECRET_KEY        to forge tokens (expired, wrong algorithm, ...)
 #   E2E_DB_STOP_CMD / E2E_DB_START_CMD     to take the database away and back
 #   E2E_WORKER_STOP_CMD   to stop the pool (the last tests: nginx's 503)
+#   E2E_AUTHD_BIN         the binary, for `authd user …` (with E2E_MYSQL_*)
+#   E2E_AUTH_REQUEST_URL  nginx's auth_request example (nginx/auth-request-example.conf.template)
+#   E2E_RATE_LIMITED_URL  a second nginx in front of the same pool with
+#                         IP_RATE_LIMIT=$E2E_IP_RATE_LIMIT_TEST (per-address 429s)
+#   E2E_ES256_URL         a second pool on the same database, behind its own nginx:
+#                         JWT_ALG=ES256 (key E2E_ES256_KEY_FILE, previous key
+#                         E2E_ES256_PREVIOUS_KEY_FILE, both private PEMs: tests
+#                         sign with the previous one), the default Argon2 cost
+#                         (throttled answers must be visibly cheaper than a hash),
+#                         REFRESH_REUSE_GRACE=$E2E_ES256_REFRESH_REUSE_GRACE, and
+#                         TRUSTED_PROXIES=$E2E_TRUSTED_PROXY/32 (tests connect from
+#                         that loopback address to act as a proxy)
 # Knobs: BUILD_DIR [build], AUTHD_BIN [$BUILD_DIR/authd],
 #   E2E_ARGON2_MEMORY_KIB [4096], E2E_IP_RATE_LIMIT [0], E2E_KEEP=1 keeps
 #   the temp dir (logs) after the run.
@@ -42,6 +54,9 @@ mkdir -p "$tmp/run" "$tmp/log"
 authd_pid=""
 mailer_pid=""
 nginx_pid=""
+es256_pid=""
+es256_nginx_pid=""
+limited_nginx_pid=""
 
 stop_pid() {  # PID SIGNAL
   local pid=$1 sig=$2
@@ -58,7 +73,8 @@ stop_pid() {  # PID SIGNAL
 show_logs() {
   local f
   for f in "$tmp/log/worker.log" "$tmp/log/mailer.log" "$tmp/log/smtp.log" \
-    "$tmp/log/nginx-error.log" "$tmp/mysql/mysqld.log"; do
+    "$tmp/log/nginx-error.log" "$tmp/log/worker-es256.log" "$tmp/log/nginx-es256-error.log" \
+    "$tmp/log/nginx-limited-error.log" "$tmp/mysql/mysqld.log"; do
     [[ -s $f ]] || continue
     echo "----- last lines of $f" >&2
     tail -n 15 "$f" >&2
@@ -72,8 +88,11 @@ cleanup() {
   # write kills the subshell, not the cleanup.
   ((rc == 0)) || (show_logs) || true
   stop_pid "$nginx_pid" QUIT
+  stop_pid "$limited_nginx_pid" QUIT
+  stop_pid "$es256_nginx_pid" QUIT
   stop_pid "$mailer_pid" TERM
   stop_pid "$authd_pid" TERM
+  stop_pid "$es256_pid" TERM
   if [[ -s $tmp/run/smtp.pid ]]; then kill -TERM "$(cat "$tmp/run/smtp.pid")" 2>/dev/null || true; fi
   "$root/scripts/mariadb.sh" stop "$tmp/mysql" >/dev/null 2>&1 || true
   if [[ -n ${E2E_KEEP:-} ]]; then
@@ -107,7 +126,8 @@ set +a
 
 # --- secrets, settings --------------------------------------------------------
 SECRET_KEY=$(openssl rand -base64 48 | tr -d '\n')
-export SECRET_KEY
+MFA_ENCRYPTION_KEY=$(openssl rand -base64 32 | tr -d '\n')
+export SECRET_KEY MFA_ENCRYPTION_KEY
 export API_WORKERS=2 LOGLEVEL=DEBUG
 export ARGON2_MEMORY_KIB=${E2E_ARGON2_MEMORY_KIB:-4096}
 export FCGI_LISTEN="$tmp/run/authd.sock"
@@ -116,6 +136,17 @@ export FCGI_LISTEN="$tmp/run/authd.sock"
 unset DEFAULT_TOKEN_EXPIRY JWT_ISSUER JWT_AUDIENCE JWT_ALG PASSWORD_MIN_LENGTH \
   PASSWORD_MIN_STRENGTH LOGIN_REVEAL_UNKNOWN_EMAIL REQUIRE_VERIFIED_EMAIL REFRESH_IDLE_TTL \
   REFRESH_ABSOLUTE_TTL PASSWORD_PEPPER TRUSTED_PROXIES
+unset JWT_PRIVATE_KEY_FILE JWT_PREVIOUS_PUBLIC_KEY_FILE REFRESH_REUSE_GRACE REAUTH_MAX_AGE \
+  MAX_SESSIONS_PER_USER LOGIN_FREE_FAILURES LOGIN_DELAY_BASE LOGIN_DELAY_MAX LOGIN_EMAIL_FAILURES \
+  ARGON2_ITERATIONS
+
+# ES256 keys of the second pool: the current one and the one it replaced.
+mkdir -p "$tmp/keys"
+for k in es256 es256-previous; do
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/keys/$k.pem" 2>/dev/null
+done
+openssl pkey -in "$tmp/keys/es256-previous.pem" -pubout -out "$tmp/keys/es256-previous.pub.pem"
+chmod 600 "$tmp/keys"/*.pem
 
 # --- TLS, mail ------------------------------------------------------------------
 "$root/scripts/local-tls.sh" "$tmp/tls" 2>/dev/null
@@ -148,13 +179,48 @@ setsid "$root/scripts/respawn.sh" "authd mailer" "$tmp/run/mailer.pid" "$authd" 
 mailer_pid=$!
 
 # --- nginx --------------------------------------------------------------------
+example_port=$(free_port)
+example_upstream_port=$(free_port)
 HTTP_PORT=$http_port HTTPS_PORT=$https_port TLS_CERT="$tmp/tls/cert.pem" TLS_KEY="$tmp/tls/key.pem" \
   HTTP_REDIRECT_TO_HTTPS=false IP_RATE_LIMIT=${E2E_IP_RATE_LIMIT:-0} NGINX_PREFIX="$tmp/nginx" \
   NGINX_ACCESS_LOG="$tmp/log/nginx-access.log" NGINX_ERROR_LOG="$tmp/log/nginx-error.log" \
   FCGI_TARGET="$FCGI_LISTEN" NGINX_LISTEN_ADDR=127.0.0.1 \
+  AUTH_REQUEST_EXAMPLE_PORT=$example_port AUTH_REQUEST_EXAMPLE_UPSTREAM_PORT=$example_upstream_port \
   "$root/nginx/render.sh" "$tmp/nginx/nginx.conf"
 setsid nginx -e "$tmp/log/nginx-error.log" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" &
 nginx_pid=$!
+
+# The same pool behind an nginx that limits each address (IP_RATE_LIMIT).
+limited_port=$(free_port)
+E2E_IP_RATE_LIMIT_TEST=${E2E_IP_RATE_LIMIT_TEST:-30}
+HTTP_PORT=$limited_port IP_RATE_LIMIT=$E2E_IP_RATE_LIMIT_TEST NGINX_PREFIX="$tmp/nginx-limited" \
+  NGINX_ACCESS_LOG="$tmp/log/nginx-limited-access.log" \
+  NGINX_ERROR_LOG="$tmp/log/nginx-limited-error.log" FCGI_TARGET="$FCGI_LISTEN" \
+  NGINX_LISTEN_ADDR=127.0.0.1 "$root/nginx/render.sh" "$tmp/nginx-limited/nginx.conf"
+setsid nginx -e "$tmp/log/nginx-limited-error.log" -p "$tmp/nginx-limited" \
+  -c "$tmp/nginx-limited/nginx.conf" &
+limited_nginx_pid=$!
+
+# --- the second pool: ES256, the default Argon2 cost, a short grace window -------
+E2E_TRUSTED_PROXY=127.0.0.2
+E2E_ES256_REFRESH_REUSE_GRACE=2
+(
+  unset ARGON2_MEMORY_KIB  # the default (19 MiB): a hash costs what it costs in production
+  export JWT_ALG=ES256 JWT_PRIVATE_KEY_FILE="$tmp/keys/es256.pem" \
+    JWT_PREVIOUS_PUBLIC_KEY_FILE="$tmp/keys/es256-previous.pub.pem" \
+    REFRESH_REUSE_GRACE=$E2E_ES256_REFRESH_REUSE_GRACE FCGI_LISTEN="$tmp/run/authd-es256.sock" \
+    TRUSTED_PROXIES="$E2E_TRUSTED_PROXY/32"
+  exec setsid "$authd" serve 2>"$tmp/log/worker-es256.log"
+) &
+es256_pid=$!
+es256_port=$(free_port)
+HTTP_PORT=$es256_port IP_RATE_LIMIT=0 TRUSTED_PROXIES="$E2E_TRUSTED_PROXY/32" \
+  NGINX_PREFIX="$tmp/nginx-es256" NGINX_ACCESS_LOG="$tmp/log/nginx-es256-access.log" \
+  NGINX_ERROR_LOG="$tmp/log/nginx-es256-error.log" FCGI_TARGET="$tmp/run/authd-es256.sock" \
+  NGINX_LISTEN_ADDR=127.0.0.1 "$root/nginx/render.sh" "$tmp/nginx-es256/nginx.conf"
+setsid nginx -e "$tmp/log/nginx-es256-error.log" -p "$tmp/nginx-es256" \
+  -c "$tmp/nginx-es256/nginx.conf" &
+es256_nginx_pid=$!
 
 base="http://127.0.0.1:$http_port"
 ready=""
@@ -168,6 +234,18 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 [[ -n $ready ]] || { say "$base/health/ready did not answer 200 in 30 s"; exit 1; }
+for url in "http://127.0.0.1:$es256_port" "http://127.0.0.1:$limited_port"; do
+  ready=""
+  for _ in $(seq 1 300); do
+    kill -0 "$es256_pid" 2>/dev/null || { say "the ES256 authd serve exited during startup"; exit 1; }
+    if [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url/health/ready" || true) == 200 ]]; then
+      ready=1
+      break
+    fi
+    sleep 0.1
+  done
+  [[ -n $ready ]] || { say "$url/health/ready did not answer 200 in 30 s"; exit 1; }
+done
 tls_base="https://localhost:$https_port"
 say "stack up: $base and $tls_base (worker pid $authd_pid, db 127.0.0.1:$MYSQL_PORT, SMTP 127.0.0.1:$smtp_port, dir $tmp)"
 
@@ -176,8 +254,14 @@ export E2E_BASE_URL=$base
 export E2E_MYSQL_HOST=$MYSQL_HOST E2E_MYSQL_PORT=$MYSQL_PORT E2E_MYSQL_USER=$MYSQL_USER \
   E2E_MYSQL_PASSWORD=$MYSQL_PASSWORD E2E_MYSQL_DB=$MYSQL_DB
 export E2E_MYSQL_MIGRATE_PASSWORD=$MYSQL_MIGRATE_PASSWORD  # only grepped for, in the logs
-export E2E_LOG_FILES="$tmp/log/worker.log:$tmp/log/mailer.log:$tmp/log/nginx-access.log:$tmp/log/nginx-error.log"
-export E2E_SECRET_KEY=$SECRET_KEY
+export E2E_LOG_FILES="$tmp/log/worker.log:$tmp/log/mailer.log:$tmp/log/nginx-access.log:$tmp/log/nginx-error.log:$tmp/log/worker-es256.log:$tmp/log/nginx-es256-access.log:$tmp/log/nginx-limited-access.log"
+export E2E_AUTHD_BIN=$authd
+export E2E_AUTH_REQUEST_URL="http://127.0.0.1:$example_port"
+export E2E_RATE_LIMITED_URL="http://127.0.0.1:$limited_port" E2E_IP_RATE_LIMIT_TEST
+export E2E_ES256_URL="http://127.0.0.1:$es256_port" E2E_ES256_KEY_FILE="$tmp/keys/es256.pem" \
+  E2E_ES256_PREVIOUS_KEY_FILE="$tmp/keys/es256-previous.pem" E2E_ES256_REFRESH_REUSE_GRACE \
+  E2E_TRUSTED_PROXY
+export E2E_SECRET_KEY=$SECRET_KEY E2E_MFA_ENCRYPTION_KEY=$MFA_ENCRYPTION_KEY
 export E2E_DB_STOP_CMD="'$root/scripts/mariadb.sh' stop '$tmp/mysql'"
 export E2E_DB_START_CMD="'$root/scripts/mariadb.sh' start '$tmp/mysql' $MYSQL_PORT"
 export E2E_WORKER_STOP_CMD="kill -TERM $authd_pid"
@@ -190,8 +274,9 @@ export E2E_SMTP_USER=$smtp_user E2E_SMTP_PASSWORD=$smtp_password E2E_PUBLIC_BASE
 export E2E_FCGI_SOCKET=$FCGI_LISTEN E2E_ROOT=$root
 # The tests (and the commands above, which they run) must not see the
 # stack's own settings as theirs.
-unset SECRET_KEY MYSQL_HOST MYSQL_PORT MYSQL_USER MYSQL_PASSWORD MYSQL_DB MYSQL_MIGRATE_USER \
-  MYSQL_MIGRATE_PASSWORD SMTP_PASSWORD
+unset SECRET_KEY MFA_ENCRYPTION_KEY MYSQL_HOST MYSQL_PORT MYSQL_USER MYSQL_PASSWORD MYSQL_DB \
+  MYSQL_MIGRATE_USER MYSQL_MIGRATE_PASSWORD MAIL_MODE SMTP_URL SMTP_USER SMTP_PASSWORD \
+  SMTP_CA_FILE MAIL_FROM PUBLIC_BASE_URL MAIL_POLL_MS
 
 rc=0
 # Pass 1, plain HTTP: everything but stopping the pool (that ends a stack).
@@ -208,7 +293,8 @@ fi
 if ((rc == 0)); then
   # A child that crashed and was respawned can hide behind passing tests:
   # the supervisor logs it as worker_died / worker_crashed.
-  if grep -qE '"(worker_died|worker_crashed)"|Segmentation|AddressSanitizer' "$tmp/log/worker.log" "$tmp/log/mailer.log"; then
+  if grep -qE '"(worker_died|worker_crashed)"|Segmentation|AddressSanitizer' "$tmp/log/worker.log" \
+    "$tmp/log/worker-es256.log" "$tmp/log/mailer.log"; then
     say "the worker log reports a crash"
     rc=1
   fi

@@ -16,11 +16,12 @@ PACKAGES=(
   # Libraries the worker links (headers + .pc files).
   libfcgi-dev        # FastCGI responder (the prefork pool)
   rapidjson-dev      # strict JSON parsing
-  libjwt-dev         # access tokens
   libsodium-dev      # Argon2id, random, constant-time compares, secretbox
   libmariadb-dev     # MySQL/MariaDB client (Connector/C)
   libzxcvbn-dev      # password strength estimate
   libutf8proc-dev    # NFKC normalisation of passwords
+  liboath-dev        # TOTP (RFC 6238) for the second factor
+  libqrencode-dev    # the otpauth URI as a QR code (SVG)
   libssl-dev         # SHA-256, HMAC, TLS
   libcurl4-openssl-dev  # SMTP delivery of the outbox (authd mailer)
   # C++ unit tests.
@@ -33,6 +34,8 @@ PACKAGES=(
   gettext-base                    # envsubst for nginx/render.sh
   # End-to-end tests (Debian's /usr/bin/python3 and its modules; no PyPI).
   python3 python3-requests python3-pytest python3-jwt python3-pymysql
+  python3-cryptography   # ES256 for python3-jwt (the outside JWKS verifier in e2e)
+  python3-pyotp zbar-tools librsvg2-bin   # an outside TOTP generator; QR SVG decoded back
   python3-aiosmtpd   # the capturing SMTP server of the mail tests
   # Scripts: secrets, health checks.
   openssl curl ca-certificates procps util-linux

@@ -7,8 +7,10 @@
 #   3. database: unless MYSQL_HOST is set, a private MariaDB under var/mysql
 #      (scripts/mariadb.sh; its data stays between runs). With MYSQL_HOST set,
 #      that server with the given MYSQL_* (and MYSQL_MIGRATE_*) settings.
-#   4. SECRET_KEY: from the environment, else generated once into
-#      var/secret_key (mode 600) and reused.
+#   4. SECRET_KEY and MFA_ENCRYPTION_KEY: from the environment, else
+#      generated once into var/secret_key and var/mfa_encryption_key
+#      (mode 600) and reused. With JWT_ALG=ES256 and no
+#      JWT_PRIVATE_KEY_FILE, the same for an ES256 key: var/jwt/es256.pem.
 #   5. `authd migrate`, then `authd serve` on var/run/authd.sock, and
 #      `authd mailer` (restarted 1 s after it exits, by scripts/respawn.sh);
 #      MAIL_MODE [file] writes each message to var/mail/ as an .eml file
@@ -134,6 +136,30 @@ if [[ -z ${SECRET_KEY:-} ]]; then
   SECRET_KEY=$(cat "$var/secret_key")
 fi
 export SECRET_KEY
+# The key that seals TOTP secrets (second factor): generated once as well.
+if [[ -z ${MFA_ENCRYPTION_KEY:-} ]]; then
+  if [[ ! -s $var/mfa_encryption_key ]]; then
+    (umask 077; openssl rand -base64 32 | tr -d '\n' >"$var/mfa_encryption_key")
+    say "generated an MFA_ENCRYPTION_KEY in var/mfa_encryption_key (kept for later runs)"
+  fi
+  chmod 600 "$var/mfa_encryption_key"
+  MFA_ENCRYPTION_KEY=$(cat "$var/mfa_encryption_key")
+fi
+export MFA_ENCRYPTION_KEY
+
+# JWT_ALG=ES256 without JWT_PRIVATE_KEY_FILE: a P-256 key generated once into
+# var/jwt/es256.pem (mode 600) and reused, like SECRET_KEY.
+if [[ ${JWT_ALG:-} == ES256 && -z ${JWT_PRIVATE_KEY_FILE:-} ]]; then
+  es256_key="$var/jwt/es256.pem"
+  if [[ ! -s $es256_key ]]; then
+    (umask 077; mkdir -p "$var/jwt" &&
+      openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$es256_key.tmp" &&
+      mv "$es256_key.tmp" "$es256_key") || die "could not generate an ES256 key with openssl"
+    say "generated an ES256 signing key in var/jwt/es256.pem (kept for later runs)"
+  fi
+  chmod 600 "$es256_key"
+  export JWT_PRIVATE_KEY_FILE="$es256_key"
+fi
 
 # --- schema ------------------------------------------------------------------
 say "applying migrations"
@@ -233,6 +259,7 @@ fi)
             nginx:  var/log/nginx-access.log (JSON lines), var/log/nginx-error.log
   database: $(if [[ -n $own_db ]]; then echo "private MariaDB in var/mysql (127.0.0.1:$MYSQL_PORT, accounts in var/mysql/env)"; else echo "$MYSQL_HOST:${MYSQL_PORT:-3306}/$MYSQL_DB"; fi)
   secret:   $(if [[ -s $var/secret_key && $SECRET_KEY == "$(cat "$var/secret_key")" ]]; then echo "SECRET_KEY from var/secret_key"; else echo "SECRET_KEY from the environment"; fi)
+  tokens:   ${JWT_ALG:-HS256}$(if [[ ${JWT_ALG:-} == ES256 ]]; then echo ", key $JWT_PRIVATE_KEY_FILE; public keys at $base/.well-known/jwks.json"; fi)
 
 BANNER
 

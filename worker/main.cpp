@@ -16,7 +16,7 @@ void usage(std::FILE* out) {
       "  serve     run the FastCGI worker pool (configured by environment variables)\n"
       "  migrate   apply pending database migrations (MYSQL_MIGRATE_USER's rights)\n"
       "  mailer    deliver queued emails (verification, password reset) from the outbox\n"
-      "  user      operator actions: disable|enable|revoke-sessions|unlock EMAIL\n"
+      "  user      operator actions: disable|enable|revoke-sessions|unlock|mfa-reset EMAIL\n"
       "  help      show this text\n",
       out);
 }

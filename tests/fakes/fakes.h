@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ports/clock.h"
+#include "ports/mfa_store.h"
 #include "ports/password_hasher.h"
 #include "ports/random.h"
 #include "ports/session_store.h"
@@ -216,6 +217,91 @@ class InMemoryThrottleStore final : public ThrottleStore {
   }
   std::map<std::pair<std::string, std::string>, ThrottleCounter> rows;
   int clears = 0;
+};
+
+class InMemoryMfaStore final : public MfaStore {
+ public:
+  explicit InMemoryMfaStore(InMemoryUserStore& users) : users_(users) {}
+  MfaState read(const Uuid& user_id) override { return states[user_id]; }
+  void set_pending(const Uuid& user_id, std::string_view sealed) override {
+    if (!states[user_id].enabled) states[user_id].pending_sealed = std::string(sealed);
+  }
+  bool enable(const Uuid& user_id, std::string_view pending, std::int64_t step,
+              UnixSeconds) override {
+    auto& s = states[user_id];
+    if (s.enabled || s.pending_sealed.empty() || s.pending_sealed != pending) return false;
+    s.enabled = true;
+    s.secret_sealed = s.pending_sealed;
+    s.pending_sealed.clear();
+    s.last_step = step;
+    users_.users[user_id].mfa_enabled = true;
+    return true;
+  }
+  bool accept_step(const Uuid& user_id, std::int64_t step) override {
+    auto& s = states[user_id];
+    if (!s.enabled || (s.last_step && *s.last_step >= step)) return false;
+    s.last_step = step;
+    return true;
+  }
+  void disable(const Uuid& user_id, UnixSeconds now) override {
+    states[user_id] = MfaState{};
+    codes.erase(user_id);
+    users_.users[user_id].mfa_enabled = false;
+    void_challenges(user_id, now);
+  }
+  bool any_enabled() override {
+    for (const auto& [id, s] : states)
+      if (s.enabled) return true;
+    return false;
+  }
+  void replace_recovery_codes(const Uuid& user_id,
+                              const std::vector<std::string>& hashes) override {
+    auto& list = codes[user_id];
+    list.clear();
+    unsigned slot = 0;
+    for (const auto& h : hashes)
+      list.push_back({slot++, h, false});
+  }
+  std::vector<RecoveryCode> unused_recovery_codes(const Uuid& user_id) override {
+    std::vector<RecoveryCode> out;
+    for (const auto& c : codes[user_id])
+      if (!c.used) out.push_back({c.slot, c.hash});
+    return out;
+  }
+  bool spend_recovery_code(const Uuid& user_id, unsigned slot, UnixSeconds) override {
+    for (auto& c : codes[user_id]) {
+      if (c.slot == slot && !c.used) return c.used = true;
+    }
+    return false;
+  }
+  void insert_challenge(const MfaChallenge& c) override { challenges[c.token_hash] = c; }
+  std::optional<MfaChallenge> find_challenge(std::string_view token_hash) override {
+    auto it = challenges.find(std::string(token_hash));
+    if (it == challenges.end()) return std::nullopt;
+    return it->second;
+  }
+  bool spend_challenge(std::string_view token_hash, UnixSeconds now) override {
+    auto it = challenges.find(std::string(token_hash));
+    if (it == challenges.end() || it->second.spent_at) return false;
+    it->second.spent_at = now;
+    return true;
+  }
+  void void_challenges(const Uuid& user_id, UnixSeconds now) override {
+    for (auto& [h, c] : challenges)
+      if (c.user_id == user_id && !c.spent_at) c.spent_at = now;
+  }
+
+  struct StoredCode {
+    unsigned slot;
+    std::string hash;
+    bool used;
+  };
+  std::map<Uuid, MfaState> states;
+  std::map<Uuid, std::vector<StoredCode>> codes;
+  std::map<std::string, MfaChallenge> challenges;
+
+ private:
+  InMemoryUserStore& users_;
 };
 
 // All-or-nothing over the two in-memory stores.

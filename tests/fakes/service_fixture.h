@@ -18,6 +18,7 @@ struct ServiceWorld {
   InMemoryUserStore users;
   InMemorySessionStore sessions;
   InMemoryThrottleStore throttle;
+  InMemoryMfaStore mfa{users};
   FakeTransactions transactions{users, sessions};
   InMemoryEmailTokenStore email_tokens;
   InMemoryOutbox outbox;
@@ -27,18 +28,22 @@ struct ServiceWorld {
     s.hmac_secret = std::string(48, 'k');
     return s;
   }()};
-  ServicePolicy policy;
+  ServicePolicy policy = with_mfa_key({});
   std::unique_ptr<AuthService> service;
 
-  explicit ServiceWorld(ServicePolicy p = {}) : policy(p) {
+  explicit ServiceWorld(ServicePolicy p = {}) : policy(with_mfa_key(p)) {
     transactions.participants = {email_tokens.snapshot(), outbox.snapshot(),
                                  mail_requests.snapshot()};
     rebuild();
   }
+  static ServicePolicy with_mfa_key(ServicePolicy p) {
+    if (!p.mfa_key) p.mfa_key = SealingKey{};  // all zero: a test key
+    return p;
+  }
   void rebuild() {
     if (sodium_init() < 0) throw std::runtime_error("sodium_init");
     service = std::make_unique<AuthService>(
-        ServiceDeps{users, sessions, throttle, transactions, hasher, signer, clock, random,
+        ServiceDeps{users, sessions, throttle, mfa, transactions, hasher, signer, clock, random,
                     email_tokens, outbox, mail_requests},
         policy);
   }

@@ -136,6 +136,8 @@ void StoreTest::SetUp() {
   migrator().execute("DELETE FROM mail_outbox");
   migrator().execute("DELETE FROM email_tokens");
   migrator().execute("DELETE FROM refresh_token_history");
+  migrator().execute("DELETE FROM mfa_challenges");
+  migrator().execute("DELETE FROM mfa_recovery_codes");
   migrator().execute("DELETE FROM sessions");
   migrator().execute("DELETE FROM users");
   migrator().execute("DELETE FROM login_throttle");

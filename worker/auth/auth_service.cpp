@@ -34,6 +34,11 @@ bool AuthService::recently_authenticated(const Authenticated& who, UnixSeconds n
 
 Session AuthService::new_session(const User& user, const ClientInfo& client, UnixSeconds now,
                                  std::string* refresh_token) {
+  return new_session_with(user, client, now, "pwd", refresh_token);
+}
+
+Session AuthService::new_session_with(const User& user, const ClientInfo& client, UnixSeconds now,
+                                      std::string amr, std::string* refresh_token) {
   Session s;
   s.id = new_uuid_v7(deps_.clock, deps_.random);
   s.user_id = user.id;
@@ -41,7 +46,7 @@ Session AuthService::new_session(const User& user, const ClientInfo& client, Uni
   s.last_used_at = now;
   s.auth_time = now;
   s.expires_at = now + policy_.refresh_absolute_ttl_s;
-  s.amr = "pwd";
+  s.amr = std::move(amr);
   s.user_agent = client.user_agent;
   s.ip = client.ip;
   *refresh_token = new_refresh_token(s.id, deps_.random);
@@ -54,7 +59,8 @@ void AuthService::open_session(const Session& session, UnixSeconds now) {
   int ended = deps_.sessions.revoke_least_recently_used(
       session.user_id, policy_.max_sessions_per_user, now, policy_.refresh_idle_ttl_s);
   if (ended > 0) {
-    log::audit("session_ended", {{"reason", "session_cap"},
+    log::audit("session_ended", {{"outcome", "ok"},
+                                 {"reason", "session_cap"},
                                  {"user_id", session.user_id.to_string()},
                                  {"sessions_ended", ended}});
   }

@@ -9,9 +9,12 @@
 #include "auth/mail_policy.h"
 #include "auth/outcome.h"
 #include "auth/password_policy.h"
+#include "auth/sealed.h"
+#include "auth/throttle_attempt.h"
 #include "auth/throttle_policy.h"
 #include "ports/clock.h"
 #include "ports/email_token_store.h"
+#include "ports/mfa_store.h"
 #include "ports/outbox_store.h"
 #include "ports/password_hasher.h"
 #include "ports/random.h"
@@ -34,6 +37,11 @@ struct ServicePolicy {
   PasswordRules password_rules;
   ThrottleLimits throttle;
   bool reveal_unknown_email = false;
+  // Second factor: the key that seals TOTP secrets (enrolment is refused
+  // without one) and the name authenticator apps show.
+  std::optional<SealingKey> mfa_key;
+  std::string mfa_issuer = "auth";
+  UnixSeconds mfa_challenge_ttl_s = 300;
   MailPolicy mail;
 };
 
@@ -41,6 +49,7 @@ struct ServiceDeps {
   UserStore& users;
   SessionStore& sessions;
   ThrottleStore& throttle;
+  MfaStore& mfa;
   TransactionRunner& transactions;
   PasswordHasher& hasher;
   TokenSigner& tokens;
@@ -74,6 +83,12 @@ struct Authenticated {
   Session session;
 };
 
+// A TOTP enrolment started: what the authenticator app needs.
+struct TotpEnrolment {
+  std::string secret_base32;
+  std::string otpauth_uri;
+};
+
 struct SessionList {
   std::vector<Session> sessions;
   Uuid current;
@@ -87,8 +102,11 @@ class AuthService {
                               const ClientInfo& client);
   Outcome<TokenGrant> login(std::string_view email, std::string_view password,
                             const ClientInfo& client);
+  // `second_factor`: a TOTP or recovery code, needed while the factor is on.
   Outcome<TokenGrant> change_password(std::string_view email, std::string_view current_password,
-                                      std::string_view new_password, const ClientInfo& client);
+                                      std::string_view new_password,
+                                      std::optional<std::string_view> second_factor,
+                                      const ClientInfo& client);
   Outcome<TokenGrant> refresh(std::string_view refresh_token, const ClientInfo& client);
 
   // The token's signature and claims, then its session: live, of its user.
@@ -102,6 +120,23 @@ class AuthService {
   Outcome<bool> end_session(const Authenticated& who, std::string_view session_id,
                             const ClientInfo& client);
 
+  // Second factor (API.md "Second factor: TOTP and recovery codes").
+  Outcome<TotpEnrolment> mfa_setup(const Authenticated& who, std::string_view password,
+                                   const ClientInfo& client);
+  Outcome<std::vector<std::string>> mfa_confirm(const Authenticated& who, std::string_view code,
+                                                const ClientInfo& client);
+  // The second step of a login: exactly one of `code`, `recovery_code`.
+  Outcome<TokenGrant> mfa_verify(std::string_view mfa_token, std::optional<std::string_view> code,
+                                 std::optional<std::string_view> recovery_code,
+                                 const ClientInfo& client);
+  Outcome<std::vector<std::string>> mfa_new_recovery_codes(const Authenticated& who,
+                                                           std::string_view password,
+                                                           const ClientInfo& client);
+  Outcome<bool> mfa_disable(const Authenticated& who, std::string_view password,
+                            std::string_view code, const ClientInfo& client);
+  // `403 mfa_required` with a fresh mfa_token bound to the client address
+  // (login, and a password reset while the factor is on).
+  AuthError mfa_challenge(const User& user, const ClientInfo& client);
   // Emails with links (API.md). Verification: the emailed token marks the
   // address verified. Resend and forgot answer the same whatever the
   // email: they only queue a request, which the mailer turns into a
@@ -124,6 +159,15 @@ class AuthService {
   std::optional<AuthError> throttled(std::string_view email, const ClientInfo& client,
                                      std::string_view action, ThrottleStore::Counters* seen);
   void count_failure(std::string_view email, const ClientInfo& client);
+  // The same for a password attempt, strictly under concurrency (see
+  // ThrottleAttempt): 429 when resting, else admitted (and reserved as a
+  // failure when there are failures already). Then exactly one of
+  // attempt_failed / attempt_succeeded, or neither to give it back.
+  std::optional<AuthError> admit(std::string_view email, const ClientInfo& client,
+                                 std::string_view action, ThrottleAttempt* attempt);
+  void attempt_failed(ThrottleAttempt& attempt);
+  void attempt_succeeded(ThrottleAttempt& attempt);
+  AuthError throttled_error(std::string_view action, const ClientInfo& client, UnixSeconds wait);
   void clear_failures(std::string_view email, const ClientInfo& client,
                       const ThrottleStore::Counters& seen);
   Session new_session(const User& user, const ClientInfo& client, UnixSeconds now,
@@ -133,6 +177,17 @@ class AuthService {
   TokenGrant grant_for(const User& user, const Session& session, std::string refresh_token,
                        UnixSeconds now);
   bool recently_authenticated(const Authenticated& who, UnixSeconds now) const;
+  // A TOTP code or a recovery code (told apart by their shape), spent if
+  // right. Records which kind was used for the audit line.
+  bool second_factor_matches(const User& user, std::string_view code, UnixSeconds now,
+                             std::string* kind);
+  bool totp_matches(const User& user, std::string_view code, UnixSeconds now);
+  bool recovery_code_matches(const User& user, std::string_view code, UnixSeconds now);
+  std::vector<std::string> new_recovery_codes(const User& user);
+  // The bearer's account, or invalid_token.
+  Outcome<User> account_of(const Authenticated& who);
+  Session new_session_with(const User& user, const ClientInfo& client, UnixSeconds now,
+                           std::string amr, std::string* refresh_token);
   // REQUIRE_VERIFIED_EMAIL: the 403 for an unverified account, asked only
   // once its password checked out.
   std::optional<AuthError> unverified_email_refusal(const User& user, const ClientInfo& client);

@@ -8,16 +8,19 @@ namespace authd {
 Outcome<TokenGrant> AuthService::change_password(std::string_view raw_email,
                                                  std::string_view current_password,
                                                  std::string_view new_password,
+                                                 std::optional<std::string_view> second_factor,
                                                  const ClientInfo& client) {
   const std::string email = email::normalise(raw_email);
-  ThrottleStore::Counters seen;
-  if (auto refused = throttled(email, client, "password_change", &seen)) return *refused;
+  // Leaving this scope without a verdict (disabled, second factor due)
+  // gives a reserved failure back.
+  ThrottleAttempt attempt;
+  if (auto refused = admit(email, client, "password_change", &attempt)) return *refused;
 
   auto user = deps_.users.find_by_email(email);
   // Credentials first: nothing about the new password is said to someone
   // who does not know the current one.
   if (!password_matches(user ? &*user : nullptr, current_password)) {
-    count_failure(email, client);
+    attempt_failed(attempt);
     log::audit("password_change",
                {{"outcome", "failed"},
                 log::Field::optional("user_id", user ? user->id.to_string() : ""),
@@ -30,7 +33,22 @@ Outcome<TokenGrant> AuthService::change_password(std::string_view raw_email,
                {{"outcome", "disabled"}, {"user_id", user_id}, {"ip", client.ip}});
     return fail(AuthErrc::account_disabled, "This account has been disabled.");
   }
-  clear_failures(email, client, seen);
+  if (user->mfa_enabled) {
+    if (!second_factor) {
+      AuthError e = fail(AuthErrc::mfa_required, "Add a code from your authenticator app.");
+      e.methods = {"totp", "recovery_code"};
+      return e;
+    }
+    std::string kind;
+    if (!second_factor_matches(*user, *second_factor, deps_.clock.now(), &kind)) {
+      attempt_failed(attempt);
+      log::audit(
+          "password_change",
+          {{"outcome", "wrong_code"}, {"method", kind}, {"user_id", user_id}, {"ip", client.ip}});
+      return fail(AuthErrc::invalid_mfa_code, "The code is wrong, already used or expired.");
+    }
+  }
+  attempt_succeeded(attempt);
 
   auto normalised_new = nfkc_password(new_password);
   auto normalised_current = nfkc_password(current_password);
@@ -47,7 +65,9 @@ Outcome<TokenGrant> AuthService::change_password(std::string_view raw_email,
   std::string new_hash = deps_.hasher.hash(*normalised_new);
   const UnixSeconds now = deps_.clock.now();
   std::string refresh_token;
-  Session session = new_session(*user, client, now, &refresh_token);
+  // A change proven with a second factor keeps it in the new session's amr.
+  Session session =
+      new_session_with(*user, client, now, user->mfa_enabled ? "pwd,otp" : "pwd", &refresh_token);
   bool replaced = false;
   int ended = 0;
   // One commit: the new hash, every older session ended, the new session
@@ -56,6 +76,7 @@ Outcome<TokenGrant> AuthService::change_password(std::string_view raw_email,
     replaced = deps_.users.replace_password_hash(user->id, user->password_hash, new_hash, now);
     if (!replaced) return;
     ended = deps_.sessions.revoke_all_for_user(user->id, now);
+    deps_.mfa.void_challenges(user->id, now);
     open_session(session, now);
   });
   if (!replaced) {

@@ -8,12 +8,14 @@ namespace authd {
 Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_view password,
                                        const ClientInfo& client) {
   const std::string email = email::normalise(raw_email);
-  ThrottleStore::Counters seen;
-  if (auto refused = throttled(email, client, "login", &seen)) return *refused;
+  // Leaving this scope without a verdict (disabled, second factor due)
+  // gives a reserved failure back.
+  ThrottleAttempt attempt;
+  if (auto refused = admit(email, client, "login", &attempt)) return *refused;
 
   auto user = deps_.users.find_by_email(email);
   if (!password_matches(user ? &*user : nullptr, password)) {
-    count_failure(email, client);
+    attempt_failed(attempt);
     log::audit("login", {{"outcome", "failed"},
                          log::Field::optional("user_id", user ? user->id.to_string() : ""),
                          {"ip", client.ip}});
@@ -27,9 +29,7 @@ Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_v
     log::audit("login", {{"outcome", "disabled"}, {"user_id", user_id}, {"ip", client.ip}});
     return fail(AuthErrc::account_disabled, "This account has been disabled.");
   }
-  clear_failures(email, client, seen);
   if (auto refused = unverified_email_refusal(*user, client)) return *refused;
-
   const UnixSeconds now = deps_.clock.now();
   // The configured cost moved since this hash was made: upgrade it now that
   // we hold the password. A concurrent change wins (compare-and-swap).
@@ -41,6 +41,14 @@ Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_v
       log::info("password_rehashed", {{"user_id", user_id}});
     }
   }
+
+  // With a second factor on, the right password is not yet a login (nor a
+  // success for throttling): the client completes it at /auth/mfa/verify.
+  if (user->mfa_enabled) {
+    log::audit("login", {{"outcome", "mfa_required"}, {"user_id", user_id}, {"ip", client.ip}});
+    return mfa_challenge(*user, client);
+  }
+  attempt_succeeded(attempt);
 
   std::string refresh_token;
   Session session = new_session(*user, client, now, &refresh_token);

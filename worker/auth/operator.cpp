@@ -21,7 +21,8 @@ Outcome<OperatorResult> OperatorService::disable_user(std::string_view raw_email
   });
   user->disabled_at = now;
   result.user = *user;
-  log::audit("account_disabled", {{"actor", "operator"},
+  log::audit("account_disabled", {{"outcome", "ok"},
+                                  {"actor", "operator"},
                                   {"user_id", user->id.to_string()},
                                   {"sessions_ended", result.sessions_ended}});
   return result;
@@ -32,7 +33,8 @@ Outcome<OperatorResult> OperatorService::enable_user(std::string_view raw_email)
   if (!user) return no_account();
   users_.set_disabled(user->id, std::nullopt);
   user->disabled_at.reset();
-  log::audit("account_enabled", {{"actor", "operator"}, {"user_id", user->id.to_string()}});
+  log::audit("account_enabled",
+             {{"outcome", "ok"}, {"actor", "operator"}, {"user_id", user->id.to_string()}});
   return OperatorResult{*user, 0, 0};
 }
 
@@ -40,7 +42,8 @@ Outcome<OperatorResult> OperatorService::revoke_user_sessions(std::string_view r
   auto user = users_.find_by_email(email::normalise(raw_email));
   if (!user) return no_account();
   OperatorResult result{*user, sessions_.revoke_all_for_user(user->id, clock_.now()), 0};
-  log::audit("session_ended", {{"actor", "operator"},
+  log::audit("session_ended", {{"outcome", "ok"},
+                               {"actor", "operator"},
                                {"reason", "revoked_by_operator"},
                                {"user_id", user->id.to_string()},
                                {"sessions_ended", result.sessions_ended}});
@@ -52,9 +55,28 @@ Outcome<OperatorResult> OperatorService::unlock_user(std::string_view raw_email)
   auto user = users_.find_by_email(email);
   if (!user) return no_account();
   OperatorResult result{*user, 0, throttle_.clear_all(email)};
-  log::audit("account_unlocked", {{"actor", "operator"},
+  log::audit("account_unlocked", {{"outcome", "ok"},
+                                  {"actor", "operator"},
                                   {"user_id", user->id.to_string()},
                                   {"counters_cleared", result.counters_cleared}});
+  return result;
+}
+
+Outcome<OperatorResult> OperatorService::reset_mfa(std::string_view raw_email) {
+  auto user = users_.find_by_email(email::normalise(raw_email));
+  if (!user) return no_account();
+  const UnixSeconds now = clock_.now();
+  OperatorResult result;
+  transactions_.in_transaction([&] {
+    mfa_.disable(user->id, now);
+    result.sessions_ended = sessions_.revoke_all_for_user(user->id, now);
+  });
+  user->mfa_enabled = false;
+  result.user = *user;
+  log::audit("mfa_disabled", {{"actor", "operator"},
+                              {"reason", "mfa_reset"},
+                              {"user_id", user->id.to_string()},
+                              {"sessions_ended", result.sessions_ended}});
   return result;
 }
 

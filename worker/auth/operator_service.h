@@ -5,6 +5,7 @@
 
 #include "auth/outcome.h"
 #include "ports/clock.h"
+#include "ports/mfa_store.h"
 #include "ports/records.h"
 #include "ports/session_store.h"
 #include "ports/throttle_store.h"
@@ -21,11 +22,12 @@ struct OperatorResult {
 
 class OperatorService {
  public:
-  OperatorService(UserStore& users, SessionStore& sessions, ThrottleStore& throttle,
+  OperatorService(UserStore& users, SessionStore& sessions, ThrottleStore& throttle, MfaStore& mfa,
                   TransactionRunner& transactions, const Clock& clock)
       : users_(users),
         sessions_(sessions),
         throttle_(throttle),
+        mfa_(mfa),
         transactions_(transactions),
         clock_(clock) {}
 
@@ -36,11 +38,15 @@ class OperatorService {
   Outcome<OperatorResult> revoke_user_sessions(std::string_view email);
   // Clears the failed-login counters of the email (every address).
   Outcome<OperatorResult> unlock_user(std::string_view email);
+  // For a user who lost the device and the codes: the factor off, its
+  // pending logins void and every session ended, in one commit.
+  Outcome<OperatorResult> reset_mfa(std::string_view email);
 
  private:
   UserStore& users_;
   SessionStore& sessions_;
   ThrottleStore& throttle_;
+  MfaStore& mfa_;
   TransactionRunner& transactions_;
   const Clock& clock_;
 };

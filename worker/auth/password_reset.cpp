@@ -1,6 +1,8 @@
 // Use case: set a new password with the emailed reset token. The token is
 // judged first (unknown, spent, expired: 401), then the account (403), then
-// the password rules (422, which leave the token usable).
+// the password rules (422, which leave the token usable). With a second
+// factor on, the reset still sets the password and ends every session, but
+// answers 403 mfa_required: an email link alone never gets past the factor.
 #include "auth/auth_service.h"
 #include "auth/link_token.h"
 #include "log/log.h"
@@ -45,6 +47,7 @@ Outcome<TokenGrant> AuthService::reset_password(std::string_view token,
   std::string refresh_token;
   Session session = new_session(*user, client, now, &refresh_token);
   bool spent = false;
+  bool second_factor = false;
   int ended = 0;
   // One commit: the token spent (with every other reset link), the new
   // hash, every session ended, the address verified (the link proved the
@@ -62,16 +65,26 @@ Outcome<TokenGrant> AuthService::reset_password(std::string_view token,
     }
     deps_.email_tokens.remove_all(user->id, LinkPurpose::reset_password);
     ended = deps_.sessions.revoke_all_for_user(user->id, now);
+    // A changed password voids the second steps of logins under way.
+    deps_.mfa.void_challenges(user->id, now);
     if (deps_.users.mark_email_verified(user->id, now)) {
       current->email_verified_at = now;
     }
-    open_session(session, now);
+    second_factor = current->mfa_enabled;
+    if (!second_factor) open_session(session, now);
     *user = std::move(*current);
     spent = true;
   });
   if (!spent) return invalid();
   user->password_hash = new_hash;
   user->password_changed_at = now;
+  if (second_factor) {
+    log::audit("password_reset", {{"outcome", "mfa_required"},
+                                  {"user_id", user_id},
+                                  {"sessions_ended", ended},
+                                  {"ip", client.ip}});
+    return mfa_challenge(*user, client);
+  }
   log::audit("password_reset", {{"outcome", "ok"},
                                 {"user_id", user_id},
                                 {"sessions_ended", ended},

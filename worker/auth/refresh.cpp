@@ -49,7 +49,10 @@ Outcome<TokenGrant> AuthService::refresh(std::string_view token, const ClientInf
       return;
     }
     const bool is_previous = digest_equal(digest, session->prev_refresh_hash);
-    if (is_previous && session->rotated_at &&
+    // Times are whole seconds: "within the grace window" is at most `grace`
+    // seconds on the clock since the rotation; a grace of 0 turns it off
+    // (without the first test, a retry in the same second would still pass).
+    if (is_previous && session->rotated_at && policy_.refresh_reuse_grace_s > 0 &&
         now - *session->rotated_at <= policy_.refresh_reuse_grace_s) {
       // A retry of a refresh whose answer was lost: the same new token, as
       // long as that one has not been used itself.

@@ -54,7 +54,8 @@ Outcome<bool> AuthService::end_session(const Authenticated& who, std::string_vie
                 "Log in again to end another session (the last login is too old).");
   }
   deps_.sessions.revoke(target->id, now);
-  log::audit("session_ended", {{"reason", is_current ? "logout" : "ended_by_user"},
+  log::audit("session_ended", {{"outcome", "ok"},
+                               {"reason", is_current ? "logout" : "ended_by_user"},
                                {"user_id", who.session.user_id.to_string()},
                                {"session_id", target->id.to_string()},
                                {"ip", client.ip}});

@@ -52,4 +52,15 @@ ThrottleCounter after_email_failure(ThrottleCounter email, unsigned pair_failure
   return email;
 }
 
+ThrottleCounter without_reservation(const ThrottleCounter& current, const ThrottleCounter& before,
+                                    const ThrottleCounter& reserved) {
+  const bool untouched = current.failures == reserved.failures &&
+                         current.last_failure_at == reserved.last_failure_at &&
+                         current.blocked_until == reserved.blocked_until;
+  if (untouched) return before;
+  ThrottleCounter out = current;
+  if (reserved.failures > before.failures && out.failures > 0) --out.failures;
+  return out;
+}
+
 }  // namespace authd

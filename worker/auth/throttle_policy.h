@@ -39,6 +39,13 @@ ThrottleCounter after_pair_failure(ThrottleCounter pair, UnixSeconds now,
 ThrottleCounter after_email_failure(ThrottleCounter email, unsigned pair_failures, UnixSeconds now,
                                     const ThrottleLimits& limits);
 
+// A counter with one reserved failure given back: `before` and `reserved`
+// are the counter before and after the reservation, `current` what it is
+// now. Unchanged since: exactly as before. Changed by others meanwhile (more
+// failures, or cleared by a success): one failure fewer, if any is left.
+ThrottleCounter without_reservation(const ThrottleCounter& current, const ThrottleCounter& before,
+                                    const ThrottleCounter& reserved);
+
 // Retry-After: whole seconds, rounded up, at least 1.
 inline long long retry_after_seconds(UnixSeconds wait) {
   return wait < 1 ? 1 : wait;

@@ -17,6 +17,7 @@
 #include "adapters/crypto/system_clock.h"
 #include "adapters/mysql/connection.h"
 #include "adapters/mysql/email_token_store.h"
+#include "adapters/mysql/mfa_store.h"
 #include "adapters/mysql/migrations.h"
 #include "adapters/mysql/outbox_store.h"
 #include "adapters/mysql/session_store.h"
@@ -54,6 +55,7 @@ int run_child(const Config& config, const JwtSettings& jwt, int listen_fd,
   mysql::MysqlUserStore users(connection);
   mysql::MysqlSessionStore sessions(connection);
   mysql::MysqlThrottleStore throttle(connection);
+  mysql::MysqlMfaStore mfa(connection);
   mysql::MysqlTransactionRunner transactions(connection);
   mysql::MysqlEmailTokenStore email_tokens(connection);
   mysql::MysqlOutboxStore outbox(connection);
@@ -62,8 +64,8 @@ int run_child(const Config& config, const JwtSettings& jwt, int listen_fd,
   JwtSigner signer(jwt);
   SystemClock clock;
   SodiumRandom random;
-  AuthService service(ServiceDeps{users, sessions, throttle, transactions, hasher, signer, clock,
-                                  random, email_tokens, outbox, mail_requests},
+  AuthService service(ServiceDeps{users, sessions, throttle, mfa, transactions, hasher, signer,
+                                  clock, random, email_tokens, outbox, mail_requests},
                       service_policy(config));
   DatabaseHealth health(connection);
   http::HandlerDeps deps{service, health, signer.jwks_json()};

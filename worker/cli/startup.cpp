@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "adapters/mysql/connection.h"
+#include "adapters/mysql/mfa_store.h"
 #include "adapters/mysql/migrations.h"
 #include "log/log.h"
 #include "ports/store_errors.h"
@@ -33,6 +34,17 @@ int check_schema(const Config& config) {
       }
       if (have > need) {
         log::warn("schema_newer_than_binary", {{"have", have}, {"need", need}});
+      }
+      // TOTP secrets are sealed under MFA_ENCRYPTION_KEY: once an account
+      // has a factor, a server without the key could not check its codes.
+      if (!config.mfa_encryption_key) {
+        mysql::MysqlMfaStore mfa(connection);
+        if (mfa.any_enabled()) {
+          std::fprintf(stderr,
+                       "authd: configuration error: MFA_ENCRYPTION_KEY: required, since accounts "
+                       "have a second factor (32 bytes as 64 hex digits or base64)\n");
+          return 2;
+        }
       }
       return 0;
     } catch (const StoreUnavailable& e) {
@@ -69,6 +81,8 @@ ServicePolicy service_policy(const Config& config) {
   p.throttle.delay_max_s = config.login_delay_max_s;
   p.throttle.email_failures = config.login_email_failures;
   p.reveal_unknown_email = config.login_reveal_unknown_email;
+  if (config.mfa_encryption_key) p.mfa_key = *config.mfa_encryption_key;
+  p.mfa_issuer = config.mfa_issuer;
   p.mail.public_base_url = config.public_base_url;
   p.mail.mail_from = config.mail_from;
   p.mail.mail_from_address = config.mail_from_address;

@@ -1,4 +1,4 @@
-// `authd user disable|enable|revoke-sessions|unlock EMAIL`: operators' actions
+// `authd user disable|enable|revoke-sessions|unlock|mfa-reset EMAIL`: operators' actions
 // with the server's environment. Exit 0 on success; an email with no account
 // exits 1, names the email and changes nothing. Nothing secret is printed.
 #include <cstdio>
@@ -8,6 +8,7 @@
 
 #include "adapters/crypto/system_clock.h"
 #include "adapters/mysql/connection.h"
+#include "adapters/mysql/mfa_store.h"
 #include "adapters/mysql/session_store.h"
 #include "adapters/mysql/throttle_store.h"
 #include "adapters/mysql/transaction_runner.h"
@@ -28,7 +29,8 @@ void user_usage() {
       "  disable          disable the account and end all of its sessions\n"
       "  enable           enable a disabled account (sessions stay ended)\n"
       "  revoke-sessions  end every session of the account\n"
-      "  unlock           clear the account's failed-login counters\n",
+      "  unlock           clear the account's failed-login counters\n"
+      "  mfa-reset        remove the second factor (lost device and codes); ends all sessions\n",
       stderr);
 }
 
@@ -56,9 +58,10 @@ int user(int argc, char** argv) {
     mysql::MysqlUserStore users(connection);
     mysql::MysqlSessionStore sessions(connection);
     mysql::MysqlThrottleStore throttle(connection);
+    mysql::MysqlMfaStore mfa(connection);
     mysql::MysqlTransactionRunner transactions(connection);
     SystemClock clock;
-    OperatorService service(users, sessions, throttle, transactions, clock);
+    OperatorService service(users, sessions, throttle, mfa, transactions, clock);
 
     Outcome<OperatorResult> outcome = AuthError{AuthErrc::not_found, "", 0, {}, {}};
     if (action == "disable") {
@@ -69,6 +72,8 @@ int user(int argc, char** argv) {
       outcome = service.revoke_user_sessions(email);
     } else if (action == "unlock") {
       outcome = service.unlock_user(email);
+    } else if (action == "mfa-reset") {
+      outcome = service.reset_mfa(email);
     } else {
       std::fprintf(stderr, "authd user: unknown action \"%.*s\"\n\n",
                    static_cast<int>(action.size()), action.data());
@@ -89,9 +94,12 @@ int user(int argc, char** argv) {
     } else if (action == "revoke-sessions") {
       std::printf("ended %d session(s) of %s (user %s)\n", r.sessions_ended, email.c_str(),
                   r.user.id.to_string().c_str());
-    } else {
+    } else if (action == "unlock") {
       std::printf("unlocked %s (user %s); %d counter(s) cleared\n", email.c_str(),
                   r.user.id.to_string().c_str(), r.counters_cleared);
+    } else {
+      std::printf("second factor removed from %s (user %s); %d session(s) ended\n", email.c_str(),
+                  r.user.id.to_string().c_str(), r.sessions_ended);
     }
     return 0;
   } catch (const std::exception& e) {

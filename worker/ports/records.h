@@ -1,5 +1,6 @@
 #pragma once
 // The rows the stores hand to the service: plain values, no behaviour.
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -36,6 +37,30 @@ struct Session {
   std::string
       next_refresh_sealed;  // the current token sealed under a key derived from the previous
   std::optional<UnixSeconds> rotated_at;
+};
+
+// The second factor of a user (sealed secrets only).
+struct MfaState {
+  bool enabled = false;
+  std::string secret_sealed;              // the confirmed TOTP secret
+  std::string pending_sealed;             // a setup not confirmed yet
+  std::optional<std::int64_t> last_step;  // last TOTP time step accepted
+};
+
+// One unused recovery code: its slot and its Argon2id hash.
+struct RecoveryCode {
+  unsigned slot = 0;
+  std::string hash;
+};
+
+// The second step of a login, pending.
+struct MfaChallenge {
+  std::string token_hash;  // SHA-256 of the mfa_token
+  Uuid user_id;
+  std::string ip;
+  UnixSeconds created_at = 0;
+  UnixSeconds expires_at = 0;
+  std::optional<UnixSeconds> spent_at;
 };
 
 // One throttling counter row: a (email, client address) pair, or an email

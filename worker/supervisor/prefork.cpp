@@ -78,7 +78,9 @@ class Master {
     log::set_component("worker");
     // If the master dies (even SIGKILL), drain and go too.
     prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() == 1) return 0;
+    // The master may already be gone (it died between fork and prctl). Not
+    // `getppid() == 1`: in a container the master itself is pid 1.
+    if (getppid() != master_pid_) return 0;
     struct sigaction sa {};
     sa.sa_handler = on_child_stop_signal;
     sigemptyset(&sa.sa_mask);
@@ -221,6 +223,7 @@ class Master {
   const PreforkOptions& options_;
   const ChildMain& child_main_;
   sigset_t original_mask_{};
+  const pid_t master_pid_ = ::getpid();
   std::map<pid_t, ChildInfo> children_;
   int quick_deaths_ = 0;
   Clock::time_point next_spawn_allowed_{};

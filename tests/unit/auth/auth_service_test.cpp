@@ -141,8 +141,8 @@ TEST_F(AuthServiceTest, ChangePasswordEndsEveryOtherSessionInOneCommit) {
   auto second = logged_in();
   // Same second as the logins: revocation is by session, not by time.
   const int commits_before = w.transactions.commits;
-  auto changed =
-      w.auth().change_password("ann@example.com", kStrongPassword, kOtherStrongPassword, kClient);
+  auto changed = w.auth().change_password("ann@example.com", kStrongPassword, kOtherStrongPassword,
+                                          std::nullopt, kClient);
   ASSERT_TRUE(changed.ok());
   EXPECT_EQ(w.transactions.commits, commits_before + 1);
   EXPECT_FALSE(w.auth().authenticate(first.access_token).ok());
@@ -155,15 +155,20 @@ TEST_F(AuthServiceTest, ChangePasswordEndsEveryOtherSessionInOneCommit) {
 
 TEST_F(AuthServiceTest, ChangePasswordJudgesCredentialsBeforeRules) {
   registered();
-  auto r = w.auth().change_password("ann@example.com", "wrong password!", "short", kClient);
+  auto r = w.auth().change_password("ann@example.com", "wrong password!", "short", std::nullopt,
+                                    kClient);
   EXPECT_EQ(r.error().code, AuthErrc::invalid_credentials);
-  r = w.auth().change_password("bob@example.com", kStrongPassword, kOtherStrongPassword, kClient);
+  r = w.auth().change_password("bob@example.com", kStrongPassword, kOtherStrongPassword,
+                               std::nullopt, kClient);
   EXPECT_EQ(r.error().code, AuthErrc::invalid_credentials);
-  r = w.auth().change_password("ann@example.com", kStrongPassword, kStrongPassword, kClient);
+  r = w.auth().change_password("ann@example.com", kStrongPassword, kStrongPassword, std::nullopt,
+                               kClient);
   EXPECT_EQ(r.error().code, AuthErrc::password_unchanged);
-  r = w.auth().change_password("ann@example.com", kStrongPassword, "password", kClient);
+  r = w.auth().change_password("ann@example.com", kStrongPassword, "password", std::nullopt,
+                               kClient);
   EXPECT_EQ(r.error().code, AuthErrc::weak_password);
-  r = w.auth().change_password("ann@example.com", kStrongPassword, std::string("a\0b", 3), kClient);
+  r = w.auth().change_password("ann@example.com", kStrongPassword, std::string("a\0b", 3),
+                               std::nullopt, kClient);
   EXPECT_EQ(r.error().code, AuthErrc::weak_password);
 }
 
@@ -172,8 +177,8 @@ TEST_F(AuthServiceTest, ChangePasswordLosesARaceCleanly) {
   auto old_session = logged_in();
   // Another worker changes the password between our read and our write.
   w.users.after_find = [&] { w.users.users[user.id].password_hash = "h1:someone else's"; };
-  auto r =
-      w.auth().change_password("ann@example.com", kStrongPassword, kOtherStrongPassword, kClient);
+  auto r = w.auth().change_password("ann@example.com", kStrongPassword, kOtherStrongPassword,
+                                    std::nullopt, kClient);
   w.users.after_find = nullptr;
   EXPECT_EQ(r.error().code, AuthErrc::invalid_credentials);
   EXPECT_EQ(w.users.users[user.id].password_hash, "h1:someone else's") << "the winner stays";

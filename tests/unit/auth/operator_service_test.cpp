@@ -12,7 +12,7 @@ using testing::kStrongPassword;
 class OperatorServiceTest : public ::testing::Test {
  protected:
   testing::ServiceWorld w;
-  OperatorService ops{w.users, w.sessions, w.throttle, w.transactions, w.clock};
+  OperatorService ops{w.users, w.sessions, w.throttle, w.mfa, w.transactions, w.clock};
   const ClientInfo client{"203.0.113.7", "agent"};
   void SetUp() override {
     ASSERT_TRUE(w.auth().register_user("ann@example.com", kStrongPassword, client).ok());

@@ -78,6 +78,30 @@ TEST_F(SessionLifecycleTest, ReuseOutsideTheGraceWindowEndsTheSession) {
   EXPECT_FALSE(w.auth().authenticate(first.value().access_token).ok());
 }
 
+TEST(SessionLifecycleGraceTest, GraceZeroMakesARetryInTheSameSecondReuse) {
+  ServicePolicy policy;
+  policy.refresh_reuse_grace_s = 0;
+  ServiceWorld w(policy);
+  ASSERT_TRUE(w.auth().register_user("ann@example.com", kStrongPassword, kClient).ok());
+  auto g = w.auth().login("ann@example.com", kStrongPassword, kClient).value();
+  auto first = w.auth().refresh(g.refresh_token, kClient);
+  ASSERT_TRUE(first.ok());
+  // Same second on the clock: with a grace of 0 there is no window at all.
+  auto retry = w.auth().refresh(g.refresh_token, kClient);
+  EXPECT_EQ(retry.error().code, AuthErrc::invalid_token);
+  EXPECT_TRUE(w.sessions.sessions.at(g.session.id).revoked_at);
+}
+
+TEST_F(SessionLifecycleTest, GraceWindowEndsAfterItsLastWholeSecond) {
+  auto g = login();
+  auto first = w.auth().refresh(g.refresh_token, kClient);
+  w.clock.advance(10);
+  EXPECT_TRUE(w.auth().refresh(g.refresh_token, kClient).ok()) << "10 s on the clock: inside";
+  w.clock.advance(1);
+  EXPECT_FALSE(w.auth().refresh(g.refresh_token, kClient).ok()) << "11 s: reuse";
+  EXPECT_TRUE(w.sessions.sessions.at(g.session.id).revoked_at);
+}
+
 TEST_F(SessionLifecycleTest, RetryAfterTheNewTokenWasUsedIsReuse) {
   auto g = login();
   auto first = w.auth().refresh(g.refresh_token, kClient);
@@ -126,10 +150,10 @@ TEST_F(SessionLifecycleTest, IdleAndAbsoluteLifetimesEndRefresh) {
 
 TEST_F(SessionLifecycleTest, PasswordChangeEndsRefreshTokensToo) {
   auto g = login();
-  ASSERT_TRUE(
-      w.auth()
-          .change_password("ann@example.com", kStrongPassword, kOtherStrongPassword, kClient)
-          .ok());
+  ASSERT_TRUE(w.auth()
+                  .change_password("ann@example.com", kStrongPassword, kOtherStrongPassword,
+                                   std::nullopt, kClient)
+                  .ok());
   EXPECT_FALSE(w.auth().refresh(g.refresh_token, kClient).ok());
 }
 
@@ -249,12 +273,46 @@ TEST_F(SessionLifecycleTest, PasswordChangeFailuresCountWithLoginFailures) {
   for (int i = 0; i < 3; ++i)
     w.auth().login("ann@example.com", "wrong password!", kClient);
   for (int i = 0; i < 3; ++i)
-    w.auth().change_password("ann@example.com", "wrong password!", kOtherStrongPassword, kClient);
+    w.auth().change_password("ann@example.com", "wrong password!", kOtherStrongPassword,
+                             std::nullopt, kClient);
   EXPECT_EQ(w.auth()
-                .change_password("ann@example.com", kStrongPassword, kOtherStrongPassword, kClient)
+                .change_password("ann@example.com", kStrongPassword, kOtherStrongPassword,
+                                 std::nullopt, kClient)
                 .error()
                 .code,
             AuthErrc::too_many_attempts);
+}
+
+TEST_F(SessionLifecycleTest, AfterFailuresAnAttemptIsCountedOnceBeforeTheHash) {
+  for (int i = 0; i < 2; ++i)
+    w.auth().login("ann@example.com", "wrong password!", kClient);
+  ASSERT_EQ(w.throttle.read("ann@example.com", kClient.ip).pair.failures, 2u);
+  EXPECT_FALSE(w.auth().login("ann@example.com", "wrong password!", kClient).ok());
+  EXPECT_EQ(w.throttle.read("ann@example.com", kClient.ip).pair.failures, 3u)
+      << "reserved before the hash and not counted again after it";
+  EXPECT_EQ(w.throttle.read("ann@example.com", kClient.ip).email.failures, 3u);
+  EXPECT_TRUE(w.auth().login("ann@example.com", kStrongPassword, kClient).ok());
+  EXPECT_EQ(w.throttle.read("ann@example.com", kClient.ip).pair.failures, 0u) << "cleared";
+}
+
+TEST_F(SessionLifecycleTest, TheRightPasswordOfADisabledAccountGivesItsReservationBack) {
+  for (int i = 0; i < 5; ++i)
+    w.auth().login("ann@example.com", "wrong password!", kClient);
+  const auto before = w.throttle.read("ann@example.com", kClient.ip);
+  w.users.users.begin()->second.disabled_at = w.clock.now();
+  EXPECT_EQ(w.auth().login("ann@example.com", kStrongPassword, kClient).error().code,
+            AuthErrc::account_disabled);
+  const auto after = w.throttle.read("ann@example.com", kClient.ip);
+  EXPECT_EQ(after.pair.failures, before.pair.failures) << "neither a failure nor a success";
+  EXPECT_EQ(after.pair.blocked_until, 0) << "the 6th attempt's block went back with it";
+  EXPECT_EQ(after.email.failures, before.email.failures);
+  EXPECT_EQ(w.auth()
+                .change_password("ann@example.com", kStrongPassword, kOtherStrongPassword,
+                                 std::nullopt, kClient)
+                .error()
+                .code,
+            AuthErrc::account_disabled);
+  EXPECT_EQ(w.throttle.read("ann@example.com", kClient.ip).pair.failures, before.pair.failures);
 }
 
 }  // namespace

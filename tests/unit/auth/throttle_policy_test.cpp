@@ -100,5 +100,32 @@ TEST(ThrottlePolicy, SettingsChangeTheNumbers) {
   EXPECT_EQ(throttle_wait(pair, kT0), 12);
 }
 
+TEST(ThrottlePolicy, AReservationGivenBackUntouchedRestoresTheCounterExactly) {
+  ThrottleLimits limits;
+  ThrottleCounter before{5, 1'000, 0};
+  ThrottleCounter reserved = after_pair_failure(before, 1'010, limits);  // the 6th: blocks
+  ASSERT_EQ(reserved.blocked_until, 1'040);
+  const ThrottleCounter back = without_reservation(reserved, before, reserved);
+  EXPECT_EQ(back.failures, 5u);
+  EXPECT_EQ(back.last_failure_at, 1'000);
+  EXPECT_EQ(back.blocked_until, 0) << "the block the reservation set is gone too";
+}
+
+TEST(ThrottlePolicy, AReservationGivenBackAfterOthersCountedRemovesOnlyItself) {
+  ThrottleLimits limits;
+  ThrottleCounter before{2, 1'000, 0};
+  ThrottleCounter reserved = after_pair_failure(before, 1'010, limits);
+  ThrottleCounter current = after_pair_failure(reserved, 1'011, limits);  // another worker's
+  const ThrottleCounter back = without_reservation(current, before, reserved);
+  EXPECT_EQ(back.failures, 3u);
+  EXPECT_EQ(back.last_failure_at, 1'011);
+  // Cleared meanwhile by a success: nothing to give back.
+  const ThrottleCounter cleared{};
+  EXPECT_EQ(without_reservation(cleared, before, reserved).failures, 0u);
+  // An email counter the reservation did not move stays as it is.
+  const ThrottleCounter email{7, 900, 0};
+  EXPECT_EQ(without_reservation(ThrottleCounter{8, 950, 0}, email, email).failures, 8u);
+}
+
 }  // namespace
 }  // namespace authd

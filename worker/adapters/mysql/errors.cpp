@@ -26,16 +26,18 @@ bool is_connection_failure(int code) noexcept {
 bool read_may_be_retried(int code) noexcept {
   using namespace error_code;
   // Not the connect errors: a server that just refused a connect would
-  // refuse the retry too.
+  // refuse the retry too. 2026 is how a TLS connection reports the server's
+  // end having gone (a restart): "unexpected eof while reading".
   return code == kServerGone || code == kServerLost || code == kServerLostExtended ||
-         code == kConnectionKilled || code == kClientInteractionTimeout;
+         code == kConnectionKilled || code == kClientInteractionTimeout ||
+         code == kSslConnectionError;
 }
 
 bool outcome_unknown(int code) noexcept {
   using namespace error_code;
   // 2006 means the command could not be sent, 1927/4031/1053 that the server
   // closed the session before reading it: in those cases nothing ran.
-  return code == kServerLost || code == kServerLostExtended;
+  return code == kServerLost || code == kServerLostExtended || code == kSslConnectionError;
 }
 
 std::string duplicate_key_name(std::string_view message) {

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "log/log.h"
 #include "ports/store_errors.h"
 
 namespace authd::mysql {
@@ -90,7 +91,14 @@ void MysqlThrottleStore::record_failure(std::string_view email, std::string_view
     connection_.rollback();
     throw;
   }
-  connection_.execute(kPurge, {DateTime{now - kRetainSeconds}, DateTime{now}});
+  // Housekeeping, after the commit: its failure (a lock wait with another
+  // worker's purge, a lost connection) must not turn the failure just
+  // recorded into an error answer; the next failure purges instead.
+  try {
+    connection_.execute(kPurge, {DateTime{now - kRetainSeconds}, DateTime{now}});
+  } catch (const std::exception& e) {
+    log::warn("throttle_purge_failed", {{"error", e.what()}});
+  }
 }
 
 MysqlThrottleStore::Counters MysqlThrottleStore::read_locked(std::string_view key,

@@ -11,10 +11,10 @@ constexpr std::string_view kInsert =
     " email_verified_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
 constexpr std::string_view kFindByEmail =
     "SELECT id, email, password_hash, created_at, password_changed_at, disabled_at,"
-    " email_verified_at FROM users WHERE email = ?";
+    " email_verified_at, mfa_enabled_at IS NOT NULL FROM users WHERE email = ?";
 constexpr std::string_view kFindById =
     "SELECT id, email, password_hash, created_at, password_changed_at, disabled_at,"
-    " email_verified_at FROM users WHERE id = ?";
+    " email_verified_at, mfa_enabled_at IS NOT NULL FROM users WHERE id = ?";
 // Compare-and-swap: the row changes only while it still holds the hash the
 // caller verified against.
 constexpr std::string_view kReplaceHash =
@@ -28,7 +28,7 @@ constexpr std::string_view kMarkEmailVerified =
     "UPDATE users SET email_verified_at = ? WHERE id = ? AND email_verified_at IS NULL";
 constexpr std::string_view kFindByEmailForUpdate =
     "SELECT id, email, password_hash, created_at, password_changed_at, disabled_at,"
-    " email_verified_at FROM users WHERE email = ? FOR UPDATE";
+    " email_verified_at, mfa_enabled_at IS NOT NULL FROM users WHERE email = ? FOR UPDATE";
 
 constexpr std::string_view kEmailKey = "users_email";
 
@@ -49,7 +49,7 @@ std::optional<User> user_from(const Rows& rows) {
   user.password_changed_at = row.time(4);
   user.disabled_at = row.optional_time(5);
   user.email_verified_at = row.optional_time(6);
-  // mfa_enabled has no column yet (no MFA migration): it reads as false.
+  user.mfa_enabled = row.int64(7) != 0;
   return user;
 }
 

@@ -32,6 +32,11 @@ Response resend_verification(HandlerDeps& deps, const Request& req, RequestConte
 Response forgot_password(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 Response reset_password(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 Response jwks(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response mfa_setup(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response mfa_confirm(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response mfa_verify(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response mfa_recovery_codes(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response mfa_disable(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 Response health(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 Response health_ready(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 }  // namespace handlers

@@ -27,6 +27,11 @@ Router make_router(HandlerDeps& deps) {
   r.add("POST", "/auth/password/forgot", bind(handlers::forgot_password));
   r.add("POST", "/auth/password/reset", bind(handlers::reset_password));
   r.add("GET", "/.well-known/jwks.json", bind(handlers::jwks));
+  r.add("POST", "/auth/mfa/totp/setup", bind(handlers::mfa_setup));
+  r.add("POST", "/auth/mfa/totp/confirm", bind(handlers::mfa_confirm));
+  r.add("DELETE", "/auth/mfa/totp", bind(handlers::mfa_disable));
+  r.add("POST", "/auth/mfa/verify", bind(handlers::mfa_verify));
+  r.add("POST", "/auth/mfa/recovery-codes", bind(handlers::mfa_recovery_codes));
   r.add("GET", "/health", bind(handlers::health));
   r.add("GET", "/health/ready", bind(handlers::health_ready));
   return r;

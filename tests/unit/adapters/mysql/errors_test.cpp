@@ -46,10 +46,12 @@ TEST(ErrorClasses, ConnectionFailuresAndRetries) {
 
   EXPECT_TRUE(read_may_be_retried(2006));
   EXPECT_TRUE(read_may_be_retried(2013));
+  EXPECT_TRUE(read_may_be_retried(2026));   // a TLS connection whose server restarted
   EXPECT_FALSE(read_may_be_retried(2003));  // a refused connect is not retried
   EXPECT_FALSE(read_may_be_retried(1045));
 
   EXPECT_TRUE(outcome_unknown(2013));
+  EXPECT_TRUE(outcome_unknown(2026));
   EXPECT_FALSE(outcome_unknown(2006));  // never sent
 }
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# `make migrate`: applies pending migrations with `authd migrate`.
+# Runs an `authd` subcommand with the environment of the local stack:
+#   scripts/authd-local.sh migrate                    (`make migrate`)
+#   scripts/authd-local.sh user disable ann@example.com  (`make user ARGS="disable ann@example.com"`)
 # With MYSQL_HOST set: against that server (MYSQL_* and MYSQL_MIGRATE_*).
 # Without: against the private database of `make run` (var/mysql), started
 # for the occasion if it is not running, and stopped again afterwards.
@@ -8,7 +10,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 BUILD_DIR=${BUILD_DIR:-build}
 authd=${AUTHD_BIN:-$root/$BUILD_DIR/authd}
-[[ -x $authd ]] || { echo "migrate.sh: no authd at $authd (make build)" >&2; exit 1; }
+[[ -x $authd ]] || { echo "authd-local.sh: no authd at $authd (make build)" >&2; exit 1; }
+[[ $# -gt 0 ]] || { echo "usage: scripts/authd-local.sh <authd subcommand> [args]" >&2; exit 2; }
 
 started=""
 if [[ -z ${MYSQL_HOST:-} ]]; then
@@ -23,5 +26,7 @@ if [[ -z ${MYSQL_HOST:-} ]]; then
   . "$db/env.run"
   set +a
 fi
-"$authd" migrate
-[[ -z $started ]] || echo "migrate.sh: stopping the private database again" >&2
+status=0
+"$authd" "$@" || status=$?
+[[ -z $started ]] || echo "authd-local.sh: stopping the private database again" >&2
+exit $status

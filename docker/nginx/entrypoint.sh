@@ -1,0 +1,36 @@
+#!/bin/bash
+# Entrypoint of the nginx image: renders the project's template
+# (nginx/render.sh) for compose, checks it, and runs nginx in the foreground
+# as the image's non-root user.
+#
+# Compose defaults (each can be overridden from the environment):
+#   FCGI_TARGET=worker:9000   the worker service on the compose network
+#   NGINX_RESOLVER=auto       the nameserver of this container's
+#                             /etc/resolv.conf (Docker: 127.0.0.11; podman:
+#                             the network's aardvark-dns), so nginx
+#                             re-resolves the service name every 5 s and
+#                             replicas added by `--scale` get traffic
+#   HTTP_PORT=8080, NGINX_LISTEN_ADDR='*'   listen on all container addresses
+#   IP_RATE_LIMIT, TRUSTED_PROXIES          as render.sh documents them
+# Any other command is run as given (`docker run IMAGE nginx -V`).
+set -euo pipefail
+
+if [ "$#" -gt 0 ]; then exec "$@"; fi
+
+export FCGI_TARGET=${FCGI_TARGET:-worker:9000}
+export NGINX_RESOLVER=${NGINX_RESOLVER-auto}
+export HTTP_PORT=${HTTP_PORT:-8080}
+export NGINX_LISTEN_ADDR=${NGINX_LISTEN_ADDR-*}
+export NGINX_PREFIX=${NGINX_PREFIX:-/tmp/nginx}
+export NGINX_ACCESS_LOG=${NGINX_ACCESS_LOG:-/dev/stdout}
+export NGINX_ERROR_LOG=${NGINX_ERROR_LOG:-stderr}
+# Non-root: no `user` directive (it needs root). As root, nginx's usual one.
+if [ "$(id -u)" = 0 ]; then export NGINX_USER=${NGINX_USER:-www-data}; else export NGINX_USER=; fi
+
+conf="$NGINX_PREFIX/nginx.conf"
+/usr/local/share/authd/nginx/render.sh "$conf"
+echo "authd-nginx: FastCGI target $FCGI_TARGET, resolver ${NGINX_RESOLVER:-none}," \
+  "$(grep -o 'resolver [^;]*' "$conf" | head -1 || echo 'no resolver'), listening on :$HTTP_PORT" >&2
+# -e stderr: nginx's compiled-in error log (/var/log/nginx) is not ours to open.
+nginx -e stderr -t -q -c "$conf"
+exec nginx -e stderr -c "$conf"
