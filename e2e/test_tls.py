@@ -75,7 +75,8 @@ def test_https_is_refused_by_a_client_that_does_not_trust_the_ca(tls_doors):
         handshake(tls_doors["https"], tls_doors["ca"], server_name="example.com")
 
 
-@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3])
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3],
+                         ids=["TLSv1.2", "TLSv1.3"])
 def test_tls_1_2_and_1_3_are_spoken(tls_doors, version):
     protocol, cipher = handshake(tls_doors["https"], tls_doors["ca"], version=version)
     print(f"\n{protocol}: {cipher}")
@@ -85,7 +86,9 @@ def test_tls_1_2_and_1_3_are_spoken(tls_doors, version):
         assert cipher.startswith("ECDHE"), cipher
 
 
-@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1])
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")  # on purpose
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1],
+                         ids=["TLSv1.0", "TLSv1.1"])
 def test_tls_1_0_and_1_1_are_refused(tls_doors, version):
     if not client_can_offer(version):
         pytest.fail(f"this Python/OpenSSL cannot offer {version.name}; the check would prove nothing")

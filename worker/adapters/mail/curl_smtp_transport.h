@@ -19,7 +19,8 @@ struct SmtpSettings {
   std::string password;
   std::string ca_file;
   long connect_timeout_s = 10;
-  long timeout_s = 60;  // a whole message, DATA included
+  long timeout_s = 60;        // a whole message, DATA included
+  long reply_timeout_s = 20;  // one SMTP reply (a relay that accepts and then says nothing)
 };
 
 class CurlSmtpTransport final : public MailTransport {

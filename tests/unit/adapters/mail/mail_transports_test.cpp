@@ -84,7 +84,7 @@ TEST(CurlSmtpTransport, LoopbackRelaysAreRecognised) {
 
 TEST(CurlSmtpTransport, ANonListeningRelayIsUnavailableNotRefused) {
   // Port 1 on loopback: nothing listens there (connection refused at once).
-  CurlSmtpTransport transport(SmtpSettings{"smtp://127.0.0.1:1", "", "", "", 2, 5});
+  CurlSmtpTransport transport(SmtpSettings{"smtp://127.0.0.1:1", "", "", "", 2, 5, 5});
   const SendResult r = transport.send("a@x.example", "b@x.example", "Subject: x\r\n\r\n");
   EXPECT_EQ(r.status, SendResult::Status::unavailable);
   EXPECT_FALSE(r.detail.empty());
