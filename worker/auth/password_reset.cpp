@@ -69,6 +69,8 @@ Outcome<TokenGrant> AuthService::reset_password(std::string_view token,
     deps_.mfa.void_challenges(user->id, now);
     if (deps_.users.mark_email_verified(user->id, now)) {
       current->email_verified_at = now;
+      // Proven now: the verification links have nothing left to prove.
+      deps_.email_tokens.remove_all(user->id, LinkPurpose::verify_email);
     }
     second_factor = current->mfa_enabled;
     if (!second_factor) open_session(session, now);

@@ -231,6 +231,7 @@ TEST_F(EmailLinksTest, ResetSetsThePasswordEndsSessionsVerifiesAndSpends) {
   auto again = w.auth().reset_password(token, "yet another Harbor-93-lantern", kClient);
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code, AuthErrc::invalid_token);
+  EXPECT_TRUE(w.email_tokens.tokens.empty()) << "no link of any kind is left";
 }
 
 TEST_F(EmailLinksTest, ResetJudgesTheTokenBeforeThePasswordAndAWeakOneKeepsIt) {
