@@ -175,9 +175,11 @@ secret() { head -c 24 /dev/urandom | base64 | tr -d '/+='; }
 http_port=$(free_port)
 https_port=$(free_port)
 db_port=$(free_port)
-# nginx's certificate: a throwaway local CA and its localhost pair. The key
-# is made readable to the nginx image's user (uid 33): it is this run's only.
+# nginx's certificate: a throwaway local CA and its localhost pair. The
+# directory and the key are made readable to the nginx image's user (uid
+# 33): they are this run's only.
 "$root/scripts/local-tls.sh" "$work/tls" 2>/dev/null
+chmod 755 "$work/tls"
 chmod 644 "$work/tls/key.pem"
 (
   umask 077
