@@ -441,6 +441,7 @@ if [[ -d e2e ]] && compgen -G 'e2e/test_*.py' >/dev/null; then
       E2E_DB_STOP_CMD="${compose_env_hint:-}${compose[*]} stop db" \
       E2E_DB_START_CMD="${compose_env_hint:-}${compose[*]} start db" \
       E2E_WORKER_STOP_CMD="${compose_env_hint:-}${compose[*]} stop worker" \
+      E2E_HTTP_URL=$base_url E2E_HTTPS_URL=$tls_url E2E_CA_BUNDLE="$work/tls/ca.pem" \
       "$py" -m pytest e2e/ -q "${e2e_args[@]}" 2>&1 | tee "$work/e2e.log"
   }
   timed "e2e suite" run_suite || fail "the e2e suite failed (see $work/e2e.log)"
