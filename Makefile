@@ -20,7 +20,7 @@ FORMAT_FILES = $(shell find $(FORMAT_DIRS) -type f \( -name '*.cpp' -o -name '*.
 
 step = @printf '\n\033[1m==> %s\033[0m\n' "$(1)"
 
-.PHONY: help deps build unit store-test e2e test run migrate user format format-check compose-test nginx-check clean distclean
+.PHONY: help deps build unit store-test e2e test run migrate user format format-check compose-test nginx-check clean distclean api-lint docs
 
 help:
 	@echo "make run           install deps, build, start DB + worker pool + nginx on 127.0.0.1:\$${HTTP_PORT:-8080}"
@@ -32,6 +32,8 @@ help:
 	@echo "make store-test    store tests against a private MariaDB"
 	@echo "make e2e           end-to-end tests through nginx on a throwaway stack (E2E_ARGS=...)"
 	@echo "make nginx-check   the nginx template against a stand-in FastCGI responder"
+	@echo "make api-lint      lint api/openapi.yaml (spectral, .spectral.yaml)"
+	@echo "make docs          build the API docs site (Swagger UI, openapi.json) into $(BUILD_DIR)/docs"
 	@echo "make format        clang-format -i the C++ sources; format-check only checks"
 	@echo "make compose-test  the container stack test"
 	@echo "make clean         remove build trees; distclean also var/ (local DB, keys, logs)"
@@ -55,6 +57,16 @@ e2e: build
 nginx-check:
 	scripts/nginx-check/run.sh
 
+# The OpenAPI document: every built-in rule, warnings fail too (.spectral.yaml
+# says which rules are relaxed and why).
+api-lint:
+	@scripts/npm-deps.sh >/dev/null
+	node_modules/.bin/spectral lint --fail-severity=warn --ruleset .spectral.yaml api/openapi.yaml
+
+docs:
+	@scripts/npm-deps.sh >/dev/null
+	scripts/build-docs.sh $(BUILD_DIR)/docs
+
 format:
 	$(if $(FORMAT_FILES),$(CLANG_FORMAT) -i $(FORMAT_FILES),@echo "no C++ files")
 
@@ -68,6 +80,8 @@ test:
 	scripts/install-deps.sh
 	$(call step,[2/6] format check)
 	$(MAKE) --no-print-directory format-check
+	$(call step,API document lint (spectral))
+	$(MAKE) --no-print-directory api-lint
 	$(call step,[3/6] build ($(BUILD_TYPE)))
 	$(MAKE) --no-print-directory build
 	$(call step,[4/6] unit tests)

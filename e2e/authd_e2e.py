@@ -22,6 +22,8 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from openapi_check import CONTRACT
+
 BASE_URL = os.environ.get("E2E_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
 # HTTPS: the CA that signed the server's certificate (verification stays
 # on; without it, the system's store).
@@ -89,6 +91,9 @@ class _SourceAddressAdapter(HTTPAdapter):
 class Api:
     """One requests.Session against BASE_URL; redirects are never followed.
 
+    Every response is checked against the OpenAPI document (openapi_check):
+    one it does not describe fails the test with what differs.
+
     A 429 fails the test at once with a clear message unless the Api was made
     with expect_throttling=True (the throttling tests): the other tests never
     provoke one, so it means the deployment limits this client's address
@@ -99,6 +104,8 @@ class Api:
         self.base_url = base_url.rstrip("/")
         self.expect_throttling = expect_throttling
         self.s = requests.Session()
+        self.s.hooks["response"].append(
+            lambda r, *args, **kwargs: CONTRACT.check_requests_response(r))
         if source_address is not None:
             adapter = _SourceAddressAdapter(source_address)
             self.s.mount("http://", adapter)
@@ -482,3 +489,29 @@ def audit_lines(files: list[str], request_id: str, event: str | None = None,
 
 def request_id(prefix: str = "e2e") -> str:
     return f"{prefix}-{secrets.token_hex(8)}"
+
+
+def api_from(source_address: str, log_files: list[str], **kw: Any) -> "Api":
+    """An Api connecting from `source_address` (127.x.y.z), once shown that
+    the server sees that address as the client's; skips the test otherwise
+    (a NAT between, as with a container network: every source arrives as
+    the gateway, or cannot connect at all)."""
+    import pytest
+    a = Api(source_address=source_address, **kw)
+    rid = request_id("source")
+    try:
+        ok = a.get("/health", headers={"X-Request-ID": rid}, timeout=3).status_code == 200
+    except requests.RequestException:
+        ok = False
+    seen = None
+    if ok:
+        deadline = time.monotonic() + 2
+        while seen is None and time.monotonic() < deadline:
+            seen = next((r.get("ip") for r in log_records(log_files)
+                         if r.get("request_id") == rid and r.get("event") == "request"), None)
+            time.sleep(0.05)
+    if seen != source_address:
+        a.close()
+        pytest.skip(f"requests from {source_address} reach the server as {seen or 'nothing'}: "
+                    "local source addresses are not distinct clients here")
+    return a

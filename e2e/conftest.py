@@ -16,17 +16,23 @@ Optional access, each opening more checks (skipped, with the reason, without):
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
 from authd_e2e import BASE_URL, Api, Session, User, assert_uuid7, assert_timestamp, \
     strong_password, unique_email
+from openapi_check import CONTRACT
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "late(n): run after the ordinary tests, in increasing n "
         "(1: database outage, 2: log and table scans, 3: pool stopped)")
+    config.addinivalue_line(
+        "markers", "single_pool: needs the deployment to be one worker pool that this client "
+        "may scrape (/metrics from loopback); a stack of several replicas deselects these "
+        "with -m 'not single_pool' (scripts/compose-test.sh)")
     config.addinivalue_line(
         "markers", "once: runs in the first pass only (scripts/e2e-stack.sh runs the suite "
         "over HTTP, then over HTTPS with -m 'not once'): what it checks does not depend on "
@@ -52,6 +58,23 @@ def pytest_collection_modifyitems(session, config, items):
 
 def pytest_report_header(config):
     return f"authd e2e against {BASE_URL}"
+
+
+@pytest.fixture(autouse=True)
+def every_response_as_documented():
+    """Fails the test when a response it received was not as the OpenAPI
+    document describes it, even one received in a thread (whose exception
+    may have been swallowed)."""
+    before = len(CONTRACT.violations)
+    yield
+    new = CONTRACT.violations[before:]
+    if new:
+        pytest.fail(f"{len(new)} response(s) not as api/openapi.yaml describes them:\n" +
+                    "\n".join(new), pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(CONTRACT.summary())
 
 
 @pytest.fixture
@@ -203,6 +226,27 @@ def authd_bin() -> str:
     if not path:
         pytest.skip("E2E_AUTHD_BIN is not set: the operator commands cannot be run")
     return path
+
+
+@pytest.fixture(scope="session")
+def client_ip(log_files) -> str:
+    """The address the server sees for this suite's requests (127.0.0.1 on
+    loopback; a gateway address when a container network is in between):
+    read back from the worker's request line of a marked request."""
+    from authd_e2e import Api, log_records, request_id
+    rid = request_id("whoami")
+    a = Api()
+    try:
+        assert a.get("/health", headers={"X-Request-ID": rid}).status_code == 200
+    finally:
+        a.close()
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        for rec in log_records(log_files):
+            if rec.get("request_id") == rid and rec.get("event") == "request" and rec.get("ip"):
+                return rec["ip"]
+        time.sleep(0.05)
+    pytest.fail(f"no request line for {rid} in {log_files}")
 
 
 @pytest.fixture(scope="session")

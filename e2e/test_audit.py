@@ -5,10 +5,19 @@ import re
 
 import pytest
 
-from authd_e2e import (SECRETS, Api, age_session, audit_lines, decode_jwt, request_id,
+from authd_e2e import (SECRETS, Api, age_session, api_from, audit_lines, decode_jwt, request_id,
                        strong_password)
 
 TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+
+
+# The address the server sees for us (set by the autouse fixture below).
+CLIENT_IP = ["127.0.0.1"]
+
+
+@pytest.fixture(autouse=True)
+def _client_ip(client_ip):
+    CLIENT_IP[0] = client_ip
 
 
 @pytest.fixture
@@ -16,7 +25,7 @@ def worker_logs(log_files):
     return [f for f in log_files if "worker" in f.rsplit("/", 1)[-1]]
 
 
-def one_line(worker_logs, rid: str, event: str, outcome: str, ip: str = "127.0.0.1",
+def one_line(worker_logs, rid: str, event: str, outcome: str, ip: str | None = None,
              user_id: str | None = None, secrets_: tuple = ()) -> dict:
     lines = audit_lines(worker_logs, rid, event)
     assert len(lines) == 1, f"{event}/{rid}: want one audit line, got {lines}"
@@ -24,7 +33,7 @@ def one_line(worker_logs, rid: str, event: str, outcome: str, ip: str = "127.0.0
     assert TS_RE.match(line.get("ts", "")), line
     assert line["request_id"] == rid
     assert line.get("outcome") == outcome, line
-    assert line.get("ip") == ip, line
+    assert line.get("ip") == (ip or CLIENT_IP[0]), line
     if user_id is not None:
         assert line.get("user_id") == user_id, line
     text = repr(line)
@@ -84,9 +93,9 @@ def test_each_authentication_event_is_one_audit_line(api, user, make_session, wo
     assert line.get("sessions_ended", 0) >= 1
 
 
-def test_throttled_attempts_are_audited(make_user, worker_logs):
+def test_throttled_attempts_are_audited(make_user, worker_logs, log_files):
     user = make_user()
-    a = Api(expect_throttling=True, source_address="127.5.0.3")
+    a = api_from("127.5.0.3", log_files, expect_throttling=True)
     try:
         for _ in range(6):
             assert a.login(user.email, "wrong-audit").status_code == 401

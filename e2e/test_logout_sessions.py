@@ -100,7 +100,7 @@ def test_logout_405_for_get(api):
 
 # --- GET /auth/sessions --------------------------------------------------------------
 
-def test_sessions_lists_the_live_sessions_with_their_fields(api, user, db):
+def test_sessions_lists_the_live_sessions_with_their_fields(api, user, db, client_ip):
     a = login_as(api, user, "agent-A/1.0")
     b = login_as(api, user, "agent-B/2.0")
     ended = login_as(api, user, "agent-C")
@@ -119,7 +119,7 @@ def test_sessions_lists_the_live_sessions_with_their_fields(api, user, db):
         assert_uuid7(s["id"])
         for k in ("created_at", "last_used_at", "expires_at"):
             assert_timestamp(s[k])
-        assert s["ip"] == "127.0.0.1"
+        assert s["ip"] == client_ip
         assert s["last_used_at"] < s["expires_at"]
         assert s["created_at"] <= s["last_used_at"] or s["id"] == a.claims["sid"]
     first, second = listed

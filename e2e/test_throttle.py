@@ -15,7 +15,7 @@ import time
 import pytest
 
 from authd_e2e import (Api, assert_json, assert_problem, assert_retry_after, describe,
-                       strong_password, unique_email)
+                       api_from, strong_password, unique_email)
 
 FREE_FAILURES = 5
 
@@ -247,9 +247,10 @@ def test_throttling_on_the_main_pool_by_peer_address(base_url_clients):
 
 
 @pytest.fixture
-def base_url_clients(make_user):
-    attacker = Api(expect_throttling=True, source_address=f"127.0.{secrets.randbelow(200) + 20}.1")
-    owner = Api(source_address=f"127.0.{secrets.randbelow(200) + 20}.2")
+def base_url_clients(make_user, log_files):
+    attacker = api_from(f"127.0.{secrets.randbelow(200) + 20}.1", log_files,
+                        expect_throttling=True)
+    owner = api_from(f"127.0.{secrets.randbelow(200) + 20}.2", log_files)
     yield attacker, owner, make_user()
     attacker.close()
     owner.close()

@@ -23,6 +23,8 @@
 #   NGINX_ERROR_LOG    [$NGINX_PREFIX/error.log]   a path, or stderr
 #   NGINX_USER         [root when run as root, else nothing]  the `user` of
 #                      the worker processes (only meaningful as root).
+#   NGINX_DOCS_ROOT    [/usr/local/share/authd/docs]  what scripts/build-docs.sh
+#                      built: served at /docs, /openapi.json, /openapi.yaml.
 #   AUTH_REQUEST_EXAMPLE_PORT, AUTH_REQUEST_EXAMPLE_UPSTREAM_PORT  [unset]
 #                      both set: also renders nginx/auth-request-example.conf.template
 #                      beside OUT_FILE (a service protected by auth_request on
@@ -178,6 +180,10 @@ else
   NGINX_USER_DIRECTIVE=""
 fi
 
+NGINX_DOCS_ROOT=${NGINX_DOCS_ROOT:-/usr/local/share/authd/docs}
+[[ $NGINX_DOCS_ROOT =~ ^/[A-Za-z0-9._/-]+$ ]] ||
+  die "NGINX_DOCS_ROOT must be an absolute path of plain characters, got '$NGINX_DOCS_ROOT'"
+
 # The auth_request example (nginx/auth-request-example.conf.template), only
 # when asked for.
 NGINX_EXAMPLE_INCLUDE=""
@@ -207,12 +213,12 @@ if [[ -n $example_port || -n $example_upstream_port ]]; then
 fi
 
 # shellcheck disable=SC2090  # the quotes in NGINX_REDIRECT are nginx's
-export NGINX_USER_DIRECTIVE NGINX_PID_FILE NGINX_ERROR_LOG NGINX_ACCESS_LOG NGINX_TEMP_DIR \
+export NGINX_DOCS_ROOT NGINX_USER_DIRECTIVE NGINX_PID_FILE NGINX_ERROR_LOG NGINX_ACCESS_LOG NGINX_TEMP_DIR \
   NGINX_LISTEN NGINX_FASTCGI_PASS NGINX_DYNAMIC_UPSTREAM NGINX_REAL_IP NGINX_LIMIT_REQ_ZONE \
   NGINX_LIMIT_REQ NGINX_RETRY_AFTER_IP NGINX_EXAMPLE_INCLUDE NGINX_LISTEN_TLS NGINX_TLS NGINX_REDIRECT
 # The explicit list: nothing else in the template is touched.
 # shellcheck disable=SC2016  # envsubst's own syntax, literally
-vars='${NGINX_USER_DIRECTIVE} ${NGINX_PID_FILE} ${NGINX_ERROR_LOG} ${NGINX_ACCESS_LOG} ${NGINX_TEMP_DIR} ${NGINX_LISTEN} ${NGINX_FASTCGI_PASS} ${NGINX_DYNAMIC_UPSTREAM} ${NGINX_REAL_IP} ${NGINX_LIMIT_REQ_ZONE} ${NGINX_LIMIT_REQ} ${NGINX_RETRY_AFTER_IP} ${NGINX_EXAMPLE_INCLUDE} ${NGINX_LISTEN_TLS} ${NGINX_TLS} ${NGINX_REDIRECT}'
+vars='${NGINX_USER_DIRECTIVE} ${NGINX_PID_FILE} ${NGINX_ERROR_LOG} ${NGINX_ACCESS_LOG} ${NGINX_TEMP_DIR} ${NGINX_LISTEN} ${NGINX_FASTCGI_PASS} ${NGINX_DYNAMIC_UPSTREAM} ${NGINX_REAL_IP} ${NGINX_LIMIT_REQ_ZONE} ${NGINX_LIMIT_REQ} ${NGINX_RETRY_AFTER_IP} ${NGINX_EXAMPLE_INCLUDE} ${NGINX_LISTEN_TLS} ${NGINX_TLS} ${NGINX_REDIRECT} ${NGINX_DOCS_ROOT}'
 if [[ $out == - ]]; then
   envsubst "$vars" <"$template"
 else

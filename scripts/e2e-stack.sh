@@ -34,6 +34,8 @@
 #                         REFRESH_REUSE_GRACE=$E2E_ES256_REFRESH_REUSE_GRACE, and
 #                         TRUSTED_PROXIES=$E2E_TRUSTED_PROXY/32 (tests connect from
 #                         that loopback address to act as a proxy)
+#   E2E_ARTIFACT_DIR      where tests leave files to look at ($BUILD_DIR/e2e:
+#                         the screenshot of /docs)
 # Knobs: BUILD_DIR [build], AUTHD_BIN [$BUILD_DIR/authd],
 #   E2E_ARGON2_MEMORY_KIB [4096], E2E_IP_RATE_LIMIT [0], E2E_KEEP=1 keeps
 #   the temp dir (logs) after the run.
@@ -136,6 +138,7 @@ export FCGI_LISTEN="$tmp/run/authd.sock"
 unset DEFAULT_TOKEN_EXPIRY JWT_ISSUER JWT_AUDIENCE JWT_ALG PASSWORD_MIN_LENGTH \
   PASSWORD_MIN_STRENGTH LOGIN_REVEAL_UNKNOWN_EMAIL REQUIRE_VERIFIED_EMAIL REFRESH_IDLE_TTL \
   REFRESH_ABSOLUTE_TTL PASSWORD_PEPPER TRUSTED_PROXIES
+unset METRICS_ALLOW  # the default (loopback): the metrics tests rely on it
 unset JWT_PRIVATE_KEY_FILE JWT_PREVIOUS_PUBLIC_KEY_FILE REFRESH_REUSE_GRACE REAUTH_MAX_AGE \
   MAX_SESSIONS_PER_USER LOGIN_FREE_FAILURES LOGIN_DELAY_BASE LOGIN_DELAY_MAX LOGIN_EMAIL_FAILURES \
   ARGON2_ITERATIONS
@@ -179,12 +182,13 @@ setsid "$root/scripts/respawn.sh" "authd mailer" "$tmp/run/mailer.pid" "$authd" 
 mailer_pid=$!
 
 # --- nginx --------------------------------------------------------------------
+"$root/scripts/build-docs.sh" "$tmp/docs" >/dev/null
 example_port=$(free_port)
 example_upstream_port=$(free_port)
 HTTP_PORT=$http_port HTTPS_PORT=$https_port TLS_CERT="$tmp/tls/cert.pem" TLS_KEY="$tmp/tls/key.pem" \
   HTTP_REDIRECT_TO_HTTPS=false IP_RATE_LIMIT=${E2E_IP_RATE_LIMIT:-0} NGINX_PREFIX="$tmp/nginx" \
   NGINX_ACCESS_LOG="$tmp/log/nginx-access.log" NGINX_ERROR_LOG="$tmp/log/nginx-error.log" \
-  FCGI_TARGET="$FCGI_LISTEN" NGINX_LISTEN_ADDR=127.0.0.1 \
+  FCGI_TARGET="$FCGI_LISTEN" NGINX_LISTEN_ADDR=127.0.0.1 NGINX_DOCS_ROOT="$tmp/docs" \
   AUTH_REQUEST_EXAMPLE_PORT=$example_port AUTH_REQUEST_EXAMPLE_UPSTREAM_PORT=$example_upstream_port \
   "$root/nginx/render.sh" "$tmp/nginx/nginx.conf"
 setsid nginx -e "$tmp/log/nginx-error.log" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" &
@@ -196,7 +200,7 @@ E2E_IP_RATE_LIMIT_TEST=${E2E_IP_RATE_LIMIT_TEST:-30}
 HTTP_PORT=$limited_port IP_RATE_LIMIT=$E2E_IP_RATE_LIMIT_TEST NGINX_PREFIX="$tmp/nginx-limited" \
   NGINX_ACCESS_LOG="$tmp/log/nginx-limited-access.log" \
   NGINX_ERROR_LOG="$tmp/log/nginx-limited-error.log" FCGI_TARGET="$FCGI_LISTEN" \
-  NGINX_LISTEN_ADDR=127.0.0.1 "$root/nginx/render.sh" "$tmp/nginx-limited/nginx.conf"
+  NGINX_LISTEN_ADDR=127.0.0.1 NGINX_DOCS_ROOT="$tmp/docs" "$root/nginx/render.sh" "$tmp/nginx-limited/nginx.conf"
 setsid nginx -e "$tmp/log/nginx-limited-error.log" -p "$tmp/nginx-limited" \
   -c "$tmp/nginx-limited/nginx.conf" &
 limited_nginx_pid=$!
@@ -217,7 +221,7 @@ es256_port=$(free_port)
 HTTP_PORT=$es256_port IP_RATE_LIMIT=0 TRUSTED_PROXIES="$E2E_TRUSTED_PROXY/32" \
   NGINX_PREFIX="$tmp/nginx-es256" NGINX_ACCESS_LOG="$tmp/log/nginx-es256-access.log" \
   NGINX_ERROR_LOG="$tmp/log/nginx-es256-error.log" FCGI_TARGET="$tmp/run/authd-es256.sock" \
-  NGINX_LISTEN_ADDR=127.0.0.1 "$root/nginx/render.sh" "$tmp/nginx-es256/nginx.conf"
+  NGINX_LISTEN_ADDR=127.0.0.1 NGINX_DOCS_ROOT="$tmp/docs" "$root/nginx/render.sh" "$tmp/nginx-es256/nginx.conf"
 setsid nginx -e "$tmp/log/nginx-es256-error.log" -p "$tmp/nginx-es256" \
   -c "$tmp/nginx-es256/nginx.conf" &
 es256_nginx_pid=$!
@@ -272,6 +276,7 @@ E2E_SMTP_START_CMD=$(printf '%q ' "${smtp_start[@]}")
 export E2E_SMTP_START_CMD
 export E2E_SMTP_USER=$smtp_user E2E_SMTP_PASSWORD=$smtp_password E2E_PUBLIC_BASE_URL=$PUBLIC_BASE_URL
 export E2E_FCGI_SOCKET=$FCGI_LISTEN E2E_ROOT=$root
+export E2E_ARTIFACT_DIR="$root/$BUILD_DIR/e2e"
 # The tests (and the commands above, which they run) must not see the
 # stack's own settings as theirs.
 unset SECRET_KEY MFA_ENCRYPTION_KEY MYSQL_HOST MYSQL_PORT MYSQL_USER MYSQL_PASSWORD MYSQL_DB \

@@ -39,7 +39,15 @@ PACKAGES=(
   python3-aiosmtpd   # the capturing SMTP server of the mail tests
   # Scripts: secrets, health checks.
   openssl curl ca-certificates procps util-linux
+  # API docs and metrics: node for the OpenAPI lint and the Swagger UI files
+  # (npm packages: scripts/npm-deps.sh, run below), YAML → JSON, the e2e
+  # checks of every response against the document, the metrics parser, and
+  # the browser test of /docs (headless Chromium driven over CDP).
+  nodejs python3-yaml python3-jsonschema python3-prometheus-client python3-websocket chromium
 )
+# Debian's npm only where there is no npm at all: some machines carry a newer
+# node whose own npm conflicts with Debian's package.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 mode=${1:-install}
 case "$mode" in
@@ -58,8 +66,16 @@ done < <(
   done
 )
 
+# The npm packages come after the Debian ones (npm itself is one of those).
+npm_packages() {
+  local here
+  here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+  if [[ $mode == --check ]]; then "$here/npm-deps.sh" --check; else "$here/npm-deps.sh"; fi
+}
+
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
+  npm_packages
   exit 0
 fi
 echo "install-deps: missing: ${missing[*]}"
@@ -77,3 +93,4 @@ export DEBIAN_FRONTEND=noninteractive
 # install; nothing here uses them (we run our own instances on our own
 # ports), so they are left as the package made them.
 echo "install-deps: installed ${missing[*]}"
+npm_packages

@@ -17,7 +17,8 @@
 #   6. TLS: TLS_CERT/TLS_KEY from the environment, else a local CA and a
 #      certificate for localhost/127.0.0.1 under var/tls/ (scripts/local-tls.sh)
 #   7. nginx on 127.0.0.1:$HTTP_PORT [8080] and, with TLS, 127.0.0.1:$HTTPS_PORT
-#      [8443] (nginx/render.sh → var/nginx/)
+#      [8443] (nginx/render.sh → var/nginx/), with the API docs (/docs,
+#      /openapi.json) built into $BUILD_DIR/docs
 #   8. waits for /health/ready, prints a banner, stays in the foreground.
 # Ctrl-C (or SIGTERM) stops everything it started, the private database
 # included. If one of its processes dies, it stops the rest and exits 1.
@@ -192,9 +193,11 @@ fi
 export TLS_CERT TLS_KEY HTTPS_PORT
 
 # --- nginx ---------------------------------------------------------------------
+docs="$root/$BUILD_DIR/docs"
+scripts/build-docs.sh "$docs" >/dev/null || die "building the API docs failed (scripts/build-docs.sh)"
 NGINX_PREFIX="$var/nginx" NGINX_ACCESS_LOG="$var/log/nginx-access.log" \
   NGINX_ERROR_LOG="$var/log/nginx-error.log" FCGI_TARGET="$sock" NGINX_LISTEN_ADDR=127.0.0.1 \
-  nginx/render.sh "$var/nginx/nginx.conf"
+  NGINX_DOCS_ROOT="$docs" nginx/render.sh "$var/nginx/nginx.conf"
 nginx -e "$var/log/nginx-error.log" -t -q -p "$var/nginx" -c "$var/nginx/nginx.conf" ||
   die "the rendered nginx config is refused (see above and var/log/nginx-error.log)"
 say "starting nginx on 127.0.0.1:$HTTP_PORT (HTTP) and 127.0.0.1:$HTTPS_PORT (HTTPS)"
@@ -244,6 +247,9 @@ cat >&2 <<BANNER
        -d '{"email":"ann@example.com","password":"violet-Harbor-92-lantern"}'
   curl -s $base/auth/me -H "Authorization: Bearer \$ACCESS_TOKEN"
   curl -s $base/health/ready
+
+  API docs: $base/docs   (Swagger UI; the document: $base/openapi.json)
+  metrics:  curl -s $base/metrics   (Prometheus text; METRICS_ALLOW, default loopback)
 
   email:    $(if [[ ${MAIL_MODE:-file} == file ]]; then echo "MAIL_MODE=file: each message is a file in $MAIL_DIR/ (links go to $tls_base)"; else echo "MAIL_MODE=smtp through $SMTP_URL"; fi)
   HTTPS:    $(if [[ -n $own_tls ]]; then echo "certificate from the local CA var/tls/ca.pem (made for you; trust it to use $tls_base):"; else echo "TLS_CERT=$TLS_CERT"; fi)

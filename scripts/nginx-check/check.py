@@ -26,7 +26,7 @@ ROUTES = ["/auth/register", "/auth/login", "/auth/password", "/auth/me", "/auth/
           "/health/ready", "/metrics"]
 UNKNOWN = ["/index.html", "/x.gif", "/", "/nope", "/auth", "/auth/", "/auth/nope", "/auth/login/", "/auth/LOGIN",
            "/health/", "/healthz", "/auth/sessions/a/b", "/auth/sessions/", "/auth/mfa",
-           "/docs", "/openapi.json", "/auth/register.php", "/.well-known/", "/auth/mfa/"]
+           "/docsx", "/openapi.jsonx", "/auth/register.php", "/.well-known/", "/auth/mfa/"]
 
 failures = []
 

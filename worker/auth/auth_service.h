@@ -13,6 +13,7 @@
 #include "auth/throttle_attempt.h"
 #include "auth/throttle_policy.h"
 #include "ports/clock.h"
+#include "ports/metrics_sink.h"
 #include "ports/email_token_store.h"
 #include "ports/mfa_store.h"
 #include "ports/outbox_store.h"
@@ -59,6 +60,8 @@ struct ServiceDeps {
   EmailTokenStore& email_tokens;
   OutboxStore& outbox;
   MailRequestStore& mail_requests;
+  // Login outcomes and refresh reuse are reported here (none when null).
+  MetricsSink* metrics = nullptr;
 };
 
 // Who is asking, as far as the network says (sessions, throttling, audit).
@@ -188,6 +191,9 @@ class AuthService {
   Outcome<User> account_of(const Authenticated& who);
   Session new_session_with(const User& user, const ClientInfo& client, UnixSeconds now,
                            std::string amr, std::string* refresh_token);
+  MetricsSink& metrics() const noexcept {
+    return deps_.metrics != nullptr ? *deps_.metrics : NullMetricsSink::instance();
+  }
   // REQUIRE_VERIFIED_EMAIL: the 403 for an unverified account, asked only
   // once its password checked out.
   std::optional<AuthError> unverified_email_refusal(const User& user, const ClientInfo& client);

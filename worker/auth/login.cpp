@@ -11,11 +11,15 @@ Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_v
   // Leaving this scope without a verdict (disabled, second factor due)
   // gives a reserved failure back.
   ThrottleAttempt attempt;
-  if (auto refused = admit(email, client, "login", &attempt)) return *refused;
+  if (auto refused = admit(email, client, "login", &attempt)) {
+    metrics().login(LoginOutcome::throttled);
+    return *refused;
+  }
 
   auto user = deps_.users.find_by_email(email);
   if (!password_matches(user ? &*user : nullptr, password)) {
     attempt_failed(attempt);
+    metrics().login(LoginOutcome::failed);
     log::audit("login", {{"outcome", "failed"},
                          log::Field::optional("user_id", user ? user->id.to_string() : ""),
                          {"ip", client.ip}});
@@ -26,6 +30,7 @@ Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_v
   }
   const std::string user_id = user->id.to_string();
   if (user->disabled_at) {
+    metrics().login(LoginOutcome::disabled);
     log::audit("login", {{"outcome", "disabled"}, {"user_id", user_id}, {"ip", client.ip}});
     return fail(AuthErrc::account_disabled, "This account has been disabled.");
   }
@@ -45,6 +50,7 @@ Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_v
   // With a second factor on, the right password is not yet a login (nor a
   // success for throttling): the client completes it at /auth/mfa/verify.
   if (user->mfa_enabled) {
+    metrics().login(LoginOutcome::mfa_required);
     log::audit("login", {{"outcome", "mfa_required"}, {"user_id", user_id}, {"ip", client.ip}});
     return mfa_challenge(*user, client);
   }
@@ -53,6 +59,7 @@ Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_v
   std::string refresh_token;
   Session session = new_session(*user, client, now, &refresh_token);
   deps_.transactions.in_transaction([&] { open_session(session, now); });
+  metrics().login(LoginOutcome::ok);
   log::audit("login", {{"outcome", "ok"},
                        {"user_id", user_id},
                        {"session_id", session.id.to_string()},

@@ -184,7 +184,10 @@ Outcome<TokenGrant> AuthService::mfa_verify(std::string_view mfa_token,
   if (!user || !user->mfa_enabled) return refused;
   if (user->disabled_at) return fail(AuthErrc::account_disabled, "This account has been disabled.");
   ThrottleStore::Counters seen;
-  if (auto denied = throttled(user->email, client, "mfa_verify", &seen)) return *denied;
+  if (auto denied = throttled(user->email, client, "mfa_verify", &seen)) {
+    metrics().login(LoginOutcome::throttled);
+    return *denied;
+  }
 
   std::string kind = recovery_code ? "recovery_code" : "totp";
   const bool ok = recovery_code ? recovery_code_matches(*user, *recovery_code, now)
@@ -192,6 +195,7 @@ Outcome<TokenGrant> AuthService::mfa_verify(std::string_view mfa_token,
   if (!ok) {
     // A wrong code counts as a failed login and leaves the mfa_token usable.
     count_failure(user->email, client);
+    metrics().login(LoginOutcome::failed);
     log::audit("mfa_verify", {{"outcome", "wrong_code"},
                               {"method", kind},
                               {"user_id", user->id.to_string()},
@@ -203,6 +207,7 @@ Outcome<TokenGrant> AuthService::mfa_verify(std::string_view mfa_token,
   std::string refresh_token;
   Session session = new_session_with(*user, client, now, "pwd,otp", &refresh_token);
   deps_.transactions.in_transaction([&] { open_session(session, now); });
+  metrics().login(LoginOutcome::ok);
   if (kind == "recovery_code") {
     log::audit(
         "mfa_recovery_code_used",

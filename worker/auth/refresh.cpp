@@ -74,6 +74,7 @@ Outcome<TokenGrant> AuthService::refresh(std::string_view token, const ClientInf
       log::audit("refresh", {{"outcome", "invalid"}, {"ip", client.ip}});
       return refused;
     case RefreshVerdict::reused:
+      metrics().refresh_reuse_detected();
       log::audit("refresh_reuse_detected", {{"outcome", "session_revoked"},
                                             {"user_id", session->user_id.to_string()},
                                             {"session_id", session->id.to_string()},

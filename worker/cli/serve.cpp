@@ -33,6 +33,9 @@
 #include "http/app.h"
 #include "http/handlers/handlers.h"
 #include "log/log.h"
+#include "metrics/recorder.h"
+#include "metrics/shared_block.h"
+#include "metrics/timed_hasher.h"
 #include "ports/store_errors.h"
 #include "supervisor/prefork.h"
 
@@ -48,10 +51,19 @@ class DatabaseHealth final : public HealthProbe {
   mysql::Connection& connection_;
 };
 
+// What every child shares: the metrics block the master mapped before
+// forking, and who may read it.
+struct PoolMetrics {
+  metrics::SharedBlock& shared;
+  const CidrSet& allow;
+};
+
 // One child: its own connection, stores, service and HTTP app.
 int run_child(const Config& config, const JwtSettings& jwt, int listen_fd,
-              const supervisor::ChildSignals& signals) {
+              const supervisor::ChildSignals& signals, const PoolMetrics& pool) {
+  metrics::Recorder recorder(pool.shared.block(), getpid());
   mysql::Connection connection(config.db, mysql::Account::app);
+  connection.set_metrics(&recorder);
   mysql::MysqlUserStore users(connection);
   mysql::MysqlSessionStore sessions(connection);
   mysql::MysqlThrottleStore throttle(connection);
@@ -60,16 +72,21 @@ int run_child(const Config& config, const JwtSettings& jwt, int listen_fd,
   mysql::MysqlEmailTokenStore email_tokens(connection);
   mysql::MysqlOutboxStore outbox(connection);
   mysql::MysqlMailRequestStore mail_requests(connection);
-  Argon2idHasher hasher(config.argon2_memory_kib, config.argon2_iterations, config.password_pepper);
+  Argon2idHasher argon2(config.argon2_memory_kib, config.argon2_iterations, config.password_pepper);
+  metrics::TimedHasher hasher(argon2, recorder);
   JwtSigner signer(jwt);
   SystemClock clock;
   SodiumRandom random;
   AuthService service(ServiceDeps{users, sessions, throttle, mfa, transactions, hasher, signer,
-                                  clock, random, email_tokens, outbox, mail_requests},
+                                  clock, random, email_tokens, outbox, mail_requests, &recorder},
                       service_policy(config));
   DatabaseHealth health(connection);
-  http::HandlerDeps deps{service, health, signer.jwks_json()};
-  http::HttpApp app(http::make_router(deps));
+  http::HandlerDeps deps{
+      service, health, signer.jwks_json(),
+      http::MetricsEndpoint{[&recorder] { return recorder.render(); }, pool.allow}};
+  http::Router router = http::make_router(deps);
+  recorder.set_routes(router.patterns());
+  http::HttpApp app(std::move(router), &recorder);
 
   fcgi::StopControl stop{signals.stop_requested, signals.idle_mask};
   long served = fcgi::serve(listen_fd, app, stop);
@@ -118,12 +135,33 @@ int serve() {
              {"argon2_memory_kib", static_cast<std::int64_t>(config.argon2_memory_kib)},
              {"argon2_iterations", static_cast<std::int64_t>(config.argon2_iterations)}});
 
+  // The pool's metrics: one shared block, mapped before the fork so that
+  // every child counts into it and any child can answer for all.
+  auto metrics_allow = CidrSet::parse(config.metrics_allow);
+  if (!metrics_allow) {
+    log::error("startup_failed", {{"error", "METRICS_ALLOW holds an entry that is not a CIDR"}});
+    return 2;
+  }
+  std::optional<metrics::SharedBlock> shared;
+  try {
+    shared.emplace();
+  } catch (const std::exception& e) {
+    log::error("startup_failed", {{"error", e.what()}});
+    return 1;
+  }
+  const PoolMetrics pool{*shared, *metrics_allow};
+
   supervisor::PreforkOptions options;
   options.workers = config.workers;
+  options.on_child_exit = [&pool](pid_t pid, bool unexpected) {
+    metrics::release_worker_slot(pool.shared.block(), pid);
+    if (unexpected) pool.shared.block().worker_restarts.fetch_add(1, std::memory_order_relaxed);
+  };
   const int fd = listener->fd();
-  return supervisor::run_prefork(options, [&config, &jwt, fd](const supervisor::ChildSignals& s) {
-    return run_child(config, *jwt, fd, s);
-  });
+  return supervisor::run_prefork(options,
+                                 [&config, &jwt, fd, &pool](const supervisor::ChildSignals& s) {
+                                   return run_child(config, *jwt, fd, s, pool);
+                                 });
 }
 
 }  // namespace authd::cli

@@ -36,6 +36,7 @@ Response HttpApp::dispatch(const Request& request, RequestContext& context) {
 
 Response HttpApp::handle(const Request& request) noexcept {
   const auto started = std::chrono::steady_clock::now();
+  if (observer_ != nullptr) observer_->request_started();
   log::set_request_id(request.request_id);
   RequestContext context;
   Response response;
@@ -73,6 +74,10 @@ Response HttpApp::handle(const Request& request) noexcept {
     // Even building the error answer failed (memory): a bare 500.
     response = Response{};
     response.status = 500;
+  }
+  if (observer_ != nullptr) {
+    observer_->request_finished(context.route, response.status,
+                                std::chrono::steady_clock::now() - started);
   }
   log::clear_request_id();
   return response;

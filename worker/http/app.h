@@ -5,6 +5,7 @@
 #include <cstddef>
 
 #include "http/request.h"
+#include "http/request_observer.h"
 #include "http/response.h"
 #include "http/router.h"
 
@@ -14,7 +15,9 @@ inline constexpr std::size_t kMaxBodyBytes = 16 * 1024;
 
 class HttpApp {
  public:
-  explicit HttpApp(Router router) : router_(std::move(router)) {}
+  // `observer` (optional) hears of every request: metrics.
+  explicit HttpApp(Router router, RequestObserver* observer = nullptr)
+      : router_(std::move(router)), observer_(observer) {}
 
   Response handle(const Request& request) noexcept;
 
@@ -22,6 +25,7 @@ class HttpApp {
   Response dispatch(const Request& request, RequestContext& context);
 
   Router router_;
+  RequestObserver* observer_;
 };
 
 }  // namespace authd::http

@@ -1,5 +1,7 @@
 #include "http/router.h"
 
+#include <algorithm>
+
 namespace authd::http {
 
 void Router::add(std::string method, std::string pattern, Handler handler) {
@@ -43,6 +45,14 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     }
   }
   return m;
+}
+
+std::vector<std::string> Router::patterns() const {
+  std::vector<std::string> out;
+  for (const auto& route : routes_) {
+    if (std::find(out.begin(), out.end(), route.pattern) == out.end()) out.push_back(route.pattern);
+  }
+  return out;
 }
 
 }  // namespace authd::http

@@ -28,6 +28,10 @@ class Router {
   };
   Match match(std::string_view method, std::string_view path) const;
 
+  // Every pattern once, in the order they were added (metrics label
+  // requests with these).
+  std::vector<std::string> patterns() const;
+
  private:
   struct Route {
     std::string method;

@@ -118,6 +118,7 @@ class Master {
       const bool retiring = it->second.retiring;
       const auto lived = Clock::now() - it->second.started;
       children_.erase(it);
+      if (options_.on_child_exit) options_.on_child_exit(pid, !retiring);
       if (retiring) {
         log::debug("worker_stopped", {{"worker_pid", static_cast<std::int64_t>(pid)}});
         continue;

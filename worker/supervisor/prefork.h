@@ -5,6 +5,7 @@
 // SIGHUP replaces the children one at a time (new one first), so a new
 // binary or configuration takes over without a failed request.
 #include <signal.h>
+#include <sys/types.h>
 
 #include <functional>
 
@@ -13,6 +14,9 @@ namespace authd::supervisor {
 struct PreforkOptions {
   unsigned workers = 1;
   int drain_timeout_s = 30;  // then SIGKILL what is left
+  // Called in the master for every child reaped: `unexpected` when it was
+  // not asked to stop (it died, and will be replaced). Metrics use it.
+  std::function<void(pid_t pid, bool unexpected)> on_child_exit;
 };
 
 // What a child's main loop needs to know about signals.

@@ -309,6 +309,7 @@ void Connection::open() {
                          settings_.database.c_str(), settings_.port, nullptr,
                          CLIENT_FOUND_ROWS) == nullptr) {
     const int code = static_cast<int>(mysql_errno(raw));
+    if (metrics_ != nullptr) metrics_->database_failure(DatabaseFailure::connect);
     throw ConnectionLost(code, "mysql: cannot connect to " + settings_.host + ":" +
                                    std::to_string(settings_.port) + " as '" + user_ + "' (errno " +
                                    std::to_string(code) + "): " + mysql_error(raw));
@@ -326,6 +327,8 @@ void Connection::open() {
   }
   handle_ = std::move(handle);
   owner_pid_ = getpid();
+  if (metrics_ != nullptr && opened_before_) metrics_->database_reconnected();
+  opened_before_ = true;
   try {
     run_text(kIsolation, "session setup");
     run_text(kSessionSetup, "session setup");
@@ -376,6 +379,8 @@ auto Connection::guarded(Step&& step) -> decltype(step()) {
 }
 
 void Connection::after_connection_lost() noexcept {
+  // A connection that never opened was counted as a connect failure.
+  if (metrics_ != nullptr && is_open()) metrics_->database_failure(DatabaseFailure::lost);
   disconnect();
   // The server rolled the transaction back with the session; statements
   // must not run on a new connection as if it were still open.

@@ -20,6 +20,7 @@
 #include "adapters/mysql/handles.h"
 #include "config/config.h"
 #include "ports/clock.h"
+#include "ports/metrics_sink.h"
 
 namespace authd::mysql {
 
@@ -116,6 +117,10 @@ class Connection {
   // The account name, for messages (never the password).
   const std::string& user() const noexcept { return user_; }
 
+  // Where connect failures, lost connections and reconnects are reported
+  // (none until set).
+  void set_metrics(MetricsSink* sink) noexcept { metrics_ = sink; }
+
  private:
   enum class TransactionState { none, open, broken };
   struct Outcome {
@@ -144,6 +149,8 @@ class Connection {
   unsigned write_timeout_s_;
   TransactionState transaction_ = TransactionState::none;
   pid_t owner_pid_ = 0;
+  MetricsSink* metrics_ = nullptr;
+  bool opened_before_ = false;  // a later open is a reconnect
   // Declared before the connection handle so that, on destruction, the
   // connection is closed first (which detaches its statements) and the
   // statements are then freed without talking to the server.

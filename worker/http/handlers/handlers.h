@@ -1,19 +1,30 @@
 #pragma once
 // One file per endpoint; each turns a Request into a use-case call and the
 // outcome into a Response. No SQL, no FastCGI here.
+#include <functional>
+#include <string>
+
 #include "auth/auth_service.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/router.h"
 #include "ports/health_probe.h"
+#include "util/cidr.h"
 
 namespace authd::http {
+
+// GET /metrics: the pool's metrics as text, for the addresses allowed.
+struct MetricsEndpoint {
+  std::function<std::string()> render;  // empty: no metrics here (404)
+  CidrSet allow;                        // METRICS_ALLOW
+};
 
 struct HandlerDeps {
   AuthService& auth;
   HealthProbe& health;
   // The JWKS document (empty: symmetric signing, answered 404).
   std::string jwks_json;
+  MetricsEndpoint metrics{};
 };
 
 namespace handlers {
@@ -39,6 +50,7 @@ Response mfa_recovery_codes(HandlerDeps& deps, const Request& req, RequestContex
 Response mfa_disable(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 Response health(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 Response health_ready(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response metrics(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 }  // namespace handlers
 
 // The whole routing table of the worker.

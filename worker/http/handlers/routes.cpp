@@ -34,6 +34,7 @@ Router make_router(HandlerDeps& deps) {
   r.add("POST", "/auth/mfa/recovery-codes", bind(handlers::mfa_recovery_codes));
   r.add("GET", "/health", bind(handlers::health));
   r.add("GET", "/health/ready", bind(handlers::health_ready));
+  r.add("GET", "/metrics", bind(handlers::metrics));
   return r;
 }
 

@@ -1,0 +1,69 @@
+#include "metrics/recorder.h"
+
+#include "log/log.h"
+#include "metrics/snapshot.h"
+#include "metrics/text_format.h"
+
+namespace authd::metrics {
+
+Recorder::Recorder(Block& block, pid_t pid)
+    : block_(block), slot_(claim_worker_slot(block, pid)), names_{"unmatched"} {
+  if (slot_ == nullptr) log::warn("metrics_no_worker_slot", {{"slots", kMaxWorkerSlots}});
+}
+
+void Recorder::set_routes(const std::vector<std::string>& patterns) {
+  names_.assign(1, "unmatched");
+  index_.clear();
+  for (const auto& p : patterns) {
+    if (index_.count(p)) continue;
+    if (names_.size() >= kMaxRoutes) {
+      log::warn("metrics_too_many_routes", {{"max", kMaxRoutes - 1}, {"route", p}});
+      break;
+    }
+    index_.emplace(p, names_.size());
+    names_.push_back(p);
+  }
+}
+
+std::size_t Recorder::route_index(std::string_view route) const noexcept {
+  auto it = index_.find(route);
+  return it == index_.end() ? 0 : it->second;
+}
+
+void Recorder::request_started() noexcept {
+  if (slot_) slot_->busy.store(1, std::memory_order_relaxed);
+}
+
+void Recorder::request_finished(std::string_view route, int status,
+                                std::chrono::nanoseconds took) noexcept {
+  const std::size_t r = route_index(route);
+  block_.requests[r][status_slot(status)].fetch_add(1, std::memory_order_relaxed);
+  block_.latency[r].observe(to_ns(took), kLatencyBoundsNs);
+  if (slot_) slot_->busy.store(0, std::memory_order_relaxed);
+}
+
+void Recorder::login(LoginOutcome outcome) noexcept {
+  block_.logins[static_cast<std::size_t>(outcome)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void Recorder::password_work(PasswordWork work, std::chrono::nanoseconds took) noexcept {
+  block_.password[static_cast<std::size_t>(work)].observe(to_ns(took), kHashBoundsNs);
+}
+
+void Recorder::refresh_reuse_detected() noexcept {
+  block_.refresh_reuse.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Recorder::database_failure(DatabaseFailure failure) noexcept {
+  block_.db_failures[static_cast<std::size_t>(failure)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void Recorder::database_reconnected() noexcept {
+  block_.db_reconnects.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string Recorder::render() const {
+  return render_text(take_snapshot(block_), names_);
+}
+
+}  // namespace authd::metrics

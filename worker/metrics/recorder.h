@@ -1,0 +1,56 @@
+#pragma once
+// One worker's view of the pool's shared Block: it counts what the HTTP
+// layer, the use cases and the adapters report (http::RequestObserver,
+// MetricsSink) into the shared cells, and renders the whole pool's numbers
+// for /metrics. Built in each worker after the fork.
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/request_observer.h"
+#include "metrics/block.h"
+#include "ports/metrics_sink.h"
+
+namespace authd::metrics {
+
+class Recorder final : public MetricsSink, public http::RequestObserver {
+ public:
+  // Takes a worker slot for `pid` (the busy gauge).
+  Recorder(Block& block, pid_t pid);
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  // The routing table's patterns, in the order the router lists them (the
+  // same in every worker). Beyond kMaxRoutes - 1, patterns are counted as
+  // "no route" (and a warning says so once).
+  void set_routes(const std::vector<std::string>& patterns);
+
+  // http::RequestObserver
+  void request_started() noexcept override;
+  void request_finished(std::string_view route, int status,
+                        std::chrono::nanoseconds took) noexcept override;
+
+  // MetricsSink
+  void login(LoginOutcome outcome) noexcept override;
+  void password_work(PasswordWork work, std::chrono::nanoseconds took) noexcept override;
+  void refresh_reuse_detected() noexcept override;
+  void database_failure(DatabaseFailure failure) noexcept override;
+  void database_reconnected() noexcept override;
+
+  // The whole pool, in the Prometheus text format.
+  std::string render() const;
+
+ private:
+  std::size_t route_index(std::string_view route) const noexcept;
+
+  Block& block_;
+  WorkerSlot* slot_;
+  std::vector<std::string> names_;  // [0]: no route matched
+  std::map<std::string, std::size_t, std::less<>> index_;
+};
+
+}  // namespace authd::metrics

@@ -1,0 +1,42 @@
+#pragma once
+// A copy of the shared Block in plain integers, taken with one relaxed load
+// per cell: what the text format renders. Cells are read one by one while
+// workers keep counting, so two cells may be a request apart; the text
+// format derives each histogram's count from its own cells, which keeps
+// every histogram consistent with itself.
+#include <array>
+#include <cstdint>
+
+#include "metrics/block.h"
+
+namespace authd::metrics {
+
+template <std::size_t Bounds>
+struct HistogramValues {
+  std::array<std::uint64_t, Bounds + 1> counts{};  // per cell, last = +Inf
+  std::uint64_t sum_ns = 0;
+
+  std::uint64_t count() const noexcept {
+    std::uint64_t n = 0;
+    for (auto c : counts)
+      n += c;
+    return n;
+  }
+};
+
+struct Snapshot {
+  std::array<std::array<std::uint64_t, kStatusSlots>, kMaxRoutes> requests{};
+  std::array<HistogramValues<kLatencyBoundsNs.size()>, kMaxRoutes> latency{};
+  std::array<HistogramValues<kHashBoundsNs.size()>, kPasswordWorks> password{};
+  std::array<std::uint64_t, kLoginOutcomes> logins{};
+  std::uint64_t refresh_reuse = 0;
+  std::array<std::uint64_t, kDatabaseFailures> db_failures{};
+  std::uint64_t db_reconnects = 0;
+  std::uint64_t worker_restarts = 0;
+  std::uint64_t workers_alive = 0;
+  std::uint64_t workers_busy = 0;
+};
+
+Snapshot take_snapshot(const Block& block) noexcept;
+
+}  // namespace authd::metrics

@@ -1,0 +1,48 @@
+#pragma once
+// What the use cases and the adapters report for monitoring: events and
+// durations, nothing more. Metric names, labels and the exposition format
+// belong to the metrics room (worker/metrics/), so nothing here knows
+// Prometheus, and a service without a registry reports into NullMetricsSink.
+#include <chrono>
+
+namespace authd {
+
+// How a login attempt ended: at the password step, or at the second
+// factor's step (/auth/mfa/verify), which reports ok, failed and throttled
+// the same way. mfa_required: the right password, the second step pending.
+enum class LoginOutcome { ok, failed, throttled, disabled, mfa_required };
+
+// One Argon2id computation.
+enum class PasswordWork { hash, verify };
+
+// A database connection that could not be opened, or was found lost.
+enum class DatabaseFailure { connect, lost };
+
+class MetricsSink {
+ public:
+  virtual ~MetricsSink() = default;
+  virtual void login(LoginOutcome outcome) noexcept = 0;
+  virtual void password_work(PasswordWork work, std::chrono::nanoseconds took) noexcept = 0;
+  virtual void refresh_reuse_detected() noexcept = 0;
+  virtual void database_failure(DatabaseFailure failure) noexcept = 0;
+  // A connection opened again after an earlier one of this process was
+  // lost or closed.
+  virtual void database_reconnected() noexcept = 0;
+};
+
+class NullMetricsSink final : public MetricsSink {
+ public:
+  void login(LoginOutcome) noexcept override {}
+  void password_work(PasswordWork, std::chrono::nanoseconds) noexcept override {}
+  void refresh_reuse_detected() noexcept override {}
+  void database_failure(DatabaseFailure) noexcept override {}
+  void database_reconnected() noexcept override {}
+
+  // One shared instance: it holds no state.
+  static NullMetricsSink& instance() noexcept {
+    static NullMetricsSink sink;
+    return sink;
+  }
+};
+
+}  // namespace authd
