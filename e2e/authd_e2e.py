@@ -75,6 +75,18 @@ class Throttled(AssertionError):
     pass
 
 
+class _Session(requests.Session):
+    """A requests.Session that verifies HTTPS against CA_BUNDLE even when
+    REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the environment name another
+    store (requests lets those override a Session's own `verify`)."""
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        merged = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if CA_BUNDLE is not True and verify in (None, True):
+            merged["verify"] = CA_BUNDLE
+        return merged
+
+
 class _SourceAddressAdapter(HTTPAdapter):
     """Connects from a chosen local address (127.0.0.x): on loopback every
     such address is a different client address for nginx."""
@@ -103,7 +115,7 @@ class Api:
                  source_address: str | None = None):
         self.base_url = base_url.rstrip("/")
         self.expect_throttling = expect_throttling
-        self.s = requests.Session()
+        self.s = _Session()
         self.s.hooks["response"].append(
             lambda r, *args, **kwargs: CONTRACT.check_requests_response(r))
         if source_address is not None:
