@@ -5,7 +5,8 @@
 #   make compose-test  the container stack test
 #
 # Variables: BUILD_DIR [build], BUILD_TYPE [RelWithDebInfo],
-#            E2E_ARGS (passed to pytest by `make e2e`, e.g. E2E_ARGS="-k login").
+#            E2E_ARGS (passed to pytest by `make e2e`, e.g. E2E_ARGS="-k login"),
+#            BENCH_ARGS (passed to bench/run.py by `make bench`, e.g. BENCH_ARGS="--duration 10").
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -13,6 +14,7 @@ SHELL := /bin/bash
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 E2E_ARGS ?=
+BENCH_ARGS ?=
 CLANG_FORMAT ?= clang-format
 # The C++ files clang-format owns (folders that do not exist yet are skipped).
 FORMAT_DIRS := $(wildcard worker tests fuzz bench)
@@ -20,11 +22,11 @@ FORMAT_FILES = $(shell find $(FORMAT_DIRS) -type f \( -name '*.cpp' -o -name '*.
 
 step = @printf '\n\033[1m==> %s\033[0m\n' "$(1)"
 
-.PHONY: help deps build unit store-test e2e test run migrate user format format-check compose-test nginx-check clean distclean api-lint docs
+.PHONY: help deps build unit store-test e2e test run migrate user format format-check compose-test nginx-check clean distclean api-lint docs bench bench-smoke
 
 help:
 	@echo "make run           install deps, build, start DB + worker pool + nginx on 127.0.0.1:\$${HTTP_PORT:-8080}"
-	@echo "make test          deps, format-check, build, unit, store-test, e2e (stops at the first failure)"
+	@echo "make test          deps, format-check, build, unit, store-test, e2e, bench-smoke (stops at the first failure)"
 	@echo "make build         configure and build into $(BUILD_DIR)/ ($(BUILD_TYPE))"
 	@echo "make migrate       apply migrations (MYSQL_HOST's server, else var/mysql)"
 	@echo "make user ARGS=\"disable EMAIL\"  operator commands against the same database"
@@ -34,6 +36,8 @@ help:
 	@echo "make nginx-check   the nginx template against a stand-in FastCGI responder"
 	@echo "make api-lint      lint api/openapi.yaml (spectral, .spectral.yaml)"
 	@echo "make docs          build the API docs site (Swagger UI, openapi.json) into $(BUILD_DIR)/docs"
+	@echo "make bench         each endpoint against its ceiling (a few minutes; var/bench/)"
+	@echo "make bench-smoke   the benchmark for a few seconds per run, to prove it works"
 	@echo "make format        clang-format -i the C++ sources; format-check only checks"
 	@echo "make compose-test  the container stack test"
 	@echo "make clean         remove build trees; distclean also var/ (local DB, keys, logs)"
@@ -67,6 +71,14 @@ docs:
 	@scripts/npm-deps.sh >/dev/null
 	scripts/build-docs.sh $(BUILD_DIR)/docs
 
+# Figures and ratios to the ceilings measured in the same run (README,
+# "Performance"); targets are reported, not enforced.
+bench: build
+	BUILD_DIR=$(BUILD_DIR) /usr/bin/python3 bench/run.py $(BENCH_ARGS)
+
+bench-smoke: build
+	BUILD_DIR=$(BUILD_DIR) /usr/bin/python3 bench/run.py --smoke
+
 format:
 	$(if $(FORMAT_FILES),$(CLANG_FORMAT) -i $(FORMAT_FILES),@echo "no C++ files")
 
@@ -76,20 +88,22 @@ format-check:
 
 # Each step runs only if the previous one passed.
 test:
-	$(call step,[1/6] install dependencies)
+	$(call step,[1/7] install dependencies)
 	scripts/install-deps.sh
-	$(call step,[2/6] format check)
+	$(call step,[2/7] format check)
 	$(MAKE) --no-print-directory format-check
 	$(call step,API document lint (spectral))
 	$(MAKE) --no-print-directory api-lint
-	$(call step,[3/6] build ($(BUILD_TYPE)))
+	$(call step,[3/7] build ($(BUILD_TYPE)))
 	$(MAKE) --no-print-directory build
-	$(call step,[4/6] unit tests)
+	$(call step,[4/7] unit tests)
 	ctest --test-dir $(BUILD_DIR) -L unit --output-on-failure --no-tests=error
-	$(call step,[5/6] store tests)
+	$(call step,[5/7] store tests)
 	scripts/store-tests.sh $(BUILD_DIR)
-	$(call step,[6/6] end-to-end tests)
+	$(call step,[6/7] end-to-end tests)
 	BUILD_DIR=$(BUILD_DIR) scripts/e2e-stack.sh $(E2E_ARGS)
+	$(call step,[7/7] benchmark smoke run)
+	BUILD_DIR=$(BUILD_DIR) /usr/bin/python3 bench/run.py --smoke
 	$(call step,make test: all steps passed)
 
 run:

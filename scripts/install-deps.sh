@@ -37,6 +37,8 @@ PACKAGES=(
   python3-cryptography   # ES256 for python3-jwt (the outside JWKS verifier in e2e)
   python3-pyotp zbar-tools librsvg2-bin   # an outside TOTP generator; QR SVG decoded back
   python3-aiosmtpd   # the capturing SMTP server of the mail tests
+  # Benchmark (make bench): load generator with Lua scripts, the plot.
+  wrk gnuplot-nox
   # Scripts: secrets, health checks.
   openssl curl ca-certificates procps util-linux
   # API docs and metrics: node for the OpenAPI lint and the Swagger UI files

@@ -51,6 +51,30 @@ TEST_F(SessionStoreTest, InsertAndFindRoundTripEveryField) {
   expect_same(*found, session);
 }
 
+// GET /auth/me's one statement reads what find() and find_by_id() read.
+TEST_F(SessionStoreTest, FindWithUserJoinsTheSessionToItsUser) {
+  Session session = sample_session(owner.id);
+  session.revoked_at = 1'700'000'300;
+  sessions.insert(session);
+  ASSERT_TRUE(users.set_disabled(owner.id, 1'700'000'400));
+  const auto found = sessions.find_with_user(session.id, users);
+  ASSERT_TRUE(found.has_value());
+  expect_same(found->session, *sessions.find(session.id));
+  const auto user = users.find_by_id(owner.id);
+  ASSERT_TRUE(user.has_value());
+  EXPECT_EQ(found->user.id, user->id);
+  EXPECT_EQ(found->user.email, user->email);
+  EXPECT_EQ(found->user.password_hash, user->password_hash);
+  EXPECT_EQ(found->user.created_at, user->created_at);
+  EXPECT_EQ(found->user.password_changed_at, user->password_changed_at);
+  EXPECT_EQ(found->user.disabled_at, user->disabled_at);
+  EXPECT_EQ(found->user.email_verified_at, user->email_verified_at);
+  EXPECT_EQ(found->user.mfa_enabled, user->mfa_enabled);
+  EXPECT_FALSE(
+      sessions.find_with_user(Uuid::parse("01890a5d-ac96-774b-bcce-b302099a8057").value(), users))
+      << "no such session";
+}
+
 TEST_F(SessionStoreTest, AbsentOptionalFieldsRoundTripAsNull) {
   Session session = sample_session(owner.id);
   session.revoked_at.reset();

@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 
+#include "util/process_id.h"
 #include "util/utf8.h"
 
 namespace authd::log {
@@ -16,6 +18,67 @@ namespace {
 LogLevel g_level = LogLevel::info;
 std::string g_request_id;
 std::string g_component = "authd";
+
+// Appends `value` in decimal (to_chars: no locale, no allocation).
+void append_integer(std::string& out, std::int64_t value) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, static_cast<std::size_t>(end - buf));
+}
+
+// Appends `value` with exactly `width` digits, zero-padded (value >= 0).
+void append_padded(std::string& out, long value, int width) {
+  char buf[20];
+  for (int i = width - 1; i >= 0; --i) {
+    buf[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  out.append(buf, static_cast<std::size_t>(width));
+}
+
+// 2024-05-01T12:34:56.789Z, UTC.
+void append_timestamp(std::string& out) {
+  using namespace std::chrono;
+  const auto now = system_clock::now();
+  const auto secs = time_point_cast<seconds>(now);
+  const long millis = static_cast<long>(duration_cast<milliseconds>(now - secs).count());
+  const std::time_t t = system_clock::to_time_t(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  append_padded(out, tm.tm_year + 1900, 4);
+  out += '-';
+  append_padded(out, tm.tm_mon + 1, 2);
+  out += '-';
+  append_padded(out, tm.tm_mday, 2);
+  out += 'T';
+  append_padded(out, tm.tm_hour, 2);
+  out += ':';
+  append_padded(out, tm.tm_min, 2);
+  out += ':';
+  append_padded(out, tm.tm_sec, 2);
+  out += '.';
+  append_padded(out, millis, 3);
+  out += 'Z';
+}
+
+// A double with three decimals, as "%.3f" would print it, without printf.
+void append_fixed3(std::string& out, double value) {
+  if (!std::isfinite(value) || std::fabs(value) >= 1e15) {
+    if (!std::isfinite(value)) {
+      out += "null";
+      return;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", value);
+    out += buf;
+    return;
+  }
+  const auto thousandths = static_cast<std::int64_t>(std::llround(std::fabs(value) * 1000.0));
+  if (value < 0 && thousandths != 0) out += '-';
+  append_integer(out, thousandths / 1000);
+  out += '.';
+  append_padded(out, static_cast<long>(thousandths % 1000), 3);
+}
 
 const char* level_name(LogLevel level) {
   switch (level) {
@@ -35,15 +98,9 @@ void append_value(std::string& out, const Value& value) {
   if (auto* s = std::get_if<std::string_view>(&value)) {
     append_json_string(out, *s);
   } else if (auto* i = std::get_if<std::int64_t>(&value)) {
-    out += std::to_string(*i);
+    append_integer(out, *i);
   } else if (auto* d = std::get_if<double>(&value)) {
-    if (std::isfinite(*d)) {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%.3f", *d);
-      out += buf;
-    } else {
-      out += "null";
-    }
+    append_fixed3(out, *d);
   } else if (auto* b = std::get_if<bool>(&value)) {
     out += *b ? "true" : "false";
   } else {
@@ -53,28 +110,16 @@ void append_value(std::string& out, const Value& value) {
 
 void emit(LogLevel level, std::string_view event, std::initializer_list<Field> fields,
           bool is_audit) {
-  using namespace std::chrono;
-  auto now = system_clock::now();
-  auto secs = time_point_cast<seconds>(now);
-  auto millis = duration_cast<milliseconds>(now - secs).count();
-  std::time_t t = system_clock::to_time_t(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char ts[64];
-  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(millis));
-
   std::string line;
   line.reserve(256);
   line += "{\"ts\":\"";
-  line += ts;
+  append_timestamp(line);
   line += "\",\"level\":\"";
   line += level_name(level);
   line += "\",\"component\":";
   append_json_string(line, g_component);
   line += ",\"pid\":";
-  line += std::to_string(::getpid());
+  append_integer(line, current_pid());
   line += ",\"event\":";
   append_json_string(line, event);
   if (is_audit) line += ",\"audit\":true";
@@ -135,8 +180,20 @@ void audit(std::string_view event, std::initializer_list<Field> fields) {
 void append_json_string(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  for (std::size_t i = 0; i < text.size();) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
+  std::size_t i = 0;
+  while (i < text.size()) {
+    // The common case, printable ASCII without quote or backslash: copied
+    // in runs, not byte by byte.
+    std::size_t run = i;
+    while (run < text.size()) {
+      const unsigned char c = static_cast<unsigned char>(text[run]);
+      if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') break;
+      ++run;
+    }
+    out.append(text.data() + i, run - i);
+    i = run;
+    if (i == text.size()) break;
+    const unsigned char c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
       std::size_t n = utf8_sequence_length(text, i);
       if (n == 0) {
@@ -164,14 +221,10 @@ void append_json_string(std::string& out, std::string_view text) {
       case '\t':
         out += "\\t";
         break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0x0f];
-        } else {
-          out += static_cast<char>(c);
-        }
+      default:  // the other control characters and DEL
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0x0f];
     }
     ++i;
   }

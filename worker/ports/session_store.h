@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "ports/records.h"
+#include "ports/user_store.h"
 
 namespace authd {
 
@@ -43,6 +44,21 @@ class SessionStore {
                               UnixSeconds now) = 0;
   // Whether `hash` is a refresh token this session already spent.
   virtual bool refresh_was_spent(const Uuid& id, std::string_view hash) = 0;
+
+  struct WithUser {
+    Session session;
+    User user;
+  };
+  // The session and the user it belongs to (GET /auth/me). This default
+  // reads them one after the other; a store that can read both at once
+  // (one SQL join: one round trip to the database) does.
+  virtual std::optional<WithUser> find_with_user(const Uuid& id, UserStore& users) {
+    auto session = find(id);
+    if (!session) return std::nullopt;
+    auto user = users.find_by_id(session->user_id);
+    if (!user) return std::nullopt;
+    return WithUser{std::move(*session), std::move(*user)};
+  }
 };
 
 }  // namespace authd

@@ -23,8 +23,13 @@ std::string_view view(const rapidjson::Value& v) {
 // first of two equal member names: both are checked here, over the whole
 // tree, without recursion.
 bool tree_is_clean(const rapidjson::Value& root) {
-  std::vector<const rapidjson::Value*> stack{&root};
+  // Room for the usual documents (a body, a token's claims) from the start:
+  // growing one element at a time costs an allocation per doubling.
+  std::vector<const rapidjson::Value*> stack;
+  stack.reserve(32);
+  stack.push_back(&root);
   std::vector<std::string_view> names;
+  names.reserve(32);
   while (!stack.empty()) {
     const rapidjson::Value* v = stack.back();
     stack.pop_back();

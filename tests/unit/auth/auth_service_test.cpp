@@ -231,6 +231,20 @@ TEST_F(AuthServiceTest, CurrentUserOfADisabledAccountIsRefused) {
   EXPECT_FALSE(w.auth().current_user(grant.access_token).ok());
 }
 
+TEST_F(AuthServiceTest, CurrentUserNeedsALiveSessionOfThatUser) {
+  registered();
+  registered("bob@example.com");
+  auto grant = logged_in();
+  ASSERT_TRUE(w.auth().current_user(grant.access_token).ok());
+  w.sessions.sessions[grant.session.id].revoked_at = w.clock.now();
+  EXPECT_EQ(w.auth().current_user(grant.access_token).error().code, AuthErrc::invalid_token);
+  auto bob = logged_in("bob@example.com");
+  auto claims = *w.signer.verify(bob.access_token, w.clock.now());
+  claims.sid = grant.session.id.to_string();  // ann's session under bob's name
+  EXPECT_FALSE(w.auth().current_user(w.signer.sign(claims)).ok());
+  EXPECT_FALSE(w.auth().current_user("not.a.token").ok());
+}
+
 TEST_F(AuthServiceTest, StoreOutagePropagatesForThe503) {
   registered();
   w.users.unavailable = true;

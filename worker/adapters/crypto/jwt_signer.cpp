@@ -38,8 +38,10 @@ struct EcdsaSigDeleter {
   void operator()(ECDSA_SIG* s) const { ECDSA_SIG_free(s); }
 };
 
+// Plain ranges, not isalnum(): no locale lookup per byte of every token.
 bool is_base64url_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
 }
 
 // Three non-empty base64url segments separated by dots, nothing else.
@@ -193,6 +195,21 @@ std::pair<std::string, std::string> public_jwk(const EVP_PKEY* key) {
   return {std::move(jwk), std::move(kid)};
 }
 
+// The encoded JOSE header of the tokens made with key `kid`.
+std::string header_segment(const std::string& alg, const std::string& kid) {
+  rapidjson::StringBuffer header;
+  rapidjson::Writer<rapidjson::StringBuffer> w(header);
+  w.StartObject();
+  w.Key("alg");
+  w.String(alg.c_str(), static_cast<rapidjson::SizeType>(alg.size()));
+  w.Key("kid");
+  w.String(kid.c_str(), static_cast<rapidjson::SizeType>(kid.size()));
+  w.Key("typ");
+  w.String("at+jwt");
+  w.EndObject();
+  return base64url_encode({header.GetString(), header.GetSize()});
+}
+
 }  // namespace
 
 JwtSigner::JwtSigner(JwtSettings settings) : settings_(std::move(settings)) {
@@ -201,16 +218,20 @@ JwtSigner::JwtSigner(JwtSettings settings) : settings_(std::move(settings)) {
       throw std::invalid_argument("HS256 secret shorter than 32 bytes");
     }
     signing_kid_ = derive_hmac_kid(settings_.hmac_secret);
-    keys_.push_back({signing_kid_, settings_.hmac_secret, nullptr, ""});
+    keys_.push_back({signing_kid_, std::make_shared<HmacSha256>(settings_.hmac_secret), nullptr, "",
+                     header_segment(settings_.algorithm, signing_kid_)});
   } else if (settings_.algorithm == "ES256") {
     signing_key_ = read_pem_key(settings_.private_key_pem, true);
     auto [jwk, kid] = public_jwk(signing_key_.get());
     signing_kid_ = kid;
-    keys_.push_back({kid, "", signing_key_, jwk});
+    keys_.push_back({kid, nullptr, signing_key_, jwk, header_segment(settings_.algorithm, kid)});
     if (!settings_.previous_public_key_pem.empty()) {
       auto previous = read_pem_key(settings_.previous_public_key_pem, false);
       auto [old_jwk, old_kid] = public_jwk(previous.get());
-      if (old_kid != kid) keys_.push_back({old_kid, "", previous, old_jwk});
+      if (old_kid != kid) {
+        keys_.push_back(
+            {old_kid, nullptr, previous, old_jwk, header_segment(settings_.algorithm, old_kid)});
+      }
     }
   } else {
     throw std::invalid_argument("unsupported JWT algorithm " + settings_.algorithm +
@@ -230,18 +251,6 @@ std::string JwtSigner::jwks_json() const {
 }
 
 std::string JwtSigner::sign(const AccessClaims& claims) {
-  rapidjson::StringBuffer header;
-  {
-    rapidjson::Writer<rapidjson::StringBuffer> w(header);
-    w.StartObject();
-    w.Key("alg");
-    w.String(settings_.algorithm.c_str());
-    w.Key("kid");
-    w.String(signing_kid_.c_str());
-    w.Key("typ");
-    w.String("at+jwt");
-    w.EndObject();
-  }
   rapidjson::StringBuffer payload;
   {
     rapidjson::Writer<rapidjson::StringBuffer> w(payload);
@@ -271,47 +280,79 @@ std::string JwtSigner::sign(const AccessClaims& claims) {
     w.EndArray();
     w.EndObject();
   }
-  std::string token = base64url_encode({header.GetString(), header.GetSize()});
+  std::string token = keys_.front().header_segment;
   token += '.';
   token += base64url_encode({payload.GetString(), payload.GetSize()});
-  const std::string signature =
-      signing_key_ ? es256_sign(*signing_key_, token) : hmac_sha256(settings_.hmac_secret, token);
-  token += '.';
-  token += base64url_encode(signature);
+  if (signing_key_) {
+    const std::string signature = es256_sign(*signing_key_, token);
+    token += '.';
+    token += base64url_encode(signature);
+  } else {
+    const HmacSha256::Mac mac = keys_.front().hmac->mac(token);
+    token += '.';
+    token += base64url_encode({reinterpret_cast<const char*>(mac.data()), mac.size()});
+  }
   return token;
 }
 
 bool JwtSigner::signature_valid(const VerificationKey& key, std::string_view signing_input,
                                 std::string_view signature) const {
   if (key.public_key) return es256_verify(*key.public_key, signing_input, signature);
-  const std::string expected = hmac_sha256(key.hmac_secret, signing_input);
+  if (!key.hmac) return false;
+  const HmacSha256::Mac expected = key.hmac->mac(signing_input);
   return signature.size() == expected.size() &&
          sodium_memcmp(signature.data(), expected.data(), expected.size()) == 0;
 }
 
-std::optional<AccessClaims> JwtSigner::verify(std::string_view token, UnixSeconds now) {
-  if (!well_formed(token)) return std::nullopt;
-  const std::size_t first_dot = token.find('.');
-  const std::size_t last_dot = token.rfind('.');
-  auto header_json = base64url_decode(token.substr(0, first_dot));
-  auto payload_json = base64url_decode(token.substr(first_dot + 1, last_dot - first_dot - 1));
-  auto signature = base64url_decode(token.substr(last_dot + 1));
-  if (!header_json || !payload_json || !signature) return std::nullopt;
-
-  // The header: our algorithm only (never `none`, never one our key does not
-  // belong to), an access-token type, one of our key ids, no extensions.
+const JwtSigner::VerificationKey* JwtSigner::key_for_header(std::string_view segment) const {
+  // The header exactly as sign() writes it for one of our keys: nothing to
+  // parse (every bearer request takes this path).
+  for (const auto& k : keys_)
+    if (k.header_segment == segment) return &k;
+  // Any other header is read strictly: our algorithm only (never `none`,
+  // never one our key does not belong to), an access-token type, one of our
+  // key ids, no extensions.
+  auto header_json = base64url_decode(segment);
+  if (!header_json) return nullptr;
   auto header = parse_strict_object(*header_json);
-  if (!header) return std::nullopt;
+  if (!header) return nullptr;
   auto alg = string_member(*header, "alg");
   auto typ = string_member(*header, "typ");
   auto kid = string_member(*header, "kid");
-  if (!alg || *alg != settings_.algorithm || !typ || !typ_accepted(*typ) || !kid) {
-    return std::nullopt;
-  }
-  if (header->HasMember("crit")) return std::nullopt;
-  const VerificationKey* key = nullptr;
+  if (!alg || *alg != settings_.algorithm || !typ || !typ_accepted(*typ) || !kid) return nullptr;
+  if (header->HasMember("crit")) return nullptr;
   for (const auto& k : keys_)
-    if (k.kid == *kid) key = &k;
+    if (k.kid == *kid) return &k;
+  return nullptr;
+}
+
+std::optional<AccessClaims> JwtSigner::verify(std::string_view token, UnixSeconds now) {
+  if (const AccessClaims* known = memo_.find(token)) {
+    if (!times_valid(*known, now)) return std::nullopt;
+    return *known;
+  }
+  auto claims = verify_signed(token);
+  if (!claims || !times_valid(*claims, now)) return std::nullopt;
+  memo_.remember(token, *claims);
+  return claims;
+}
+
+bool JwtSigner::times_valid(const AccessClaims& claims, UnixSeconds now) const {
+  const UnixSeconds leeway = settings_.leeway_s;
+  if (claims.exp <= now - leeway) return false;  // expired
+  if (claims.nbf > now + leeway) return false;   // not yet valid
+  if (claims.iat > now + leeway) return false;   // issued in the future
+  return true;
+}
+
+std::optional<AccessClaims> JwtSigner::verify_signed(std::string_view token) {
+  if (!well_formed(token)) return std::nullopt;
+  const std::size_t first_dot = token.find('.');
+  const std::size_t last_dot = token.rfind('.');
+  auto payload_json = base64url_decode(token.substr(first_dot + 1, last_dot - first_dot - 1));
+  auto signature = base64url_decode(token.substr(last_dot + 1));
+  if (!payload_json || !signature) return std::nullopt;
+  const VerificationKey* key = key_for_header(token.substr(0, first_dot));
   if (key == nullptr) return std::nullopt;
   if (!signature_valid(*key, token.substr(0, last_dot), *signature)) return std::nullopt;
 
@@ -349,11 +390,6 @@ std::optional<AccessClaims> JwtSigner::verify(std::string_view token, UnixSecond
     if (!m.IsString()) return std::nullopt;
     c.amr.emplace_back(m.GetString(), m.GetStringLength());
   }
-
-  const UnixSeconds leeway = settings_.leeway_s;
-  if (*exp <= now - leeway) return std::nullopt;  // expired
-  if (*nbf > now + leeway) return std::nullopt;   // not yet valid
-  if (*iat > now + leeway) return std::nullopt;   // issued in the future
 
   c.sub = std::move(*sub);
   c.email = std::move(*email);

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "adapters/crypto/hmac_sha256.h"
+#include "adapters/crypto/verified_token_memo.h"
 #include "ports/token_signer.h"
 
 namespace authd {
@@ -25,7 +27,7 @@ struct JwtSettings {
 // Why not libjwt: Debian's libjwt 1.10.2 rewrites every header's `typ` to
 // "JWT" when it encodes, and its decoder refuses any other `typ`, so it can
 // neither make nor accept the `at+jwt` tokens API.md requires. The JWS here
-// is small: libsodium's HMAC-SHA-256 and OpenSSL's ECDSA, with everything a
+// is small: OpenSSL's HMAC-SHA-256 and ECDSA, with everything a
 // JWT library would leave open pinned: the algorithm, the key (chosen by
 // `kid` among ours), `typ`, no `crit`, strict JSON, and every claim.
 class JwtSigner final : public TokenSigner {
@@ -43,10 +45,18 @@ class JwtSigner final : public TokenSigner {
  private:
   struct VerificationKey {
     std::string kid;
-    std::string hmac_secret;               // HS256
+    std::shared_ptr<HmacSha256> hmac;      // HS256: SECRET_KEY, pads computed once
     std::shared_ptr<EVP_PKEY> public_key;  // ES256
     std::string jwk;                       // ES256: the public JWK, for the JWKS
+    std::string header_segment;            // the encoded header sign() makes with it
   };
+  // The key a token's (encoded) header names, or null when the header is
+  // not one we accept.
+  const VerificationKey* key_for_header(std::string_view segment) const;
+  // Everything but the times: header, signature, issuer, audience, claims.
+  std::optional<AccessClaims> verify_signed(std::string_view token);
+  // exp, nbf and iat against `now`, with the allowed skew.
+  bool times_valid(const AccessClaims& claims, UnixSeconds now) const;
   bool signature_valid(const VerificationKey& key, std::string_view signing_input,
                        std::string_view signature) const;
 
@@ -54,6 +64,8 @@ class JwtSigner final : public TokenSigner {
   std::string signing_kid_;
   std::shared_ptr<EVP_PKEY> signing_key_;  // ES256
   std::vector<VerificationKey> keys_;
+  // Tokens verified lately (their times are checked on every use).
+  VerifiedTokenMemo memo_;
 };
 
 }  // namespace authd

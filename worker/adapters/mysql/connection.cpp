@@ -8,6 +8,7 @@
 #include "adapters/mysql/datetime.h"
 #include "adapters/mysql/errors.h"
 #include "log/log.h"
+#include "util/process_id.h"
 
 namespace authd::mysql {
 namespace {
@@ -267,7 +268,7 @@ void Connection::forget_inherited_connection() noexcept {
 }
 
 void Connection::ensure_open() {
-  if (handle_ && owner_pid_ != getpid()) forget_inherited_connection();
+  if (handle_ && owner_pid_ != current_pid()) forget_inherited_connection();
   if (!handle_) open();
 }
 
@@ -326,7 +327,7 @@ void Connection::open() {
                              std::to_string(settings_.port) + " is not encrypted");
   }
   handle_ = std::move(handle);
-  owner_pid_ = getpid();
+  owner_pid_ = current_pid();
   if (metrics_ != nullptr && opened_before_) metrics_->database_reconnected();
   opened_before_ = true;
   try {
@@ -580,7 +581,7 @@ void Connection::rollback() noexcept {
 
 bool Connection::ping() noexcept {
   try {
-    if (handle_ && owner_pid_ != getpid()) forget_inherited_connection();
+    if (handle_ && owner_pid_ != current_pid()) forget_inherited_connection();
     if (handle_) {
       if (mysql_ping(handle_.get()) == 0) return true;
       after_connection_lost();

@@ -1,5 +1,6 @@
 #include "adapters/mysql/session_store.h"
 
+#include "adapters/mysql/user_store.h"
 #include "ports/store_errors.h"
 
 namespace authd::mysql {
@@ -23,6 +24,17 @@ constexpr std::string_view kListLive = AUTHD_SESSION_COLUMNS
     "WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? AND last_used_at > ?"
     " ORDER BY last_used_at DESC, id DESC";
 #undef AUTHD_SESSION_COLUMNS
+// GET /auth/me in one round trip: the session's columns as above, then the
+// user's as the users SELECTs list them (user_from_row reads them from
+// column 14 on). Both rows by primary key.
+constexpr std::string_view kFindWithUser =
+    "SELECT s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, s.auth_time,"
+    " s.revoked_at, s.amr, s.user_agent, s.ip, s.refresh_hash, s.prev_refresh_hash,"
+    " s.next_refresh_sealed, s.rotated_at,"
+    " u.id, u.email, u.password_hash, u.created_at, u.password_changed_at, u.disabled_at,"
+    " u.email_verified_at, u.mfa_enabled_at IS NOT NULL"
+    " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?";
+constexpr std::size_t kSessionColumnCount = 14;
 constexpr std::string_view kRevoke =
     "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL";
 constexpr std::string_view kRotate =
@@ -92,6 +104,13 @@ std::optional<Session> MysqlSessionStore::find(const Uuid& id) {
   const Rows rows = connection_.query(kFind, {id.as_bytes()});
   if (rows.empty()) return std::nullopt;
   return session_from(rows.front());
+}
+
+std::optional<SessionStore::WithUser> MysqlSessionStore::find_with_user(const Uuid& id,
+                                                                        UserStore&) {
+  const Rows rows = connection_.query(kFindWithUser, {id.as_bytes()});
+  if (rows.empty()) return std::nullopt;
+  return WithUser{session_from(rows.front()), user_from_row(rows.front(), kSessionColumnCount)};
 }
 
 std::optional<Session> MysqlSessionStore::find_for_update(const Uuid& id) {

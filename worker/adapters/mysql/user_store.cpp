@@ -40,20 +40,23 @@ Uuid uuid_from(const Row& row, std::size_t column) {
 
 std::optional<User> user_from(const Rows& rows) {
   if (rows.empty()) return std::nullopt;
-  const Row& row = rows.front();
-  User user;
-  user.id = uuid_from(row, 0);
-  user.email = row.bytes(1);
-  user.password_hash = row.bytes(2);
-  user.created_at = row.time(3);
-  user.password_changed_at = row.time(4);
-  user.disabled_at = row.optional_time(5);
-  user.email_verified_at = row.optional_time(6);
-  user.mfa_enabled = row.int64(7) != 0;
-  return user;
+  return user_from_row(rows.front(), 0);
 }
 
 }  // namespace
+
+User user_from_row(const Row& row, std::size_t first) {
+  User user;
+  user.id = uuid_from(row, first + 0);
+  user.email = row.bytes(first + 1);
+  user.password_hash = row.bytes(first + 2);
+  user.created_at = row.time(first + 3);
+  user.password_changed_at = row.time(first + 4);
+  user.disabled_at = row.optional_time(first + 5);
+  user.email_verified_at = row.optional_time(first + 6);
+  user.mfa_enabled = row.int64(first + 7) != 0;
+  return user;
+}
 
 UserStore::InsertResult MysqlUserStore::insert(const User& user) {
   try {

@@ -4,6 +4,13 @@
 
 namespace authd::mysql {
 
+// The user in `row` from column `first` on, in the order of the users
+// SELECTs (id, email, password_hash, created_at, password_changed_at,
+// disabled_at, email_verified_at, mfa_enabled_at IS NOT NULL): for
+// statements that read a user beside other columns
+// (MysqlSessionStore::find_with_user).
+User user_from_row(const Row& row, std::size_t first);
+
 // UserStore on the `users` table. Uses the worker's one connection, which
 // must outlive it.
 class MysqlUserStore final : public UserStore {

@@ -11,7 +11,7 @@ Response me(HandlerDeps& deps, const Request& req, RequestContext& ctx) {
   if (!bearer.sent) return bearer_unauthorized(req, false, "A bearer token is required.");
   auto outcome = deps.auth.current_user(bearer.token);
   if (!outcome) return bearer_unauthorized(req, true, problem_for(outcome.error()).detail);
-  // One read of the session (in current_user) and one of the user.
+  // The session and its user, read together (one statement).
   const User& user = outcome.value();
   ctx.user_id = user.id.to_string();
   JsonOut out;

@@ -172,6 +172,23 @@ TEST_F(JwtSignerTest, ChecksTimeClaimsWithThirtySecondsOfSkew) {
   EXPECT_FALSE(signer.verify(token, kNow - 31));
 }
 
+// A token checked once is remembered (VerifiedTokenMemo): its copies with
+// one byte changed are still checked in full, and its times on every use.
+TEST_F(JwtSignerTest, ARememberedTokenStillHasItsTimesAndBytesChecked) {
+  const std::string token = signer.sign(sample_claims());
+  ASSERT_TRUE(signer.verify(token, kNow));
+  ASSERT_TRUE(signer.verify(token, kNow + 1));
+  for (std::size_t i :
+       {std::size_t{0}, token.find('.') + 3, token.rfind('.') + 2, token.size() - 1}) {
+    std::string changed = token;
+    changed[i] = changed[i] == 'A' ? 'B' : 'A';
+    EXPECT_FALSE(signer.verify(changed, kNow)) << "byte " << i;
+  }
+  EXPECT_FALSE(signer.verify(token + "A", kNow));
+  EXPECT_FALSE(signer.verify(token, kNow + 900 + 30)) << "expired since it was remembered";
+  EXPECT_TRUE(signer.verify(token, kNow + 2));
+}
+
 TEST_F(JwtSignerTest, ChecksIssuerAndAudience) {
   auto wrong_iss = forge(claims_json(kNow, {{"iss", R"("evil")"}}), EVP_sha256(), kSecret, "at+jwt",
                          signer.key_id());
