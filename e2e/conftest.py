@@ -9,7 +9,7 @@ Optional access, each opening more checks (skipped, with the reason, without):
   E2E_SECRET_KEY      the HS256 key: forge expired / wrong-claim tokens
   E2E_DB_STOP_CMD, E2E_DB_START_CMD   take the database away (503s)
   E2E_WORKER_STOP_CMD stop the pool for good (nginx's 503; runs last)
-  E2E_MAIL_DIR, E2E_PUBLIC_BASE_URL   the captured messages (mailbox.py)
+  E2E_MAIL_DIR, E2E_PUBLIC_BASE_URL   the captured messages (mail_capture.py)
   E2E_SMTP_STOP_CMD, E2E_SMTP_START_CMD, E2E_MAILER_PID_FILE   SMTP outage, mailer crash
   E2E_HTTP_URL, E2E_HTTPS_URL, E2E_CA_BUNDLE   both doors, for the TLS checks
 """
@@ -26,6 +26,8 @@ from openapi_check import CONTRACT
 
 
 def pytest_configure(config):
+    import mail_capture
+    mail_capture.PYTEST_CONFIG = config  # measurements are shown even when tests pass
     config.addinivalue_line(
         "markers", "late(n): run after the ordinary tests, in increasing n "
         "(1: database outage, 2: log and table scans, 3: pool stopped)")

@@ -9,7 +9,7 @@ import pytest
 
 from authd_e2e import assert_json, assert_problem, assert_timestamp, assert_token_answer, \
     unique_email
-from mailbox import PUBLIC_BASE_URL, VERIFY_SUBJECT, verification_token, wait_for_mail
+from mail_capture import PUBLIC_BASE_URL, VERIFY_SUBJECT, verification_token, wait_for_mail
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from authd_e2e import Api, remember, unique_email
-from mailbox import MAIL_DIR, RESET_SUBJECT, VERIFY_SUBJECT, mails_to, wait_for_mail
+from mail_capture import MAIL_DIR, RESET_SUBJECT, VERIFY_SUBJECT, mails_to, report, wait_for_mail
 
 pytestmark = [pytest.mark.once]
 
@@ -102,7 +102,7 @@ def test_smtp_outage_loses_nothing(make_user, db, smtp_control):
         wait_for_mail(e, 1, timeout=75)  # the backoff is capped at 60 s
     took = time.monotonic() - back
     rows = outbox_rows(db, emails)
-    print(f"\nSMTP outage: 3 messages queued while it was away, all delivered "
+    report(f"SMTP outage: 3 messages queued while it was away, all delivered "
           f"{took:.1f} s after it came back; attempts per message: {[r[2] for r in rows]}")
     for e in emails:
         assert len(mails_to(e)) == 1, f"{e}: delivered more than once"
@@ -155,7 +155,7 @@ def test_a_mailer_killed_mid_batch_loses_nothing_and_comes_back(api, db, mailer_
         wait_for_mail(e, 1, timeout=30)
     counts = [len(mails_to(e)) for e in emails]
     rows = outbox_rows(db, emails)
-    print(f"\nmailer killed (SIGKILL) after {delivered_before} of 6 messages; restarted in "
+    report(f"mailer killed (SIGKILL) after {delivered_before} of 6 messages; restarted in "
           f"{restarted_in:.1f} s; deliveries per recipient: {counts} "
           f"(at least once; a message in flight at the kill may come twice)")
     assert all(c >= 1 for c in counts)
@@ -185,7 +185,7 @@ def test_resend_and_forgot_are_capped_per_account_per_hour(api, user, db):
         assert time.monotonic() < deadline, (queued, rows)
         time.sleep(0.2)
     mails = mails_to(user.email)
-    print(f"\nmail cap: {cap + 3} resend/forgot requests -> {len(mails) - 1} messages "
+    report(f"mail cap: {cap + 3} resend/forgot requests -> {len(mails) - 1} messages "
           f"(cap {cap}), plus the registration's")
     assert len(rows) == cap + 1, rows
     assert len(mails) == cap + 1, [m.msg["Subject"] for m in mails]
@@ -211,7 +211,7 @@ def test_forgot_and_resend_take_the_same_time_whether_the_account_exists(make_us
                         timings[kind].append(elapsed)
             mk = statistics.median(timings["known"]) * 1000
             mu = statistics.median(timings["unknown"]) * 1000
-            print(f"\n{path}: median {mk:.2f} ms for an existing account, {mu:.2f} ms for an "
+            report(f"{path}: median {mk:.2f} ms for an existing account, {mu:.2f} ms for an "
                   f"unknown email ({rounds} each, interleaved)")
             assert abs(mk - mu) <= max(2.0, 0.3 * max(mk, mu)), (mk, mu)
     finally:

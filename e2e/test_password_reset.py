@@ -4,7 +4,7 @@ session dead, the new password works, the token spent; the judging order
 import pytest
 
 from authd_e2e import assert_problem, assert_token_answer, strong_password
-from mailbox import RESET_SUBJECT, reset_token, verification_token, wait_for_mail
+from mail_capture import RESET_SUBJECT, reset_token, verification_token, wait_for_mail
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from authd_e2e import Api
+from mail_capture import report
 
 pytestmark = [pytest.mark.once]
 
@@ -79,7 +80,7 @@ def test_https_is_refused_by_a_client_that_does_not_trust_the_ca(tls_doors):
                          ids=["TLSv1.2", "TLSv1.3"])
 def test_tls_1_2_and_1_3_are_spoken(tls_doors, version):
     protocol, cipher = handshake(tls_doors["https"], tls_doors["ca"], version=version)
-    print(f"\n{protocol}: {cipher}")
+    report(f"{protocol}: {cipher}")
     assert protocol == {ssl.TLSVersion.TLSv1_2: "TLSv1.2", ssl.TLSVersion.TLSv1_3: "TLSv1.3"}[version]
     if version == ssl.TLSVersion.TLSv1_2:
         assert "GCM" in cipher or "CHACHA20" in cipher, cipher
@@ -94,7 +95,7 @@ def test_tls_1_0_and_1_1_are_refused(tls_doors, version):
         pytest.fail(f"this Python/OpenSSL cannot offer {version.name}; the check would prove nothing")
     with pytest.raises(ssl.SSLError) as refused:
         handshake(tls_doors["https"], tls_doors["ca"], version=version)
-    print(f"\n{version.name}: {refused.value}")
+    report(f"{version.name}: {refused.value}")
 
 
 @pytest.mark.parametrize("suite", [

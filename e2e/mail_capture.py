@@ -50,6 +50,20 @@ class Mail:
         return t
 
 
+PYTEST_CONFIG = None  # set by conftest.py's pytest_configure
+
+
+def report(line: str) -> None:
+    """A measurement, shown in the run's output even when the test passes
+    (pytest captures the output of passing tests)."""
+    capture = PYTEST_CONFIG.pluginmanager.getplugin("capturemanager") if PYTEST_CONFIG else None
+    if capture is None:
+        print(f"measured: {line}")
+        return
+    with capture.global_and_fixture_disabled():
+        print(f"\n    measured: {line}", flush=True)
+
+
 def read_all() -> list[Mail]:
     out = []
     for name in sorted(os.listdir(MAIL_DIR)):
