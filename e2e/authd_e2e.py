@@ -25,6 +25,9 @@ from requests.adapters import HTTPAdapter
 from openapi_check import CONTRACT
 
 BASE_URL = os.environ.get("E2E_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
+# HTTPS: the CA that signed the server's certificate (verification stays
+# on; without it, the system's store).
+CA_BUNDLE = os.environ.get("E2E_CA_BUNDLE") or True
 # Contract defaults; a deployment that changed them says so here.
 TOKEN_TTL = int(os.environ.get("E2E_TOKEN_EXPIRY", "900"))
 REFRESH_EXPIRES_IN = int(os.environ.get("E2E_REFRESH_EXPIRES_IN", str(14 * 86400)))
@@ -72,6 +75,18 @@ class Throttled(AssertionError):
     pass
 
 
+class _Session(requests.Session):
+    """A requests.Session that verifies HTTPS against CA_BUNDLE even when
+    REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the environment name another
+    store (requests lets those override a Session's own `verify`)."""
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        merged = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if CA_BUNDLE is not True and verify in (None, True):
+            merged["verify"] = CA_BUNDLE
+        return merged
+
+
 class _SourceAddressAdapter(HTTPAdapter):
     """Connects from a chosen local address (127.0.0.x): on loopback every
     such address is a different client address for nginx."""
@@ -100,7 +115,7 @@ class Api:
                  source_address: str | None = None):
         self.base_url = base_url.rstrip("/")
         self.expect_throttling = expect_throttling
-        self.s = requests.Session()
+        self.s = _Session()
         self.s.hooks["response"].append(
             lambda r, *args, **kwargs: CONTRACT.check_requests_response(r))
         if source_address is not None:
@@ -114,6 +129,9 @@ class Api:
     def request(self, method: str, path: str, **kw: Any) -> requests.Response:
         kw.setdefault("allow_redirects", False)
         kw.setdefault("timeout", 30)
+        # Per request: a Session's own `verify` loses to REQUESTS_CA_BUNDLE /
+        # CURL_CA_BUNDLE in the environment (requests' merge order).
+        kw.setdefault("verify", CA_BUNDLE)
         r = self.s.request(method, self.base_url + path, **kw)
         if r.status_code == 429 and not self.expect_throttling:
             raise Throttled(
@@ -193,6 +211,22 @@ class Api:
 
     def verify(self, token: str | None, **kw: Any) -> requests.Response:
         return self.get("/auth/verify", token=token, **kw)
+
+    # Emails with links.
+    def verify_email(self, token: str, **kw: Any) -> requests.Response:
+        return self.post_json("/auth/email/verify", {"token": token}, **kw)
+
+    def resend(self, email: str, **kw: Any) -> requests.Response:
+        return self.post_json("/auth/email/resend", {"email": email}, **kw)
+
+    def forgot(self, email: str, **kw: Any) -> requests.Response:
+        return self.post_json("/auth/password/forgot", {"email": email}, **kw)
+
+    def reset(self, token: str, new_password: str, **kw: Any) -> requests.Response:
+        r = self.post_json("/auth/password/reset", {"token": token, "new_password": new_password},
+                           **kw)
+        remember_tokens(r)
+        return r
 
 
 def remember_tokens(r: requests.Response) -> None:
@@ -301,7 +335,7 @@ def assert_timestamp(value: Any) -> None:
         f"{value!r} is not RFC 3339 UTC with second precision and Z"
 
 
-def assert_token_answer(r: requests.Response, email: str) -> dict:
+def assert_token_answer(r: requests.Response, email: str, verified: bool = False) -> dict:
     """The login body (login, password change): fields, types, no-store."""
     body = assert_json(r, 200)
     cc = [v.strip().lower() for v in r.headers.get("Cache-Control", "").split(",")]
@@ -316,7 +350,11 @@ def assert_token_answer(r: requests.Response, email: str) -> dict:
     assert_uuid7(user.get("id"))
     assert user.get("email") == email, user
     assert_timestamp(user.get("created_at"))
-    assert "email_verified_at" in user and user["email_verified_at"] is None, user
+    assert "email_verified_at" in user, user
+    if verified:
+        assert_timestamp(user["email_verified_at"])
+    else:
+        assert user["email_verified_at"] is None, user
     for secret_field in ("password", "password_hash"):
         assert secret_field not in user
     return body

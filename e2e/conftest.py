@@ -9,6 +9,9 @@ Optional access, each opening more checks (skipped, with the reason, without):
   E2E_SECRET_KEY      the HS256 key: forge expired / wrong-claim tokens
   E2E_DB_STOP_CMD, E2E_DB_START_CMD   take the database away (503s)
   E2E_WORKER_STOP_CMD stop the pool for good (nginx's 503; runs last)
+  E2E_MAIL_DIR, E2E_PUBLIC_BASE_URL   the captured messages (mail_capture.py)
+  E2E_SMTP_STOP_CMD, E2E_SMTP_START_CMD, E2E_MAILER_PID_FILE   SMTP outage, mailer crash
+  E2E_HTTP_URL, E2E_HTTPS_URL, E2E_CA_BUNDLE   both doors, for the TLS checks
 """
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ from openapi_check import CONTRACT
 
 
 def pytest_configure(config):
+    import mail_capture
+    mail_capture.PYTEST_CONFIG = config  # measurements are shown even when tests pass
     config.addinivalue_line(
         "markers", "late(n): run after the ordinary tests, in increasing n "
         "(1: database outage, 2: log and table scans, 3: pool stopped)")
@@ -30,9 +35,27 @@ def pytest_configure(config):
         "markers", "single_pool: needs the deployment to be one worker pool that this client "
         "may scrape (/metrics from loopback); a stack of several replicas deselects these "
         "with -m 'not single_pool' (scripts/compose-test.sh)")
+    config.addinivalue_line(
+        "markers", "once: runs in the first pass only (scripts/e2e-stack.sh runs the suite "
+        "over HTTP, then over HTTPS with -m 'not once'): what it checks does not depend on "
+        "the door the requests come through")
+
+
+# Fixtures that reach the stack through a door other than E2E_BASE_URL: a
+# test that uses one of them and never E2E_BASE_URL (no `api` in its fixture
+# closure) checks nothing about that door, so it is `once` too.
+OTHER_DOORS = {"es256_url", "es256_api", "rate_limited_url", "auth_request_url"}
+# Modules whose client cannot be pointed at the stack's CA (a headless
+# browser trusts the system's store only): first pass, over plain HTTP.
+FIRST_PASS_MODULES = {"test_docs_browser.py"}
 
 
 def pytest_collection_modifyitems(session, config, items):
+    for item in items:
+        names = set(item.fixturenames)
+        if (names & OTHER_DOORS and "api" not in names) or \
+                item.path.name in FIRST_PASS_MODULES:
+            item.add_marker(pytest.mark.once)
     def rank(item):
         m = item.get_closest_marker("late")
         return m.args[0] if m else 0
@@ -230,3 +253,36 @@ def client_ip(log_files) -> str:
                 return rec["ip"]
         time.sleep(0.05)
     pytest.fail(f"no request line for {rid} in {log_files}")
+
+
+@pytest.fixture(scope="session")
+def mail_dir() -> str:
+    d = os.environ.get("E2E_MAIL_DIR")
+    if not d:
+        pytest.skip("E2E_MAIL_DIR is not set: no access to the captured messages")
+    if not os.environ.get("E2E_PUBLIC_BASE_URL"):
+        pytest.skip("E2E_PUBLIC_BASE_URL is not set: the links cannot be checked")
+    return d
+
+
+@pytest.fixture(scope="session")
+def smtp_control() -> tuple[str, str]:
+    return _command("E2E_SMTP_STOP_CMD"), _command("E2E_SMTP_START_CMD")
+
+
+@pytest.fixture(scope="session")
+def mailer_pid_file() -> str:
+    f = os.environ.get("E2E_MAILER_PID_FILE")
+    if not f:
+        pytest.skip("E2E_MAILER_PID_FILE is not set: the mailer cannot be killed")
+    return f
+
+
+@pytest.fixture(scope="session")
+def tls_doors() -> dict:
+    names = ["E2E_HTTP_URL", "E2E_HTTPS_URL", "E2E_CA_BUNDLE"]
+    missing = [n for n in names if not os.environ.get(n)]
+    if missing:
+        pytest.skip(f"no TLS checks: {', '.join(missing)} not set")
+    return {"http": os.environ["E2E_HTTP_URL"], "https": os.environ["E2E_HTTPS_URL"],
+            "ca": os.environ["E2E_CA_BUNDLE"]}

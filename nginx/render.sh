@@ -32,6 +32,12 @@
 #                      beside OUT_FILE (a service protected by auth_request on
 #                      the first port, a stand-in upstream on the second, both
 #                      on NGINX_LISTEN_ADDR) and includes it. Unset: nothing.
+#   TLS_CERT, TLS_KEY  [empty]  PEM paths (set both or neither): HTTPS on
+#                      HTTPS_PORT beside plain HTTP. Without them, HTTP only
+#                      (the two lines below are then ignored).
+#   HTTPS_PORT         [8443]
+#   HTTP_REDIRECT_TO_HTTPS  [false]  true: plain HTTP answers 308 to the
+#                      same URL on HTTPS_PORT.
 # A bad value exits 2 with one line naming it.
 set -euo pipefail
 
@@ -124,6 +130,49 @@ if [[ -n ${TRUSTED_PROXIES:-} ]]; then
   [[ -n $NGINX_REAL_IP ]] && NGINX_REAL_IP+="real_ip_header X-Forwarded-For; real_ip_recursive on;"
 fi
 
+# --- HTTPS ----------------------------------------------------------------
+NGINX_LISTEN_TLS=""
+NGINX_TLS=""
+NGINX_REDIRECT=""
+tls_cert=${TLS_CERT:-}
+tls_key=${TLS_KEY:-}
+if [[ -n $tls_cert || -n $tls_key ]]; then
+  [[ -n $tls_cert && -n $tls_key ]] || die "TLS_CERT and TLS_KEY go together (got only one)"
+  for v in tls_cert tls_key; do
+    [[ -r ${!v} ]] || die "${v^^} is not a readable file: '${!v}'"
+    [[ ${!v} =~ ^[A-Za-z0-9._/-]+$ ]] || die "${v^^} has unusual characters: '${!v}'"
+  done
+  tls_cert=$(cd "$(dirname "$tls_cert")" && pwd)/$(basename "$tls_cert")
+  tls_key=$(cd "$(dirname "$tls_key")" && pwd)/$(basename "$tls_key")
+  https_port=${HTTPS_PORT:-8443}
+  if ! [[ $https_port =~ ^[0-9]+$ ]] || ((10#$https_port < 1 || 10#$https_port > 65535)); then
+    die "HTTPS_PORT must be a port number (1-65535), got '$https_port'"
+  fi
+  https_port=$((10#$https_port))
+  ((https_port != http_port)) || die "HTTPS_PORT must differ from HTTP_PORT (both $http_port)"
+  NGINX_LISTEN_TLS="listen ${NGINX_LISTEN%"$http_port"}$https_port ssl http2 default_server;"
+  # Mozilla's "intermediate" profile (ssl-config.mozilla.org, v5.7): TLS 1.2
+  # and 1.3, ECDHE/DHE with AES-GCM or ChaCha20-Poly1305 (no CBC, no static
+  # RSA key exchange). No ssl_dhparam is given, so the DHE suites stay unused.
+  NGINX_TLS="ssl_certificate $tls_cert; ssl_certificate_key $tls_key;"
+  NGINX_TLS+=" ssl_protocols TLSv1.2 TLSv1.3; ssl_ecdh_curve X25519:prime256v1:secp384r1;"
+  NGINX_TLS+=" ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305;"
+  NGINX_TLS+=" ssl_prefer_server_ciphers off; ssl_session_timeout 1d;"
+  NGINX_TLS+=" ssl_session_cache shared:authd_tls:10m; ssl_session_tickets off;"
+  redirect=$(tr '[:upper:]' '[:lower:]' <<<"${HTTP_REDIRECT_TO_HTTPS:-false}")
+  case $redirect in
+    true | 1 | yes | on)
+      port_suffix=":$https_port"
+      ((https_port == 443)) && port_suffix=""
+      # 308 keeps the method and body (RFC 9110 §15.4.9), unlike 301.
+      # shellcheck disable=SC2016,SC2089  # nginx's variables and quotes, literally
+      NGINX_REDIRECT='if ($https != "on") { return 308 https://$host'"$port_suffix"'$request_uri; }'
+      ;;
+    false | 0 | no | off) ;;
+    *) die "HTTP_REDIRECT_TO_HTTPS must be true or false, got '${HTTP_REDIRECT_TO_HTTPS}'" ;;
+  esac
+fi
+
 prefix=${NGINX_PREFIX:-var/nginx}
 mkdir -p "$prefix"
 prefix=$(cd "$prefix" && pwd)
@@ -177,12 +226,13 @@ if [[ -n $example_port || -n $example_upstream_port ]]; then
   NGINX_EXAMPLE_INCLUDE="include $(cd "$(dirname "$example_out")" && pwd)/auth-request-example.conf;"
 fi
 
+# shellcheck disable=SC2090  # the quotes in NGINX_REDIRECT are nginx's
 export NGINX_DOCS_ROOT NGINX_USER_DIRECTIVE NGINX_PID_FILE NGINX_ERROR_LOG NGINX_ACCESS_LOG NGINX_TEMP_DIR \
   NGINX_LISTEN NGINX_FASTCGI_PASS NGINX_DYNAMIC_UPSTREAM NGINX_REAL_IP NGINX_LIMIT_REQ_ZONE \
-  NGINX_LIMIT_REQ NGINX_RETRY_AFTER_IP NGINX_EXAMPLE_INCLUDE NGINX_FASTCGI_READ_TIMEOUT
+  NGINX_LIMIT_REQ NGINX_RETRY_AFTER_IP NGINX_EXAMPLE_INCLUDE NGINX_LISTEN_TLS NGINX_TLS NGINX_REDIRECT NGINX_FASTCGI_READ_TIMEOUT
 # The explicit list: nothing else in the template is touched.
 # shellcheck disable=SC2016  # envsubst's own syntax, literally
-vars='${NGINX_USER_DIRECTIVE} ${NGINX_PID_FILE} ${NGINX_ERROR_LOG} ${NGINX_ACCESS_LOG} ${NGINX_TEMP_DIR} ${NGINX_LISTEN} ${NGINX_FASTCGI_PASS} ${NGINX_DYNAMIC_UPSTREAM} ${NGINX_REAL_IP} ${NGINX_LIMIT_REQ_ZONE} ${NGINX_LIMIT_REQ} ${NGINX_RETRY_AFTER_IP} ${NGINX_EXAMPLE_INCLUDE} ${NGINX_DOCS_ROOT} ${NGINX_FASTCGI_READ_TIMEOUT}'
+vars='${NGINX_USER_DIRECTIVE} ${NGINX_PID_FILE} ${NGINX_ERROR_LOG} ${NGINX_ACCESS_LOG} ${NGINX_TEMP_DIR} ${NGINX_LISTEN} ${NGINX_FASTCGI_PASS} ${NGINX_DYNAMIC_UPSTREAM} ${NGINX_REAL_IP} ${NGINX_LIMIT_REQ_ZONE} ${NGINX_LIMIT_REQ} ${NGINX_RETRY_AFTER_IP} ${NGINX_EXAMPLE_INCLUDE} ${NGINX_LISTEN_TLS} ${NGINX_TLS} ${NGINX_REDIRECT} ${NGINX_DOCS_ROOT} ${NGINX_FASTCGI_READ_TIMEOUT}'
 if [[ $out == - ]]; then
   envsubst "$vars" <"$template"
 else

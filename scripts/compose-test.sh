@@ -173,7 +173,14 @@ esac
 step "generating throwaway secrets and ports in $work/env"
 secret() { head -c 24 /dev/urandom | base64 | tr -d '/+='; }
 http_port=$(free_port)
+https_port=$(free_port)
 db_port=$(free_port)
+# nginx's certificate: a throwaway local CA and its localhost pair. The
+# directory and the key are made readable to the nginx image's user (uid
+# 33): they are this run's only.
+"$root/scripts/local-tls.sh" "$work/tls" 2>/dev/null
+chmod 755 "$work/tls"
+chmod 644 "$work/tls/key.pem"
 (
   umask 077
   cat >"$work/env" <<EOF
@@ -184,6 +191,9 @@ AUTHD_SECRET_KEY=$(secret)$(secret)
 AUTHD_MFA_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64 -w0)
 AUTHD_HTTP_BIND=127.0.0.1
 AUTHD_HTTP_PORT=$http_port
+AUTHD_HTTPS_BIND=127.0.0.1
+AUTHD_HTTPS_PORT=$https_port
+AUTHD_TLS_DIR=$work/tls
 AUTHD_WORKER_IMAGE=authd-worker:compose-test
 AUTHD_NGINX_IMAGE=authd-nginx:compose-test
 AUTHD_DB_IMAGE=authd-mariadb-standin:compose-test
@@ -342,6 +352,7 @@ e2e_reader_pw=$(secret)
 mapfile -t workers < <(container_ids worker)
 ((${#workers[@]} == replicas)) || fail "expected $replicas worker containers, found ${#workers[@]}"
 
+run_tag_mail="m$$x$RANDOM"
 step "waiting for /health/ready through nginx at $base_url"
 wait_ready() {
   local code="" deadline=$((SECONDS + 120))
@@ -374,6 +385,33 @@ wait_healthy() {
 step "waiting for the containers' own health checks"
 timed "health checks" wait_healthy
 passed "every worker and the nginx container report healthy (their image HEALTHCHECKs)"
+
+# HTTPS at the compose nginx, verified against this run's CA, with HSTS.
+tls_url=https://localhost:$https_port
+curl -fsS --cacert "$work/tls/ca.pem" -D "$work/tls.h" -o /dev/null "$tls_url/health/ready" ||
+  fail "GET $tls_url/health/ready with certificate verification failed"
+grep -qi '^strict-transport-security: max-age=63072000' "$work/tls.h" ||
+  fail "no Strict-Transport-Security on the HTTPS answer"
+passed "HTTPS through the compose nginx ($tls_url): certificate verified, HSTS sent"
+
+# The mailer service: a registration's verification message reaches the
+# mail-data volume (MAIL_MODE=file, the compose default).
+mail_to="mailer-$run_tag_mail@example.com"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base_url/auth/register" \
+  -H 'Content-Type: application/json' \
+  -d "{\"email\":\"$mail_to\",\"password\":\"violet-Harbor-92-$run_tag_mail\"}")
+[[ $code == 201 ]] || fail "POST /auth/register for the mailer check answered $code"
+wait_mail() {
+  local deadline=$((SECONDS + 60))
+  while ((SECONDS < deadline)); do
+    "${compose[@]}" exec -T mailer sh -c "grep -l -- 'To: $mail_to' /var/lib/authd/mail/*.eml" \
+      >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  fail "the mailer wrote no message to $mail_to within 60 s"
+}
+timed "mailer delivery" wait_mail
+passed "mailer service: the verification message to $mail_to is in the mail-data volume"
 
 # DNS as nginx sees it: the service name resolves to every replica.
 dns_count() {
@@ -408,6 +446,7 @@ if [[ -d e2e ]] && compgen -G 'e2e/test_*.py' >/dev/null; then
       E2E_DB_STOP_CMD="${compose_env_hint:-}${compose[*]} stop db" \
       E2E_DB_START_CMD="${compose_env_hint:-}${compose[*]} start db" \
       E2E_WORKER_STOP_CMD="${compose_env_hint:-}${compose[*]} stop worker" \
+      E2E_HTTP_URL=$base_url E2E_HTTPS_URL=$tls_url E2E_CA_BUNDLE="$work/tls/ca.pem" \
       "$py" -m pytest e2e/ -q -m "not single_pool" "${e2e_args[@]}" 2>&1 | tee "$work/e2e.log"
   }
   timed "e2e suite" run_suite || fail "the e2e suite failed (see $work/e2e.log)"

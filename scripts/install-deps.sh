@@ -23,6 +23,7 @@ PACKAGES=(
   liboath-dev        # TOTP (RFC 6238) for the second factor
   libqrencode-dev    # the otpauth URI as a QR code (SVG)
   libssl-dev         # SHA-256, HMAC, TLS
+  libcurl4-openssl-dev  # SMTP delivery of the outbox (authd mailer)
   # C++ unit tests.
   libgtest-dev libgmock-dev
   # Formatting (make format / format-check).
@@ -38,6 +39,7 @@ PACKAGES=(
   python3 python3-requests python3-pytest python3-jwt python3-pymysql
   python3-cryptography   # ES256 for python3-jwt (the outside JWKS verifier in e2e)
   python3-pyotp zbar-tools librsvg2-bin   # an outside TOTP generator; QR SVG decoded back
+  python3-aiosmtpd   # the capturing SMTP server of the mail tests
   # Benchmark (make bench): load generator with Lua scripts, the plot.
   wrk gnuplot-nox
   # Scripts: secrets, health checks.

@@ -11,10 +11,15 @@
 #      generated once into var/secret_key and var/mfa_encryption_key
 #      (mode 600) and reused. With JWT_ALG=ES256 and no
 #      JWT_PRIVATE_KEY_FILE, the same for an ES256 key: var/jwt/es256.pem.
-#   5. `authd migrate`, then `authd serve` on var/run/authd.sock
-#   6. nginx on 127.0.0.1:$HTTP_PORT [8080] (nginx/render.sh → var/nginx/),
-#      with the API docs (/docs, /openapi.json) built into $BUILD_DIR/docs
-#   7. waits for /health/ready, prints a banner, stays in the foreground.
+#   5. `authd migrate`, then `authd serve` on var/run/authd.sock, and
+#      `authd mailer` (restarted 1 s after it exits, by scripts/respawn.sh);
+#      MAIL_MODE [file] writes each message to var/mail/ as an .eml file
+#   6. TLS: TLS_CERT/TLS_KEY from the environment, else a local CA and a
+#      certificate for localhost/127.0.0.1 under var/tls/ (scripts/local-tls.sh)
+#   7. nginx on 127.0.0.1:$HTTP_PORT [8080] and, with TLS, 127.0.0.1:$HTTPS_PORT
+#      [8443] (nginx/render.sh → var/nginx/), with the API docs (/docs,
+#      /openapi.json) built into $BUILD_DIR/docs
+#   8. waits for /health/ready, prints a banner, stays in the foreground.
 # Ctrl-C (or SIGTERM) stops everything it started, the private database
 # included. If one of its processes dies, it stops the rest and exits 1.
 #
@@ -29,6 +34,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 BUILD_DIR=${BUILD_DIR:-build}
 HTTP_PORT=${HTTP_PORT:-8080}
+HTTPS_PORT=${HTTPS_PORT:-8443}
 var="$root/var"
 
 say() { printf '\033[1mrun-local:\033[0m %s\n' "$*" >&2; }
@@ -50,6 +56,9 @@ sys.exit(1)' "$1"
 if port_busy "$HTTP_PORT"; then
   die "127.0.0.1:$HTTP_PORT is in use; stop what holds it or choose another: HTTP_PORT=8081 make run"
 fi
+if port_busy "$HTTPS_PORT"; then
+  die "127.0.0.1:$HTTPS_PORT is in use; stop what holds it or choose another: HTTPS_PORT=8444 make run"
+fi
 
 say "checking Debian packages"
 scripts/install-deps.sh
@@ -67,6 +76,7 @@ fi
 
 # --- what we start, and how we stop it ------------------------------------
 authd_pid=""
+mailer_pid=""
 nginx_pid=""
 own_db=""
 stopping=""
@@ -92,6 +102,7 @@ cleanup() {
   trap '' INT TERM
   say "stopping"
   stop_pid "$nginx_pid" QUIT nginx        # graceful: finish what is in flight
+  stop_pid "$mailer_pid" TERM "authd mailer"  # finishes the message in hand
   stop_pid "$authd_pid" TERM "authd serve"  # graceful drain
   if [[ -n $own_db ]]; then scripts/mariadb.sh stop "$var/mysql" || true; fi
   say "stopped"
@@ -158,7 +169,7 @@ say "applying migrations"
 # --- the pool ----------------------------------------------------------------
 sock="$var/run/authd.sock"
 rm -f "$sock"
-export FCGI_LISTEN="$sock" HTTP_PORT
+export FCGI_LISTEN="$sock" HTTP_PORT HTTPS_PORT
 say "starting authd serve on $sock"
 # setsid: its own process group, so that nothing it forked can outlive us
 # (cleanup kills the group), and a terminal Ctrl-C reaches it only through us.
@@ -166,6 +177,22 @@ setsid "$authd" serve 9>&- &
 authd_pid=$!
 # For a reload from another terminal: kill -HUP "$(cat var/run/authd.pid)".
 echo "$authd_pid" >"$var/run/authd.pid"
+
+# --- the mailer ----------------------------------------------------------------
+# Its own process, never part of a request; restarted 1 s after it dies.
+export MAIL_DIR=${MAIL_DIR:-$var/mail}
+say "starting authd mailer (MAIL_MODE=${MAIL_MODE:-file}$(if [[ ${MAIL_MODE:-file} == file ]]; then echo ": $MAIL_DIR"; fi))"
+setsid scripts/respawn.sh "authd mailer" "$var/run/mailer.pid" "$authd" mailer 9>&- &
+mailer_pid=$!
+
+# --- TLS -----------------------------------------------------------------------
+own_tls=""
+if [[ -z ${TLS_CERT:-} && -z ${TLS_KEY:-} ]]; then
+  scripts/local-tls.sh "$var/tls"
+  TLS_CERT="$var/tls/cert.pem" TLS_KEY="$var/tls/key.pem"
+  own_tls=1
+fi
+export TLS_CERT TLS_KEY HTTPS_PORT
 
 # --- nginx ---------------------------------------------------------------------
 docs="$root/$BUILD_DIR/docs"
@@ -175,7 +202,7 @@ NGINX_PREFIX="$var/nginx" NGINX_ACCESS_LOG="$var/log/nginx-access.log" \
   NGINX_DOCS_ROOT="$docs" nginx/render.sh "$var/nginx/nginx.conf"
 nginx -e "$var/log/nginx-error.log" -t -q -p "$var/nginx" -c "$var/nginx/nginx.conf" ||
   die "the rendered nginx config is refused (see above and var/log/nginx-error.log)"
-say "starting nginx on 127.0.0.1:$HTTP_PORT"
+say "starting nginx on 127.0.0.1:$HTTP_PORT (HTTP) and 127.0.0.1:$HTTPS_PORT (HTTPS)"
 setsid nginx -e "$var/log/nginx-error.log" -p "$var/nginx" -c "$var/nginx/nginx.conf" 9>&- &
 nginx_pid=$!
 
@@ -184,6 +211,9 @@ check_alive() {
   if ! kill -0 "$authd_pid" 2>/dev/null; then
     local rc=0; wait "$authd_pid" || rc=$?
     die "authd serve exited (status $rc); its log is above"
+  fi
+  if ! kill -0 "$mailer_pid" 2>/dev/null; then
+    die "the mailer's supervisor (scripts/respawn.sh) exited"
   fi
   if ! kill -0 "$nginx_pid" 2>/dev/null; then
     local rc=0; wait "$nginx_pid" || rc=$?
@@ -197,10 +227,13 @@ check_alive() {
 }
 
 base="http://127.0.0.1:$HTTP_PORT"
+tls_base="https://localhost:$HTTPS_PORT"
 ready=""
 for _ in $(seq 1 300); do
   check_alive
-  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$base/health/ready" || true)
+  # Over HTTPS: it answers whether or not plain HTTP redirects. -k: this only
+  # asks whether the stack is up (a given TLS_CERT may be for another name).
+  code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 2 "$tls_base/health/ready" || true)
   if [[ $code == 200 ]]; then ready=1; break; fi
   sleep 0.2 & wait $!
 done
@@ -208,7 +241,7 @@ done
 
 cat >&2 <<BANNER
 
-  authd is ready on $base   (Ctrl-C stops everything)
+  authd is ready on $tls_base and $base   (Ctrl-C stops everything)
 
   curl -s -X POST $base/auth/register -H 'Content-Type: application/json' \\
        -d '{"email":"ann@example.com","password":"violet-Harbor-92-lantern"}'
@@ -221,6 +254,16 @@ cat >&2 <<BANNER
   metrics:  curl -s $base/metrics   (Prometheus text; METRICS_ALLOW, default loopback)
   reload:   kill -HUP "\$(cat var/run/authd.pid)"   (workers replaced one by one, no failed request)
 
+  email:    $(if [[ ${MAIL_MODE:-file} == file ]]; then echo "MAIL_MODE=file: each message is a file in $MAIL_DIR/ (links go to $tls_base)"; else echo "MAIL_MODE=smtp through $SMTP_URL"; fi)
+  HTTPS:    $(if [[ -n $own_tls ]]; then echo "certificate from the local CA var/tls/ca.pem (made for you; trust it to use $tls_base):"; else echo "TLS_CERT=$TLS_CERT"; fi)
+$(if [[ -n $own_tls ]]; then cat <<TRUST
+              curl --cacert var/tls/ca.pem $tls_base/health
+              system-wide (Debian/Ubuntu): sudo cp var/tls/ca.pem /usr/local/share/ca-certificates/authd-local-ca.crt
+                                           sudo update-ca-certificates
+              browsers: import var/tls/ca.pem as a certificate authority (it is name-constrained
+                        to localhost and loopback addresses, so it vouches for nothing else)
+TRUST
+fi)
   logs:     worker: JSON lines here, on this terminal
             nginx:  var/log/nginx-access.log (JSON lines), var/log/nginx-error.log
   database: $(if [[ -n $own_db ]]; then echo "private MariaDB in var/mysql (127.0.0.1:$MYSQL_PORT, accounts in var/mysql/env)"; else echo "$MYSQL_HOST:${MYSQL_PORT:-3306}/$MYSQL_DB"; fi)

@@ -15,6 +15,7 @@ void usage(std::FILE* out) {
       "commands:\n"
       "  serve     run the FastCGI worker pool (configured by environment variables)\n"
       "  migrate   apply pending database migrations (MYSQL_MIGRATE_USER's rights)\n"
+      "  mailer    deliver queued emails (verification, password reset) from the outbox\n"
       "  user      operator actions: disable|enable|revoke-sessions|unlock|mfa-reset EMAIL\n"
       "  help      show this text\n",
       out);
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   std::string_view command = argv[1];
   if (command == "serve") return authd::cli::serve();
   if (command == "migrate") return authd::cli::migrate();
+  if (command == "mailer") return authd::cli::mailer();
   if (command == "user") return authd::cli::user(argc - 2, argv + 2);
   if (command == "help" || command == "--help" || command == "-h") {
     usage(stdout);

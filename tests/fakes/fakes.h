@@ -71,13 +71,6 @@ class InMemoryUserStore final : public UserStore {
  public:
   InsertResult insert(const User& user) override {
     check();
-    if (lose_insert_answer) {
-      // An autocommit INSERT whose answer was lost: it is its own commit.
-      const bool apply = *std::exchange(lose_insert_answer, std::nullopt);
-      if (apply) users[user.id] = user;
-      if (down_after_lost_answer) unavailable = true;
-      throw StoreCommitUnknown("fake: INSERT's answer lost");
-    }
     for (const auto& [id, u] : users)
       if (u.email == user.email) return InsertResult::email_taken;
     users[user.id] = user;
@@ -113,14 +106,22 @@ class InMemoryUserStore final : public UserStore {
     it->second.disabled_at = at;
     return true;
   }
+  bool mark_email_verified(const Uuid& id, UnixSeconds at) override {
+    check();
+    auto it = users.find(id);
+    if (it == users.end() || it->second.email_verified_at) return false;
+    it->second.email_verified_at = at;
+    return true;
+  }
+  std::optional<User> find_by_email_for_update(std::string_view email) override {
+    return find_by_email(email);
+  }
   void check() const {
     if (unavailable) throw StoreUnavailable("fake: database down");
   }
 
   std::map<Uuid, User> users;
   bool unavailable = false;
-  std::optional<bool> lose_insert_answer;  // set: the next insert's answer is lost (applied?)
-  bool down_after_lost_answer = false;     // and the re-read finds no database
   std::function<void()> after_find;
 };
 
@@ -313,12 +314,17 @@ class FakeTransactions final : public TransactionRunner {
   void in_transaction(const std::function<void()>& body) override {
     auto users_before = users_.users;
     auto sessions_before = sessions_.sessions;
+    std::vector<std::function<void()>> restores;
+    for (const auto& snapshot : participants)
+      restores.push_back(snapshot());
     try {
       body();
       ++commits;
     } catch (...) {
       users_.users = std::move(users_before);
       sessions_.sessions = std::move(sessions_before);
+      for (const auto& restore : restores)
+        restore();
       throw;
     }
     // The next COMMIT's answer is lost (the database went away while it
@@ -337,6 +343,9 @@ class FakeTransactions final : public TransactionRunner {
   LostCommit lose_next_commit = LostCommit::none;
   bool down_after_lost_commit = false;  // and the re-read finds no database
   int commits = 0;
+  // Other fakes joining the all-or-nothing: each snapshot returns what
+  // puts its state back.
+  std::vector<std::function<std::function<void()>()>> participants;
 
  private:
   InMemoryUserStore& users_;

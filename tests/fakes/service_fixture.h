@@ -7,6 +7,7 @@
 #include "adapters/crypto/jwt_signer.h"
 #include "auth/auth_service.h"
 #include "fakes/fakes.h"
+#include "fakes/mail_fakes.h"
 
 namespace authd::testing {
 
@@ -19,6 +20,9 @@ struct ServiceWorld {
   InMemoryThrottleStore throttle;
   InMemoryMfaStore mfa{users};
   FakeTransactions transactions{users, sessions};
+  InMemoryEmailTokenStore email_tokens;
+  InMemoryOutbox outbox;
+  InMemoryMailRequests mail_requests;
   JwtSigner signer{[] {
     JwtSettings s;
     s.hmac_secret = std::string(48, 'k');
@@ -27,7 +31,11 @@ struct ServiceWorld {
   ServicePolicy policy = with_mfa_key({});
   std::unique_ptr<AuthService> service;
 
-  explicit ServiceWorld(ServicePolicy p = {}) : policy(with_mfa_key(p)) { rebuild(); }
+  explicit ServiceWorld(ServicePolicy p = {}) : policy(with_mfa_key(p)) {
+    transactions.participants = {email_tokens.snapshot(), outbox.snapshot(),
+                                 mail_requests.snapshot()};
+    rebuild();
+  }
   static ServicePolicy with_mfa_key(ServicePolicy p) {
     if (!p.mfa_key) p.mfa_key = SealingKey{};  // all zero: a test key
     return p;
@@ -35,7 +43,8 @@ struct ServiceWorld {
   void rebuild() {
     if (sodium_init() < 0) throw std::runtime_error("sodium_init");
     service = std::make_unique<AuthService>(
-        ServiceDeps{users, sessions, throttle, mfa, transactions, hasher, signer, clock, random},
+        ServiceDeps{users, sessions, throttle, mfa, transactions, hasher, signer, clock, random,
+                    email_tokens, outbox, mail_requests},
         policy);
   }
   AuthService& auth() { return *service; }

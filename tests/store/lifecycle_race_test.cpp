@@ -22,7 +22,9 @@
 #include "adapters/crypto/jwt_signer.h"
 #include "adapters/crypto/sodium_random.h"
 #include "adapters/crypto/system_clock.h"
+#include "adapters/mysql/email_token_store.h"
 #include "adapters/mysql/mfa_store.h"
+#include "adapters/mysql/outbox_store.h"
 #include "adapters/mysql/session_store.h"
 #include "adapters/mysql/throttle_store.h"
 #include "adapters/mysql/transaction_runner.h"
@@ -54,12 +56,15 @@ struct Worker {
         throttle(*connection),
         mfa(*connection),
         transactions(*connection),
+        email_tokens(*connection),
+        outbox(*connection),
+        mail_requests(*connection),
         // The lowest Argon2id cost by default: these tests are about the
         // database (a test that needs a hash to take time says so).
         hasher(argon2_kib, 1, ""),
         signer(jwt_settings()),
         service(ServiceDeps{users, sessions, throttle, mfa, transactions, hasher, signer, clock,
-                            random},
+                            random, email_tokens, outbox, mail_requests},
                 std::move(policy)) {
     users.find_by_email("warm-up@example.com");  // connected before any race
   }
@@ -70,6 +75,9 @@ struct Worker {
   mysql::MysqlThrottleStore throttle;
   mysql::MysqlMfaStore mfa;
   mysql::MysqlTransactionRunner transactions;
+  mysql::MysqlEmailTokenStore email_tokens;
+  mysql::MysqlOutboxStore outbox;
+  mysql::MysqlMailRequestStore mail_requests;
   Argon2idHasher hasher;
   JwtSigner signer;
   SodiumRandom random;

@@ -132,6 +132,9 @@ void drop_schema() {
 
 void StoreTest::SetUp() {
   // Children first (history and sessions reference users).
+  migrator().execute("DELETE FROM mail_requests");
+  migrator().execute("DELETE FROM mail_outbox");
+  migrator().execute("DELETE FROM email_tokens");
   migrator().execute("DELETE FROM refresh_token_history");
   migrator().execute("DELETE FROM mfa_challenges");
   migrator().execute("DELETE FROM mfa_recovery_codes");

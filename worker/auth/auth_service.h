@@ -6,14 +6,17 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/mail_policy.h"
 #include "auth/outcome.h"
 #include "auth/password_policy.h"
 #include "auth/sealed.h"
 #include "auth/throttle_attempt.h"
 #include "auth/throttle_policy.h"
 #include "ports/clock.h"
+#include "ports/email_token_store.h"
 #include "ports/metrics_sink.h"
 #include "ports/mfa_store.h"
+#include "ports/outbox_store.h"
 #include "ports/password_hasher.h"
 #include "ports/random.h"
 #include "ports/records.h"
@@ -40,6 +43,7 @@ struct ServicePolicy {
   std::optional<SealingKey> mfa_key;
   std::string mfa_issuer = "auth";
   UnixSeconds mfa_challenge_ttl_s = 300;
+  MailPolicy mail;
 };
 
 struct ServiceDeps {
@@ -52,6 +56,10 @@ struct ServiceDeps {
   TokenSigner& tokens;
   const Clock& clock;
   Random& random;
+  // Emails with links (auth/email_verification.cpp, auth/password_reset.cpp).
+  EmailTokenStore& email_tokens;
+  OutboxStore& outbox;
+  MailRequestStore& mail_requests;
   // Login outcomes and refresh reuse are reported here (none when null).
   MetricsSink* metrics = nullptr;
 };
@@ -132,6 +140,15 @@ class AuthService {
   // `403 mfa_required` with a fresh mfa_token bound to the client address
   // (login, and a password reset while the factor is on).
   AuthError mfa_challenge(const User& user, const ClientInfo& client);
+  // Emails with links (API.md). Verification: the emailed token marks the
+  // address verified. Resend and forgot answer the same whatever the
+  // email: they only queue a request, which the mailer turns into a
+  // message or into nothing (MailRequestService).
+  Outcome<User> verify_email(std::string_view token, const ClientInfo& client);
+  void request_verification_email(std::string_view email, const ClientInfo& client);
+  void request_password_reset(std::string_view email, const ClientInfo& client);
+  Outcome<TokenGrant> reset_password(std::string_view token, std::string_view new_password,
+                                     const ClientInfo& client);
 
   bool session_is_live(const Session& session, UnixSeconds now) const;
   const ServicePolicy& policy() const { return policy_; }
@@ -177,6 +194,11 @@ class AuthService {
   MetricsSink& metrics() const noexcept {
     return deps_.metrics != nullptr ? *deps_.metrics : NullMetricsSink::instance();
   }
+  // REQUIRE_VERIFIED_EMAIL: the 403 for an unverified account, asked only
+  // once its password checked out.
+  std::optional<AuthError> unverified_email_refusal(const User& user, const ClientInfo& client);
+  void queue_mail_request(LinkPurpose purpose, std::string_view raw_email,
+                          const ClientInfo& client);
 
   ServiceDeps deps_;
   ServicePolicy policy_;

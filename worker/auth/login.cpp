@@ -36,6 +36,7 @@ Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_v
     log::audit("login", {{"outcome", "disabled"}, {"user_id", user_id}, {"ip", client.ip}});
     return fail(AuthErrc::account_disabled, "This account has been disabled.");
   }
+  if (auto refused = unverified_email_refusal(*user, client)) return *refused;
   const UnixSeconds now = deps_.clock.now();
   // The configured cost moved since this hash was made: upgrade it now that
   // we hold the password. A concurrent change wins (compare-and-swap).

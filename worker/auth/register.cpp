@@ -3,6 +3,7 @@
 #include "auth/commit_outcome.h"
 #include "auth/email.h"
 #include "auth/ids.h"
+#include "auth/link_issuer.h"
 #include "log/log.h"
 
 namespace authd {
@@ -31,15 +32,28 @@ Outcome<User> AuthService::register_user(std::string_view raw_email, std::string
   user.created_at = now;
   user.password_changed_at = now;
 
-  auto inserted = UserStore::InsertResult::inserted;
+  // One commit: the account, its verification link and the message that
+  // carries it (the mailer sends it later, never this request).
+  bool taken = false;
   write_then_settle(
-      "register", [&] { inserted = deps_.users.insert(user); },
-      // Our row is the one with the id we chose and the hash we made.
+      "register",
       [&] {
+        deps_.transactions.in_transaction([&] {
+          taken = deps_.users.insert(user) == UserStore::InsertResult::email_taken;
+          if (taken) return;
+          LinkIssuer(deps_.email_tokens, deps_.outbox, deps_.clock, deps_.random, policy_.mail)
+              .issue(user, LinkPurpose::verify_email, /*counts_toward_cap=*/false);
+        });
+      },
+      // Our row is the one with the id we chose and the hash we made (the
+      // link and the message were in the same commit). A taken email wrote
+      // nothing: its answer stands whatever the commit did.
+      [&] {
+        if (taken) return true;
         auto stored = deps_.users.find_by_id(user.id);
         return stored && stored->password_hash == user.password_hash;
       });
-  if (inserted == UserStore::InsertResult::email_taken) {
+  if (taken) {
     log::audit("register", {{"outcome", "email_taken"}, {"ip", client.ip}});
     return fail(AuthErrc::email_taken, "An account with this email already exists.");
   }

@@ -5,6 +5,8 @@ namespace authd::cli {
 
 int serve();
 int migrate();
+// The outbox's delivery process (cli/mailer.cpp).
+int mailer();
 // argv: the words after `user` (action, email).
 int user(int argc, char** argv);
 

@@ -83,6 +83,13 @@ ServicePolicy service_policy(const Config& config) {
   p.reveal_unknown_email = config.login_reveal_unknown_email;
   if (config.mfa_encryption_key) p.mfa_key = *config.mfa_encryption_key;
   p.mfa_issuer = config.mfa_issuer;
+  p.mail.public_base_url = config.public_base_url;
+  p.mail.mail_from = config.mail_from;
+  p.mail.mail_from_address = config.mail_from_address;
+  p.mail.verify_token_ttl_s = config.verify_token_ttl_s;
+  p.mail.reset_token_ttl_s = config.reset_token_ttl_s;
+  p.mail.cap_per_hour = config.mail_cap_per_hour;
+  p.mail.require_verified_email = config.require_verified_email;
   return p;
 }
 

@@ -466,6 +466,8 @@ std::string parse_public_base_url(const Environment& env, unsigned https_port) {
   if (!valid) {
     fail(kName, "must be an http:// or https:// URL without query or fragment" + got(*value));
   }
+  // The link line of a message must stay far below SMTP's 998-octet limit.
+  if (value->size() > 512) fail(kName, "must be at most 512 bytes" + got(*value));
   while (!path.empty() && path.back() == '/')
     path.remove_suffix(1);
   return scheme + "://" + std::string(rest) + std::string(path);
@@ -602,6 +604,10 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
   config.smtp_url = parse_smtp_url(env);
   config.smtp_user = env.line("SMTP_USER", "");
   config.smtp_password = env.text("SMTP_PASSWORD", "");
+  config.smtp_ca_file = env.text("SMTP_CA_FILE", "");
+  config.mail_dir = env.text("MAIL_DIR", config.mail_dir);
+  config.mail_poll_ms =
+      narrow<unsigned>(env.integer("MAIL_POLL_MS", config.mail_poll_ms, 50, 60000));
   if (!config.smtp_user.empty() && config.smtp_password.empty()) {
     fail("SMTP_PASSWORD", "required when SMTP_USER is set");
   }
@@ -620,7 +626,7 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
   if (config.mail_mode == MailMode::smtp) {
     constexpr std::string_view kWithSmtp = "required with MAIL_MODE=smtp";
     if (serving || purpose == ConfigPurpose::mailer) require(env, "MAIL_FROM", kWithSmtp);
-    if (serving) require(env, "PUBLIC_BASE_URL", kWithSmtp);
+    if (serving || purpose == ConfigPurpose::mailer) require(env, "PUBLIC_BASE_URL", kWithSmtp);
     if (purpose == ConfigPurpose::mailer) require(env, "SMTP_URL", kWithSmtp);
   }
 

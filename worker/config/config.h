@@ -90,10 +90,13 @@ struct Config {
   std::string smtp_url;                 // SMTP_URL: smtp://host[:port] or smtps://host[:port]
   std::string smtp_user;                // SMTP_USER (set together with SMTP_PASSWORD)
   std::string smtp_password;            // SMTP_PASSWORD
+  std::string smtp_ca_file;  // SMTP_CA_FILE: PEM CAs that verify the SMTP server [system store]
+  std::string mail_dir = "var/mail";  // MAIL_DIR: where MAIL_MODE=file writes its .eml files
+  unsigned mail_poll_ms = 1000;       // MAIL_POLL_MS, 50..60000: how often the mailer looks
   std::string mail_from = "authd <noreply@localhost>";  // MAIL_FROM: addr or "Name <addr>"
   std::string mail_from_address = "noreply@localhost";  // the addr part, for the SMTP envelope
-  std::string
-      public_base_url;  // PUBLIC_BASE_URL, no trailing '/'; default https://localhost:HTTPS_PORT
+  // PUBLIC_BASE_URL, no trailing '/', at most 512 bytes; default https://localhost:HTTPS_PORT
+  std::string public_base_url;
   bool require_verified_email = false;      // REQUIRE_VERIFIED_EMAIL
   std::int64_t verify_token_ttl_s = 86400;  // VERIFY_TOKEN_TTL, 1..2592000
   std::int64_t reset_token_ttl_s = 1800;    // RESET_TOKEN_TTL, 1..86400
@@ -128,7 +131,8 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string& na
 //          JWT_PRIVATE_KEY_FILE with ES256; MAIL_FROM and PUBLIC_BASE_URL with smtp);
 //   migrate: MYSQL_DB and MYSQL_MIGRATE_USER or MYSQL_USER;
 //   operator_command: MYSQL_USER, MYSQL_DB;
-//   mailer: MYSQL_USER, MYSQL_DB (and SMTP_URL, MAIL_FROM with smtp).
+//   mailer: MYSQL_USER, MYSQL_DB (and SMTP_URL, MAIL_FROM, PUBLIC_BASE_URL with
+//           smtp: the mailer writes the resend and forgot messages).
 enum class ConfigPurpose { serve, migrate, operator_command, mailer };
 
 std::variant<Config, ConfigError> parse_config(const EnvLookup& env, ConfigPurpose purpose,

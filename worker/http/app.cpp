@@ -71,7 +71,8 @@ Response HttpApp::handle(const Request& request) noexcept {
                           {"status", response.status},
                           {"duration_ms", ms},
                           log::Field::optional("user_id", context.user_id),
-                          {"ip", request.remote_addr}});
+                          {"ip", request.remote_addr},
+                          {"secure", request.https}});
   } catch (...) {
     // Even building the error answer failed (memory): a bare 500.
     response = Response{};

@@ -24,6 +24,12 @@ class UserStore {
   // Operator action: disabled_at set (a time) or cleared (nullopt). Returns
   // whether the user exists.
   virtual bool set_disabled(const Uuid& id, std::optional<UnixSeconds> disabled_at) = 0;
+  // A link proved the mailbox: sets email_verified_at unless already set.
+  // Returns whether the row changed.
+  virtual bool mark_email_verified(const Uuid& id, UnixSeconds at) = 0;
+  // The user's row, locked until the transaction ends (the mailer's cap
+  // count and link issue for one account are served one at a time).
+  virtual std::optional<User> find_by_email_for_update(std::string_view normalised_email) = 0;
 };
 
 }  // namespace authd

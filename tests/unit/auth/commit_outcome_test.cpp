@@ -79,8 +79,16 @@ class LostCommitTest : public ::testing::Test {
   }
 };
 
+TEST_F(LostCommitTest, ATakenEmailStaysTakenWhateverTheCommitDid) {
+  register_ann();
+  w.transactions.lose_next_commit = LostCommit::rolled_back;
+  auto r = w.auth().register_user("ann@example.com", kOtherStrongPassword, kClient);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, AuthErrc::email_taken);
+}
+
 TEST_F(LostCommitTest, RegistrationThatLandedIsCreated) {
-  w.users.lose_insert_answer = true;
+  w.transactions.lose_next_commit = LostCommit::applied;
   auto r = w.auth().register_user("ann@example.com", kStrongPassword, kClient);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(w.users.users.size(), 1u);
@@ -88,15 +96,15 @@ TEST_F(LostCommitTest, RegistrationThatLandedIsCreated) {
 }
 
 TEST_F(LostCommitTest, RegistrationThatDidNotLandIsAPlain503) {
-  w.users.lose_insert_answer = false;
+  w.transactions.lose_next_commit = LostCommit::rolled_back;
   expect_plain_unavailable(
       [&] { w.auth().register_user("ann@example.com", kStrongPassword, kClient); });
   EXPECT_TRUE(w.users.users.empty());
 }
 
 TEST_F(LostCommitTest, RegistrationWithTheDatabaseStillAwayIsUnknown) {
-  w.users.lose_insert_answer = true;
-  w.users.down_after_lost_answer = true;
+  w.transactions.lose_next_commit = LostCommit::applied;
+  w.transactions.down_after_lost_commit = true;
   EXPECT_THROW(w.auth().register_user("ann@example.com", kStrongPassword, kClient),
                StoreCommitUnknown);
 }

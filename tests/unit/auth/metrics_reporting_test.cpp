@@ -28,9 +28,10 @@ class MetricsReportingTest : public ::testing::Test {
  protected:
   authd::testing::ServiceWorld w;
   RecordingSink sink;
-  AuthService service{ServiceDeps{w.users, w.sessions, w.throttle, w.mfa, w.transactions, w.hasher,
-                                  w.signer, w.clock, w.random, &sink},
-                      w.policy};
+  AuthService service{
+      ServiceDeps{w.users, w.sessions, w.throttle, w.mfa, w.transactions, w.hasher, w.signer,
+                  w.clock, w.random, w.email_tokens, w.outbox, w.mail_requests, &sink},
+      w.policy};
 
   void SetUp() override {
     ASSERT_TRUE(service.register_user("ann@example.com", kStrongPassword, kClient).ok());

@@ -607,13 +607,30 @@ TEST(ConfigPurposes, MailerNeedsSmtpSettingsInSmtpMode) {
   EXPECT_NO_FATAL_FAILURE(parsed(database, ConfigPurpose::mailer));
   const Variables smtp = with(database, {{"MAIL_MODE", "smtp"}});
   EXPECT_EQ(error_of(smtp, ConfigPurpose::mailer), "MAIL_FROM: required with MAIL_MODE=smtp");
+  // The mailer writes the resend and forgot messages: it builds links too.
   EXPECT_EQ(error_of(with(smtp, {{"MAIL_FROM", "auth@example.com"}}), ConfigPurpose::mailer),
-            "SMTP_URL: required with MAIL_MODE=smtp");
-  const Config config = parsed(
-      with(smtp, {{"MAIL_FROM", "auth@example.com"}, {"SMTP_URL", "smtp://mail.example.com:587"}}),
-      ConfigPurpose::mailer);
+            "PUBLIC_BASE_URL: required with MAIL_MODE=smtp");
+  const Variables with_links =
+      with(smtp, {{"MAIL_FROM", "auth@example.com"}, {"PUBLIC_BASE_URL", "https://a.example"}});
+  EXPECT_EQ(error_of(with_links, ConfigPurpose::mailer), "SMTP_URL: required with MAIL_MODE=smtp");
+  const Config config = parsed(with(with_links, {{"SMTP_URL", "smtp://mail.example.com:587"},
+                                                 {"SMTP_CA_FILE", "/etc/authd/smtp-ca.pem"}}),
+                               ConfigPurpose::mailer);
   EXPECT_EQ(config.mail_mode, MailMode::smtp);
   EXPECT_EQ(config.smtp_url, "smtp://mail.example.com:587");
+  EXPECT_EQ(config.smtp_ca_file, "/etc/authd/smtp-ca.pem");
+}
+
+TEST(ConfigMail, MailDirDefaultsUnderVar) {
+  EXPECT_EQ(parsed(minimal_serve()).mail_dir, "var/mail");
+  EXPECT_EQ(parsed(with(minimal_serve(), {{"MAIL_DIR", "/srv/mail"}})).mail_dir, "/srv/mail");
+}
+
+TEST(ConfigMail, MailerPollInterval) {
+  EXPECT_EQ(parsed(minimal_serve()).mail_poll_ms, 1000u);
+  EXPECT_EQ(parsed(with(minimal_serve(), {{"MAIL_POLL_MS", "200"}})).mail_poll_ms, 200u);
+  EXPECT_EQ(error_of(with(minimal_serve(), {{"MAIL_POLL_MS", "10"}})),
+            "MAIL_POLL_MS: must be an integer from 50 to 60000 (got \"10\")");
 }
 
 TEST(ConfigPurposes, ServeInSmtpModeNeedsSenderAndLinksButNotTheRelay) {
@@ -890,6 +907,14 @@ TEST(ConfigMail, PublicBaseUrl) {
                 StartsWith("PUBLIC_BASE_URL: must be an http:// or https:// URL"))
         << bad;
   }
+}
+
+TEST(ConfigMail, PublicBaseUrlIsBoundedSoLinkLinesStayShort) {
+  const std::string base = "https://auth.example.com/";
+  const std::string longest = base + std::string(512 - base.size(), 'p');
+  EXPECT_EQ(parsed(with(minimal_serve(), {{"PUBLIC_BASE_URL", longest}})).public_base_url, longest);
+  EXPECT_THAT(error_of(with(minimal_serve(), {{"PUBLIC_BASE_URL", longest + "p"}})),
+              StartsWith("PUBLIC_BASE_URL: must be at most 512 bytes"));
 }
 
 TEST(ConfigMail, DefaultBaseUrlFollowsHttpsPort) {

@@ -24,6 +24,11 @@ constexpr std::string_view kReplaceHashAndChangedAt =
     " WHERE id = ? AND password_hash = ?";
 
 constexpr std::string_view kSetDisabled = "UPDATE users SET disabled_at = ? WHERE id = ?";
+constexpr std::string_view kMarkEmailVerified =
+    "UPDATE users SET email_verified_at = ? WHERE id = ? AND email_verified_at IS NULL";
+constexpr std::string_view kFindByEmailForUpdate =
+    "SELECT id, email, password_hash, created_at, password_changed_at, disabled_at,"
+    " email_verified_at, mfa_enabled_at IS NOT NULL FROM users WHERE email = ? FOR UPDATE";
 
 constexpr std::string_view kEmailKey = "users_email";
 
@@ -86,6 +91,14 @@ bool MysqlUserStore::replace_password_hash(const Uuid& id, std::string_view expe
 
 bool MysqlUserStore::set_disabled(const Uuid& id, std::optional<UnixSeconds> disabled_at) {
   return connection_.execute(kSetDisabled, {time_or_null(disabled_at), id.as_bytes()}) == 1;
+}
+
+bool MysqlUserStore::mark_email_verified(const Uuid& id, UnixSeconds at) {
+  return connection_.execute(kMarkEmailVerified, {DateTime{at}, id.as_bytes()}) == 1;
+}
+
+std::optional<User> MysqlUserStore::find_by_email_for_update(std::string_view normalised_email) {
+  return user_from(connection_.query(kFindByEmailForUpdate, {normalised_email}));
 }
 
 }  // namespace authd::mysql

@@ -24,6 +24,8 @@ class MysqlUserStore final : public UserStore {
                              std::string_view new_hash,
                              std::optional<UnixSeconds> changed_at) override;
   bool set_disabled(const Uuid& id, std::optional<UnixSeconds> disabled_at) override;
+  bool mark_email_verified(const Uuid& id, UnixSeconds at) override;
+  std::optional<User> find_by_email_for_update(std::string_view normalised_email) override;
 
  private:
   Connection& connection_;

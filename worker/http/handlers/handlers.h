@@ -38,6 +38,10 @@ Response list_sessions(HandlerDeps& deps, const Request& req, RequestContext& ct
 Response end_session(HandlerDeps& deps, const Request& req, RequestContext& ctx,
                      std::string_view session_id);
 Response verify(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response verify_email(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response resend_verification(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response forgot_password(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response reset_password(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 Response jwks(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 Response mfa_setup(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 Response mfa_confirm(HandlerDeps& deps, const Request& req, RequestContext& ctx);

@@ -22,6 +22,10 @@ Router make_router(HandlerDeps& deps) {
           return handlers::end_session(deps, req, ctx, params.param);
         });
   r.add("GET", "/auth/verify", bind(handlers::verify));
+  r.add("POST", "/auth/email/verify", bind(handlers::verify_email));
+  r.add("POST", "/auth/email/resend", bind(handlers::resend_verification));
+  r.add("POST", "/auth/password/forgot", bind(handlers::forgot_password));
+  r.add("POST", "/auth/password/reset", bind(handlers::reset_password));
   r.add("GET", "/.well-known/jwks.json", bind(handlers::jwks));
   r.add("POST", "/auth/mfa/totp/setup", bind(handlers::mfa_setup));
   r.add("POST", "/auth/mfa/totp/confirm", bind(handlers::mfa_confirm));

@@ -25,6 +25,12 @@ Response json_response(int status, std::string body) {
   return r;
 }
 
+Response accepted_response() {
+  JsonOut out;
+  out.str("status", "accepted");
+  return json_response(202, out.finish());
+}
+
 Response token_grant_response(const TokenGrant& grant) {
   JsonOut out;
   out.str("access_token", grant.access_token)

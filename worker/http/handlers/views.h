@@ -17,6 +17,9 @@ Response token_grant_response(const TokenGrant& grant);
 
 Response json_response(int status, std::string body);
 
+// 202 {"status": "accepted"}: resend and forgot, whatever the email.
+Response accepted_response();
+
 // Client facts for sessions and audit lines.
 ClientInfo client_info(const Request& req);
 

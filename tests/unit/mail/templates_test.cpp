@@ -1,0 +1,75 @@
+#include "mail/templates.h"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+namespace authd::mail {
+namespace {
+
+LetterValues sample_values() {
+  return {"https://auth.example.com/verify-email#token=abc_DEF-123", "ann@example.com", "24 hours"};
+}
+
+TEST(MailTemplates, EveryPurposeHasBothPartsAndASubject) {
+  for (LinkPurpose purpose : {LinkPurpose::verify_email, LinkPurpose::reset_password}) {
+    const Letter letter = render_letter(purpose, sample_values());
+    EXPECT_FALSE(letter.subject.empty());
+    EXPECT_EQ(letter.subject.find('\n'), std::string::npos);
+    // The link, whole, in both parts (in the HTML part as an href).
+    EXPECT_NE(letter.text.find("\nhttps://auth.example.com/verify-email#token=abc_DEF-123\n"),
+              std::string::npos);
+    EXPECT_NE(letter.html.find("href=\"https://auth.example.com/verify-email#token=abc_DEF-123\""),
+              std::string::npos);
+    EXPECT_NE(letter.text.find("ann@example.com"), std::string::npos);
+    EXPECT_NE(letter.text.find("24 hours"), std::string::npos);
+    EXPECT_EQ(letter.text.find("{{"), std::string::npos);
+    EXPECT_EQ(letter.html.find("{{"), std::string::npos);
+  }
+  EXPECT_EQ(render_letter(LinkPurpose::verify_email, sample_values()).subject,
+            "Verify your email address");
+  EXPECT_EQ(render_letter(LinkPurpose::reset_password, sample_values()).subject,
+            "Reset your password");
+}
+
+TEST(MailTemplates, AreAsciiWithShortLines) {
+  // 7bit parts, and room for a 512-byte PUBLIC_BASE_URL in a link line.
+  ASSERT_GE(embedded_templates().size(), 4u);
+  for (const auto& t : embedded_templates()) {
+    std::size_t line = 0;
+    for (char c : t.text) {
+      EXPECT_LT(static_cast<unsigned char>(c), 0x80) << t.name;
+      EXPECT_NE(c, '\r') << t.name;
+      line = c == '\n' ? 0 : line + 1;
+      EXPECT_LE(line, 200u) << t.name;
+    }
+  }
+}
+
+TEST(FillTemplate, EscapesValuesInHtmlOnly) {
+  LetterValues v{"https://x.example/a?b=1&c=<2>", "o'neil@example.com", "1 hour"};
+  EXPECT_EQ(fill_template("{{link}} {{email}}", v, false),
+            "https://x.example/a?b=1&c=<2> o'neil@example.com");
+  EXPECT_EQ(fill_template("{{link}} {{email}}", v, true),
+            "https://x.example/a?b=1&amp;c=&lt;2&gt; o&#39;neil@example.com");
+}
+
+TEST(FillTemplate, UnknownOrUnclosedPlaceholdersAreDefects) {
+  EXPECT_THROW(fill_template("{{password}}", sample_values(), false), std::logic_error);
+  EXPECT_THROW(fill_template("{{link", sample_values(), false), std::logic_error);
+  EXPECT_EQ(fill_template("no placeholders {", sample_values(), false), "no placeholders {");
+}
+
+TEST(LifetimeInWords, ReadsNaturally) {
+  EXPECT_EQ(lifetime_in_words(86400), "24 hours");
+  EXPECT_EQ(lifetime_in_words(2 * 86400), "2 days");
+  EXPECT_EQ(lifetime_in_words(1800), "30 minutes");
+  EXPECT_EQ(lifetime_in_words(3600), "1 hour");
+  EXPECT_EQ(lifetime_in_words(60), "1 minute");
+  EXPECT_EQ(lifetime_in_words(90), "90 seconds");
+  EXPECT_EQ(lifetime_in_words(1), "1 second");
+  EXPECT_EQ(lifetime_in_words(5400), "90 minutes");
+}
+
+}  // namespace
+}  // namespace authd::mail

@@ -1,0 +1,124 @@
+#include "adapters/mysql/outbox_store.h"
+
+#include "ports/store_errors.h"
+
+namespace authd::mysql {
+namespace {
+
+constexpr std::int64_t kSent = 1;
+constexpr std::int64_t kAbandoned = 2;
+
+constexpr std::string_view kEnqueue =
+    "INSERT INTO mail_outbox (user_id, kind, recipient, message, counts_toward_cap, state,"
+    " created_at, expires_at, next_attempt_at, attempts) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, 0)";
+constexpr std::string_view kCountCapped =
+    "SELECT COUNT(*) FROM mail_outbox WHERE user_id = ? AND counts_toward_cap = 1"
+    " AND created_at > ?";
+// The connection runs READ COMMITTED: the locking read locks the one row it
+// returns (no gap locks, so registrations inserting new rows never wait),
+// and SKIP LOCKED passes over rows another mailer holds (MariaDB 10.6+,
+// MySQL 8.0+).
+constexpr std::string_view kClaimNextDue =
+    "SELECT id, user_id, kind, recipient, message, attempts, created_at, expires_at"
+    " FROM mail_outbox WHERE state = 0 AND next_attempt_at <= ?"
+    " ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED";
+constexpr std::string_view kFinish =
+    "UPDATE mail_outbox SET state = ?, message = NULL, finished_at = ? WHERE id = ? AND state = 0";
+constexpr std::string_view kRetry =
+    "UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
+    " WHERE id = ? AND state = 0";
+constexpr std::string_view kPurgeFinished =
+    "DELETE FROM mail_outbox WHERE state <> 0 AND finished_at < ? LIMIT 500";
+
+constexpr std::string_view kAddRequest =
+    "INSERT INTO mail_requests (kind, email, requested_at) VALUES (?, ?, ?)";
+constexpr std::string_view kClaimRequest =
+    "SELECT id, kind, email, requested_at FROM mail_requests ORDER BY id LIMIT 1"
+    " FOR UPDATE SKIP LOCKED";
+constexpr std::string_view kRemoveRequest = "DELETE FROM mail_requests WHERE id = ?";
+
+constexpr std::size_t kErrorColumnBytes = 255;
+
+LinkPurpose purpose_from(const Row& row, std::size_t column) {
+  auto purpose = purpose_from_name(row.bytes(column));
+  if (!purpose) throw StoreError("mysql: a mail kind is not one this server knows");
+  return *purpose;
+}
+
+void finish(Connection& connection, std::int64_t state, std::int64_t id, UnixSeconds now) {
+  if (connection.execute(kFinish, {state, DateTime{now}, id}) != 1) {
+    // The row is locked by our claim: it cannot have moved. A bug if so.
+    throw StoreError("mysql: an outbox message was not pending when finished");
+  }
+}
+
+}  // namespace
+
+void MysqlOutboxStore::enqueue(const OutgoingMail& mail) {
+  connection_.execute(
+      kEnqueue, {mail.user_id.as_bytes(), purpose_name(mail.kind), mail.recipient, mail.message,
+                 std::int64_t{mail.counts_toward_cap ? 1 : 0}, DateTime{mail.created_at},
+                 DateTime{mail.expires_at}, DateTime{mail.created_at}});
+}
+
+unsigned MysqlOutboxStore::count_capped_since(const Uuid& user_id, UnixSeconds since) {
+  const Rows rows = connection_.query(kCountCapped, {user_id.as_bytes(), DateTime{since}});
+  return static_cast<unsigned>(rows.at(0).int64(0));
+}
+
+std::optional<OutboxDelivery::Pending> MysqlOutboxStore::claim_next_due(UnixSeconds now) {
+  const Rows rows = connection_.query(kClaimNextDue, {DateTime{now}});
+  if (rows.empty()) return std::nullopt;
+  const Row& row = rows.front();
+  Pending p;
+  p.id = row.int64(0);
+  auto user = Uuid::from_bytes(row.bytes(1));
+  if (!user) throw StoreError("mysql: a mail_outbox user_id is not 16 bytes");
+  p.user_id = *user;
+  p.kind = purpose_from(row, 2);
+  p.recipient = row.bytes(3);
+  p.message = row.bytes_or_empty(4);
+  p.attempts = static_cast<unsigned>(row.int64(5));
+  p.created_at = row.time(6);
+  p.expires_at = row.time(7);
+  return p;
+}
+
+void MysqlOutboxStore::mark_sent(std::int64_t id, UnixSeconds now) {
+  finish(connection_, kSent, id, now);
+}
+
+void MysqlOutboxStore::mark_retry(std::int64_t id, UnixSeconds next_attempt_at,
+                                  std::string_view error) {
+  connection_.execute(kRetry, {DateTime{next_attempt_at}, error.substr(0, kErrorColumnBytes), id});
+}
+
+void MysqlOutboxStore::mark_abandoned(std::int64_t id, UnixSeconds now) {
+  finish(connection_, kAbandoned, id, now);
+}
+
+int MysqlOutboxStore::purge_finished(UnixSeconds before) {
+  return static_cast<int>(connection_.execute(kPurgeFinished, {DateTime{before}}));
+}
+
+void MysqlMailRequestStore::add(LinkPurpose kind, std::string_view email, UnixSeconds now) {
+  connection_.execute(kAddRequest, {purpose_name(kind), email, DateTime{now}});
+}
+
+std::optional<MailRequest> MysqlMailRequestStore::claim_next() {
+  const Rows rows = connection_.query(kClaimRequest);
+  if (rows.empty()) return std::nullopt;
+  const Row& row = rows.front();
+  MailRequest request;
+  request.id = row.int64(0);
+  request.kind = purpose_from(row, 1);
+  request.email = row.bytes(2);
+  request.requested_at = row.time(3);
+  return request;
+}
+
+void MysqlMailRequestStore::remove(std::int64_t id) {
+  connection_.execute(kRemoveRequest, {id});
+}
+
+}  // namespace authd::mysql

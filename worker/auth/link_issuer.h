@@ -1,0 +1,33 @@
+#pragma once
+// Issues one emailed link: the older links of its purpose stop working, a
+// new token is stored (its digest), and the message that carries it is
+// written to the outbox. Runs inside the caller's transaction, so the link
+// exists exactly when its message does (registration: with the account).
+#include "auth/mail_policy.h"
+#include "ports/clock.h"
+#include "ports/email_token_store.h"
+#include "ports/outbox_store.h"
+#include "ports/random.h"
+#include "ports/records.h"
+
+namespace authd {
+
+class LinkIssuer {
+ public:
+  LinkIssuer(EmailTokenStore& tokens, OutboxStore& outbox, const Clock& clock, Random& random,
+             const MailPolicy& policy)
+      : tokens_(tokens), outbox_(outbox), clock_(clock), random_(random), policy_(policy) {}
+
+  void issue(const User& user, LinkPurpose purpose, bool counts_toward_cap);
+
+ private:
+  EmailTokenStore& tokens_;
+  OutboxStore& outbox_;
+  const Clock& clock_;
+  Random& random_;
+  const MailPolicy& policy_;
+};
+
+UnixSeconds link_lifetime(const MailPolicy& policy, LinkPurpose purpose);
+
+}  // namespace authd

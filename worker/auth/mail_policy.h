@@ -1,0 +1,21 @@
+#pragma once
+// The settings of the emails with links (API.md "Emails with links").
+#include <string>
+
+#include "ports/clock.h"
+
+namespace authd {
+
+struct MailPolicy {
+  std::string public_base_url = "https://localhost:8443";  // links: base + /verify-email#token=...
+  std::string mail_from = "authd <noreply@localhost>";     // the From header
+  std::string mail_from_address = "noreply@localhost";     // its address (Message-ID domain)
+  UnixSeconds verify_token_ttl_s = 86400;
+  UnixSeconds reset_token_ttl_s = 1800;
+  // Resend and forgot together, per account per rolling hour (the
+  // registration's message does not count).
+  unsigned cap_per_hour = 5;
+  bool require_verified_email = false;
+};
+
+}  // namespace authd

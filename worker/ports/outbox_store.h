@@ -1,0 +1,85 @@
+#pragma once
+// The outbox: messages written by the use cases, sent later by the mailer
+// (`authd mailer`), never by a request. And the queue of resend/forgot
+// requests, which the mailer turns into messages.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ports/clock.h"
+#include "ports/email_token_store.h"
+#include "ports/uuid.h"
+
+namespace authd {
+
+struct OutgoingMail {
+  Uuid user_id;
+  LinkPurpose kind = LinkPurpose::verify_email;
+  std::string recipient;  // the address, as in the RCPT TO
+  std::string message;    // the whole RFC 5322 message, CRLF line ends
+  bool counts_toward_cap = false;
+  UnixSeconds created_at = 0;
+  UnixSeconds expires_at = 0;  // the link's end: no use sending it after
+};
+
+// What the use cases need: write a message, count for the cap.
+class OutboxStore {
+ public:
+  virtual ~OutboxStore() = default;
+
+  virtual void enqueue(const OutgoingMail& mail) = 0;
+  // Messages that count toward the per-account cap, created after `since`
+  // (the rolling hour: since = now - 3600).
+  virtual unsigned count_capped_since(const Uuid& user_id, UnixSeconds since) = 0;
+};
+
+// What the mailer needs: take the next due message, record what happened.
+// claim_next_due and the mark_* calls run inside one transaction; the
+// claimed row stays locked (SKIP LOCKED hides it from other mailers) until
+// it ends, and a mailer that dies releases it with its connection.
+class OutboxDelivery {
+ public:
+  virtual ~OutboxDelivery() = default;
+
+  struct Pending {
+    std::int64_t id = 0;
+    Uuid user_id;
+    LinkPurpose kind = LinkPurpose::verify_email;
+    std::string recipient;
+    std::string message;
+    unsigned attempts = 0;  // failed attempts so far
+    UnixSeconds created_at = 0;
+    UnixSeconds expires_at = 0;
+  };
+
+  virtual std::optional<Pending> claim_next_due(UnixSeconds now) = 0;
+  // Sent: the message text is erased (its link's token goes with it).
+  virtual void mark_sent(std::int64_t id, UnixSeconds now) = 0;
+  // Failed: counted, tried again from `next_attempt_at`. `error` is a short
+  // description with no message content.
+  virtual void mark_retry(std::int64_t id, UnixSeconds next_attempt_at, std::string_view error) = 0;
+  // Its link expired before it could be delivered: erased, never sent.
+  virtual void mark_abandoned(std::int64_t id, UnixSeconds now) = 0;
+  // Housekeeping: finished rows older than `before`. Returns rows removed.
+  virtual int purge_finished(UnixSeconds before) = 0;
+};
+
+struct MailRequest {
+  std::int64_t id = 0;
+  LinkPurpose kind = LinkPurpose::verify_email;
+  std::string email;  // normalised as typed; not necessarily an account's
+  UnixSeconds requested_at = 0;
+};
+
+class MailRequestStore {
+ public:
+  virtual ~MailRequestStore() = default;
+
+  virtual void add(LinkPurpose kind, std::string_view email, UnixSeconds now) = 0;
+  // Inside a transaction: the oldest request no other mailer holds, locked.
+  virtual std::optional<MailRequest> claim_next() = 0;
+  virtual void remove(std::int64_t id) = 0;
+};
+
+}  // namespace authd
