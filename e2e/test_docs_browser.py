@@ -52,6 +52,9 @@ def open_operation(page, op_id: str) -> None:
 
 def try_it_out(page, op_id: str, body: dict | None = None) -> tuple[str, str]:
     """Try it out → (optionally a body) → Execute: the live status and body."""
+    # The button is rendered a moment after the operation opens.
+    page.wait_for(f"!!document.querySelector('#{op_id} .try-out__btn')",
+                  what=f"{op_id}: the Try it out button")
     page.evaluate(f"document.querySelector('#{op_id} .try-out__btn').click()")
     page.wait_for(f"!!document.querySelector('#{op_id} .execute')", what=f"{op_id}: Execute")
     if body is not None:
