@@ -82,6 +82,17 @@ def test_a_new_reset_link_supersedes_the_older(api, user):
     assert api.reset(second, strong_password()).status_code == 200
 
 
+@pytest.mark.once
+def test_a_password_change_voids_a_pending_reset_link(api, user):
+    assert api.forgot(user.email).status_code == 202
+    token = reset_token(user.email)
+    changed = strong_password()
+    assert api.change_password(user.email, user.password, changed).status_code == 200
+    # Whoever holds the mailed link cannot set a password over the new one.
+    assert_problem(api.reset(token, strong_password()), 401, "invalid_token")
+    assert_token_answer(api.login(user.email, changed), user.email, verified=False)
+
+
 def test_reset_bodies_are_judged_in_order(api):
     path = "/auth/password/reset"
     assert_problem(api.post_json(path, {}), 400, "missing_field", field="token")

@@ -71,8 +71,9 @@ Outcome<TokenGrant> AuthService::change_password(std::string_view raw_email,
       new_session_with(*user, client, now, user->mfa_enabled ? "pwd,otp" : "pwd", &refresh_token);
   bool replaced = false;
   int ended = 0;
-  // One commit: the new hash, every older session ended, the new session
-  // opened. Revocation is by session, so a login in this same second dies too.
+  // One commit: the new hash, every older session ended, pending reset
+  // links voided, the new session opened. Revocation is by session, so a login in this same second
+  // dies too.
   write_then_settle(
       "password_change",
       [&] {
@@ -82,6 +83,10 @@ Outcome<TokenGrant> AuthService::change_password(std::string_view raw_email,
           if (!replaced) return;
           ended = deps_.sessions.revoke_all_for_user(user->id, now);
           deps_.mfa.void_challenges(user->id, now);
+          // A reset link mailed before the change would otherwise still set
+          // a password over the one just chosen (ASVS 6.4.x: a credential
+          // change voids the outstanding recovery paths).
+          deps_.email_tokens.remove_all(user->id, LinkPurpose::reset_password);
           open_session(session, now);
         });
       },

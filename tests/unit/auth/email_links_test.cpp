@@ -234,6 +234,28 @@ TEST_F(EmailLinksTest, ResetSetsThePasswordEndsSessionsVerifiesAndSpends) {
   EXPECT_TRUE(w.email_tokens.tokens.empty()) << "no link of any kind is left";
 }
 
+TEST_F(EmailLinksTest, APasswordChangeVoidsPendingResetLinksOnly) {
+  const User user = registered();
+  const std::string verify = token_in_last_message(user.email, "/verify-email");
+  ASSERT_FALSE(verify.empty());
+  w.auth().request_password_reset(user.email, kClient);
+  drain_requests();
+  const std::string reset = token_in_last_message(user.email, "/reset-password");
+  ASSERT_FALSE(reset.empty());
+
+  ASSERT_TRUE(
+      w.auth()
+          .change_password(user.email, kStrongPassword, kOtherStrongPassword, std::nullopt, kClient)
+          .ok());
+  // The link mailed before the change must not set a password over it.
+  auto stale = w.auth().reset_password(reset, "yet another Harbor-93-lantern", kClient);
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code, AuthErrc::invalid_token);
+  EXPECT_TRUE(w.auth().login(user.email, kOtherStrongPassword, kClient).ok());
+  // Verifying the address is another matter: that link still works.
+  EXPECT_TRUE(w.auth().verify_email(verify, kClient).ok());
+}
+
 TEST_F(EmailLinksTest, ResetJudgesTheTokenBeforeThePasswordAndAWeakOneKeepsIt) {
   const User user = registered();
   auto r = w.auth().reset_password(std::string(43, 'Z'), "password", kClient);
