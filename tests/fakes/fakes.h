@@ -335,6 +335,8 @@ class FakeTransactions final : public TransactionRunner {
       --commits;
       users_.users = std::move(users_before);
       sessions_.sessions = std::move(sessions_before);
+      for (const auto& restore : restores)
+        restore();
     }
     if (down_after_lost_commit) users_.unavailable = true;
     throw StoreCommitUnknown("fake: COMMIT's answer lost");

@@ -1,6 +1,7 @@
 // Use cases: verify an email with the emailed token; ask for a new link;
 // refuse logins of unverified accounts when REQUIRE_VERIFIED_EMAIL is on.
 #include "auth/auth_service.h"
+#include "auth/commit_outcome.h"
 #include "auth/email.h"
 #include "auth/link_token.h"
 #include "log/log.h"
@@ -18,17 +19,28 @@ Outcome<User> AuthService::verify_email(std::string_view token, const ClientInfo
   std::optional<User> verified;
   if (is_link_token_shape(token)) {
     const std::string hash = link_token_digest(token);
-    deps_.transactions.in_transaction([&] {
-      auto row = deps_.email_tokens.find_for_update(hash);
-      if (!row || row->purpose != LinkPurpose::verify_email || now >= row->expires_at) return;
-      auto user = deps_.users.find_by_id(row->user_id);
-      if (!user) return;
-      // Spent, and with it every other verification link of the account:
-      // the address is proven.
-      deps_.email_tokens.remove_all(user->id, LinkPurpose::verify_email);
-      if (deps_.users.mark_email_verified(user->id, now)) user->email_verified_at = now;
-      verified = std::move(user);
-    });
+    write_then_settle(
+        "email_verification",
+        [&] {
+          deps_.transactions.in_transaction([&] {
+            auto row = deps_.email_tokens.find_for_update(hash);
+            if (!row || row->purpose != LinkPurpose::verify_email || now >= row->expires_at) return;
+            auto user = deps_.users.find_by_id(row->user_id);
+            if (!user) return;
+            // Spent, and with it every other verification link of the account:
+            // the address is proven.
+            deps_.email_tokens.remove_all(user->id, LinkPurpose::verify_email);
+            if (deps_.users.mark_email_verified(user->id, now)) user->email_verified_at = now;
+            verified = std::move(user);
+          });
+        },
+        // Committed when the address reads as verified and the token as
+        // spent (another use of it in between means the same to the user).
+        [&] {
+          if (!verified) return true;
+          auto stored = deps_.users.find_by_id(verified->id);
+          return stored && stored->email_verified_at && !deps_.email_tokens.find(hash);
+        });
   }
   if (!verified) {
     log::audit("email_verification", {{"outcome", "invalid_token"}, {"ip", client.ip}});

@@ -4,6 +4,7 @@
 // factor on, the reset still sets the password and ends every session, but
 // answers 403 mfa_required: an email link alone never gets past the factor.
 #include "auth/auth_service.h"
+#include "auth/commit_outcome.h"
 #include "auth/link_token.h"
 #include "log/log.h"
 
@@ -55,30 +56,41 @@ Outcome<TokenGrant> AuthService::reset_password(std::string_view token,
   // hash, every session ended, the address verified (the link proved the
   // mailbox), the new session opened. The token's row lock makes a second
   // use of the same token wait, then find it gone.
-  deps_.transactions.in_transaction([&] {
-    auto locked = deps_.email_tokens.find_for_update(hash);
-    if (!locked || now >= locked->expires_at) return;
-    auto current = deps_.users.find_by_email_for_update(user->email);
-    if (!current || current->id != user->id) return;
-    // Compare-and-swap against the row we hold locked: it cannot miss, and
-    // if it did nothing would have been written yet.
-    if (!deps_.users.replace_password_hash(user->id, current->password_hash, new_hash, now)) {
-      return;
-    }
-    deps_.email_tokens.remove_all(user->id, LinkPurpose::reset_password);
-    ended = deps_.sessions.revoke_all_for_user(user->id, now);
-    // A changed password voids the second steps of logins under way.
-    deps_.mfa.void_challenges(user->id, now);
-    if (deps_.users.mark_email_verified(user->id, now)) {
-      current->email_verified_at = now;
-      // Proven now: the verification links have nothing left to prove.
-      deps_.email_tokens.remove_all(user->id, LinkPurpose::verify_email);
-    }
-    second_factor = current->mfa_enabled;
-    if (!second_factor) open_session(session, now);
-    *user = std::move(*current);
-    spent = true;
-  });
+  write_then_settle(
+      "password_reset",
+      [&] {
+        deps_.transactions.in_transaction([&] {
+          auto locked = deps_.email_tokens.find_for_update(hash);
+          if (!locked || now >= locked->expires_at) return;
+          auto current = deps_.users.find_by_email_for_update(user->email);
+          if (!current || current->id != user->id) return;
+          // Compare-and-swap against the row we hold locked: it cannot miss, and
+          // if it did nothing would have been written yet.
+          if (!deps_.users.replace_password_hash(user->id, current->password_hash, new_hash, now)) {
+            return;
+          }
+          deps_.email_tokens.remove_all(user->id, LinkPurpose::reset_password);
+          ended = deps_.sessions.revoke_all_for_user(user->id, now);
+          // A changed password voids the second steps of logins under way.
+          deps_.mfa.void_challenges(user->id, now);
+          if (deps_.users.mark_email_verified(user->id, now)) {
+            current->email_verified_at = now;
+            // Proven now: the verification links have nothing left to prove.
+            deps_.email_tokens.remove_all(user->id, LinkPurpose::verify_email);
+          }
+          second_factor = current->mfa_enabled;
+          if (!second_factor) open_session(session, now);
+          *user = std::move(*current);
+          spent = true;
+        });
+      },
+      // Committed exactly when the stored hash is the one we made (its salt
+      // is ours alone). Nothing to write (a token gone meanwhile) is settled.
+      [&] {
+        if (!spent) return true;
+        auto stored = deps_.users.find_by_id(user->id);
+        return stored && stored->password_hash == new_hash;
+      });
   if (!spent) return invalid();
   user->password_hash = new_hash;
   user->password_changed_at = now;

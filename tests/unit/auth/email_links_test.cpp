@@ -7,6 +7,7 @@
 #include "auth/link_token.h"
 #include "auth/mail_request_service.h"
 #include "fakes/service_fixture.h"
+#include "ports/store_errors.h"
 
 namespace authd {
 namespace {
@@ -332,6 +333,73 @@ TEST(RequireVerifiedEmail, OffByDefault) {
   ServiceWorld w;
   ASSERT_TRUE(w.auth().register_user("ann@example.com", kStrongPassword, kClient).ok());
   EXPECT_TRUE(w.auth().login("ann@example.com", kStrongPassword, kClient).ok());
+}
+
+// A COMMIT whose answer was lost: the use case asks the database again and
+// answers what happened, not "maybe" (auth/commit_outcome.h).
+using LostCommit = testing::FakeTransactions::LostCommit;
+
+TEST_F(EmailLinksTest, AResetWhoseCommitLandedIsGranted) {
+  const User user = registered();
+  w.auth().request_password_reset(user.email, kClient);
+  drain_requests();
+  const std::string token = token_in_last_message(user.email, "/reset-password");
+  w.transactions.lose_next_commit = LostCommit::applied;
+  auto reset = w.auth().reset_password(token, kOtherStrongPassword, kClient);
+  ASSERT_TRUE(reset.ok());
+  EXPECT_TRUE(w.auth().authenticate(reset.value().access_token).ok());
+  EXPECT_TRUE(w.auth().login(user.email, kOtherStrongPassword, kClient).ok());
+}
+
+TEST_F(EmailLinksTest, AResetWhoseCommitDidNotLandIsAPlain503AndKeepsTheLink) {
+  const User user = registered();
+  w.auth().request_password_reset(user.email, kClient);
+  drain_requests();
+  const std::string token = token_in_last_message(user.email, "/reset-password");
+  w.transactions.lose_next_commit = LostCommit::rolled_back;
+  try {
+    w.auth().reset_password(token, kOtherStrongPassword, kClient);
+    ADD_FAILURE() << "no exception";
+  } catch (const StoreCommitUnknown&) {
+    ADD_FAILURE() << "reported as unknown, but the re-read could tell";
+  } catch (const StoreUnavailable&) {
+  }
+  EXPECT_TRUE(w.auth().login(user.email, kStrongPassword, kClient).ok());
+  EXPECT_TRUE(w.auth().reset_password(token, kOtherStrongPassword, kClient).ok());
+}
+
+TEST_F(EmailLinksTest, AResetWithTheDatabaseStillAwayIsUnknown) {
+  const User user = registered();
+  w.auth().request_password_reset(user.email, kClient);
+  drain_requests();
+  const std::string token = token_in_last_message(user.email, "/reset-password");
+  w.transactions.lose_next_commit = LostCommit::applied;
+  w.transactions.down_after_lost_commit = true;
+  EXPECT_THROW(w.auth().reset_password(token, kOtherStrongPassword, kClient), StoreCommitUnknown);
+}
+
+TEST_F(EmailLinksTest, AVerificationWhoseCommitLandedIsDone) {
+  const User user = registered();
+  const std::string token = token_in_last_message(user.email, "/verify-email");
+  w.transactions.lose_next_commit = LostCommit::applied;
+  auto verified = w.auth().verify_email(token, kClient);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(w.users.find_by_id(user.id)->email_verified_at);
+}
+
+TEST_F(EmailLinksTest, AVerificationWhoseCommitDidNotLandIsAPlain503AndKeepsTheLink) {
+  const User user = registered();
+  const std::string token = token_in_last_message(user.email, "/verify-email");
+  w.transactions.lose_next_commit = LostCommit::rolled_back;
+  try {
+    w.auth().verify_email(token, kClient);
+    ADD_FAILURE() << "no exception";
+  } catch (const StoreCommitUnknown&) {
+    ADD_FAILURE() << "reported as unknown, but the re-read could tell";
+  } catch (const StoreUnavailable&) {
+  }
+  EXPECT_FALSE(w.users.find_by_id(user.id)->email_verified_at);
+  EXPECT_TRUE(w.auth().verify_email(token, kClient).ok());
 }
 
 }  // namespace
