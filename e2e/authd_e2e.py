@@ -15,9 +15,12 @@ import json
 import os
 import re
 import secrets
+import socket
+import ssl
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -33,6 +36,36 @@ TOKEN_TTL = int(os.environ.get("E2E_TOKEN_EXPIRY", "900"))
 REFRESH_EXPIRES_IN = int(os.environ.get("E2E_REFRESH_EXPIRES_IN", str(14 * 86400)))
 JWT_ISSUER = os.environ.get("E2E_JWT_ISSUER", "auth")
 JWT_AUDIENCE = os.environ.get("E2E_JWT_AUDIENCE", "auth")
+
+@dataclasses.dataclass
+class RawAnswer:
+    status: int
+    headers: dict[str, str]  # names lower-cased
+    body: bytes
+
+
+def raw_exchange(request: bytes, base_url: str = BASE_URL, timeout: float = 10) -> RawAnswer:
+    """Send bytes no HTTP library would (a broken request line, a missing
+    Host, an oversized header) and read the answer until nginx closes."""
+    url = urlsplit(base_url)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    sock = socket.create_connection((url.hostname, port), timeout=timeout)
+    if url.scheme == "https":
+        ctx = ssl.create_default_context(cafile=CA_BUNDLE if CA_BUNDLE is not True else None)
+        sock = ctx.wrap_socket(sock, server_hostname=url.hostname)
+    with sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return RawAnswer(int(status_line.split(" ")[1]), headers, body)
+
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 RFC3339_Z_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")

@@ -92,6 +92,7 @@ class OpenApiContract:
         fallbacks = doc.get("x-authd-fallback-responses", {})
         self.unknown_path = self.resolve(fallbacks["unknown-path"])
         self.unknown_method = self.resolve(fallbacks["unknown-method"])
+        self.malformed_http = self.resolve(fallbacks["malformed-http"])
         self._lock = threading.Lock()
         self._not_judged = _origins_not_judged()
         self.not_authd = 0
@@ -162,7 +163,10 @@ class OpenApiContract:
         if response is None:
             return where, [f"status {status} is not documented (documented: "
                            f"{', '.join(sorted(allowed))})"]
-        response = self.resolve(response)
+        return where, self._response_problems(self.resolve(response), method, headers, body)
+
+    def _response_problems(self, response: dict, method: str, headers: Mapping[str, str],
+                           body: bytes) -> list[str]:
         found = []
         lower = {k.lower(): v for k, v in headers.items()}
         for name, header in (response.get("headers") or {}).items():
@@ -177,7 +181,7 @@ class OpenApiContract:
                 found += [f"header {name}: {m}" for m in self._header_problems(schema, value)]
         if method != "HEAD":
             found += self._body_problems(response, lower, body)
-        return where, found
+        return found
 
     def _header_problems(self, schema: dict, value: str) -> list[str]:
         instance: Any = value
@@ -235,6 +239,20 @@ class OpenApiContract:
                 text = body[:300].decode("utf-8", "replace")
                 message = (f"{where} -> {status}: not as api/openapi.yaml describes it:\n  - " +
                            "\n  - ".join(found) + f"\n  body: {text!r}")
+                self.violations.append(message)
+        if found:
+            raise ContractViolation(message)
+
+    def check_malformed_http(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+        """An answer to HTTP that nginx could not parse (no method or path
+        to judge it by): the document's `malformed-http` fallback."""
+        found = self._response_problems(self.malformed_http, "GET", headers, body)
+        with self._lock:
+            self.checked += 1
+            self.seen[("-", "(malformed)", status)] += 1
+            if found:
+                message = (f"malformed HTTP -> {status}: not as api/openapi.yaml describes it:"
+                           "\n  - " + "\n  - ".join(found))
                 self.violations.append(message)
         if found:
             raise ContractViolation(message)

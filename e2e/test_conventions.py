@@ -1,11 +1,13 @@
 """API.md "Conventions": media type, strict JSON, size limit, routes,
 X-Request-ID, problem documents, judging order across the three POSTs."""
 import json
+import re
 
 import pytest
 
-from authd_e2e import (REQUEST_ID_RE, assert_problem, assert_request_id, request_ids,
-                       strong_password, unique_email)
+from authd_e2e import (BASE_URL, REQUEST_ID_RE, assert_problem, assert_request_id,
+                       raw_exchange, request_ids, strong_password, unique_email)
+from openapi_check import CONTRACT
 
 POSTS = ["/auth/register", "/auth/login", "/auth/password"]
 
@@ -235,6 +237,47 @@ def test_405_is_judged_before_the_media_type_and_body(api):
     assert_problem(r, 405, "method_not_allowed")
 
 
+def every_documented_route():
+    """(template, path to ask, the methods it takes) for each path of the
+    document, a sample id in place of a template's parameter."""
+    out = []
+    for template, item in CONTRACT.doc["paths"].items():
+        methods = [m.upper() for m in ("get", "post", "put", "patch", "delete") if m in item]
+        path = re.sub(r"\{[^}]+\}", "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", template)
+        out.append(pytest.param(template, path, methods, id=path))
+    return out
+
+
+@pytest.mark.parametrize("template,path,methods", every_documented_route())
+def test_405_is_judged_before_the_size(api, template, path, methods):
+    """nginx measures a body before any worker sees it, so it judges the
+    method first itself (its copy of the routing table, checked here against
+    the document route by route)."""
+    wrong = next(m for m in ("PUT", "PATCH", "POST", "DELETE") if m not in methods)
+    r = api.request(wrong, path, data=b"x" * 20000, headers={"Content-Type": "application/json"})
+    assert_problem(r, 405, "method_not_allowed")
+    allow = [m.strip() for m in r.headers.get("Allow", "").split(",")]
+    if path.startswith(("/docs", "/openapi", "/apidoc")):  # nginx's static files
+        assert allow == ["GET", "HEAD"], r.headers
+        return
+    assert allow == methods, r.headers
+    # ...and the right method with that body is still a 413 (where the
+    # operation takes a body at all).
+    right = methods[0]
+    if "413" not in CONTRACT.doc["paths"][template][right.lower()]["responses"]:
+        return
+    r = api.request(right, path, data=b"x" * 20000, headers={"Content-Type": "application/json"})
+    assert_problem(r, 413, "payload_too_large")
+
+
+def test_405_is_judged_before_the_size_of_a_chunked_body(api):
+    chunks = iter([b"x" * 10000, b"x" * 10000])
+    r = api.request("PUT", "/auth/login", data=chunks,
+                    headers={"Content-Type": "application/json"})
+    assert_problem(r, 405, "method_not_allowed")
+    assert r.headers.get("Allow") == "POST"
+
+
 # --- X-Request-ID ------------------------------------------------------------------------
 
 def test_request_id_passes_through_on_success(api):
@@ -302,3 +345,47 @@ def test_problem_documents_say_nothing_internal(api):
     text = r.text.lower()
     for leak in ("exception", "rapidjson", "sql", "std::", "stack"):
         assert leak not in text, text
+
+
+# --- HTTP nginx cannot parse -------------------------------------------------------------
+# Sent over a raw socket (no HTTP library sends these): still a problem
+# document with a request id, never nginx's HTML page.
+
+MALFORMED = {
+    "garbage request line": (b"GARBAGE\r\n\r\n", 400, "bad_request"),
+    "HTTP/1.1 without Host": (b"GET /health HTTP/1.1\r\n\r\n", 400, "bad_request"),
+    "bad Content-Length": (b"POST /auth/login HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n",
+                           400, "bad_request"),
+    "two Content-Lengths": (b"POST /auth/login HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n"
+                            b"Content-Length: 3\r\n\r\n{}", 400, "bad_request"),
+    "control byte in a header name": (b"GET /health HTTP/1.1\r\nHost: a\r\nX\x01: y\r\n\r\n",
+                                      400, "bad_request"),
+    "request line over 8 KiB": (b"GET /auth/me?" + b"q" * 9000 + b" HTTP/1.1\r\nHost: a\r\n\r\n",
+                                414, "uri_too_long"),
+    "header line over 8 KiB": (b"GET /health HTTP/1.1\r\nHost: a\r\nCookie: " + b"c" * 9000
+                               + b"\r\n\r\n", 431, "header_too_large"),
+}
+
+
+@pytest.mark.parametrize("name", list(MALFORMED))
+def test_malformed_http_is_a_problem_document(name):
+    request, status, code = MALFORMED[name]
+    answer = raw_exchange(request)
+    assert answer.status == status, answer
+    CONTRACT.check_malformed_http(answer.status, answer.headers, answer.body)
+    assert answer.headers.get("content-type") == "application/problem+json", answer
+    body = json.loads(answer.body)
+    assert body["status"] == status and body["code"] == code, body
+    assert body["title"] and body["detail"] and body["type"] == "about:blank", body
+    assert REQUEST_ID_RE.match(body["request_id"]), body
+    assert answer.headers.get("x-request-id") == body["request_id"], answer
+    assert answer.headers.get("x-content-type-options") == "nosniff", answer
+    if BASE_URL.startswith("https:"):
+        assert answer.headers.get("strict-transport-security", "").startswith("max-age="), answer
+    else:
+        assert "strict-transport-security" not in answer.headers, answer
+
+
+def test_the_error_pages_themselves_are_out_of_reach(api):
+    for status in (400, 404, 414, 431):
+        assert_problem(api.get(f"/.authd-error/{status}"), 404, "not_found")

@@ -15,7 +15,7 @@ import urllib.parse
 import pytest
 import requests
 
-from authd_e2e import Api
+from authd_e2e import Api, raw_exchange
 from mail_capture import report
 
 pytestmark = [pytest.mark.once]
@@ -196,6 +196,10 @@ def test_plain_http_can_redirect_to_https(tls_doors):
             assert r.status_code == 308, r.status_code
             assert r.headers["Location"] == f"https://127.0.0.1:{https_port}/auth/login?x=1"
             assert "Strict-Transport-Security" not in r.headers
+            # nginx's own error answers are not redirected: a request it
+            # cannot parse gets its 400 problem on the plain door.
+            bad = raw_exchange(b"GARBAGE\r\n\r\n", base_url=base)
+            assert bad.status == 400 and json.loads(bad.body)["code"] == "bad_request", bad
             a = Api(base_url=f"https://localhost:{https_port}")
             try:
                 h = a.get("/health")

@@ -166,7 +166,7 @@ if [[ -n $tls_cert || -n $tls_key ]]; then
       ((https_port == 443)) && port_suffix=""
       # 308 keeps the method and body (RFC 9110 §15.4.9), unlike 301.
       # shellcheck disable=SC2016,SC2089  # nginx's variables and quotes, literally
-      NGINX_REDIRECT='if ($https != "on") { return 308 https://$host'"$port_suffix"'$request_uri; }'
+      NGINX_REDIRECT='if ($authd_to_https) { return 308 https://$host'"$port_suffix"'$request_uri; }'
       ;;
     false | 0 | no | off) ;;
     *) die "HTTP_REDIRECT_TO_HTTPS must be true or false, got '${HTTP_REDIRECT_TO_HTTPS}'" ;;
