@@ -6,12 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include "fakes/lost_commit.h"
 #include "fakes/service_fixture.h"
 #include "ports/store_errors.h"
 
 namespace authd {
 namespace {
 
+using testing::expect_plain_unavailable;
 using testing::FakeTransactions;
 using testing::kOtherStrongPassword;
 using testing::kStrongPassword;
@@ -19,18 +21,6 @@ using testing::ServiceWorld;
 using LostCommit = FakeTransactions::LostCommit;
 
 const ClientInfo kClient{"203.0.113.7", "test-agent"};
-
-// Exactly StoreUnavailable, not its StoreCommitUnknown subclass.
-template <class F>
-void expect_plain_unavailable(F&& f) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception";
-  } catch (const StoreCommitUnknown&) {
-    ADD_FAILURE() << "reported as unknown, but the re-read could tell";
-  } catch (const StoreUnavailable&) {
-  }
-}
 
 TEST(WriteThenSettle, AppliedIsSuccess) {
   bool asked = false;
