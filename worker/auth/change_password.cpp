@@ -72,8 +72,8 @@ Outcome<TokenGrant> AuthService::change_password(std::string_view raw_email,
   bool replaced = false;
   int ended = 0;
   // One commit: the new hash, every older session ended, pending reset
-  // links voided, the new session opened. Revocation is by session, so a login in this same second
-  // dies too.
+  // links voided, the new session opened. Revocation is by session, so a
+  // login in this same second dies too.
   write_then_settle(
       "password_change",
       [&] {
