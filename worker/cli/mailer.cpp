@@ -17,8 +17,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <memory>
-#include <thread>
-#include <variant>
 
 #include "adapters/crypto/sodium_random.h"
 #include "adapters/crypto/system_clock.h"
@@ -90,14 +88,9 @@ MailPolicy mail_policy(const Config& config) {
 
 int mailer() {
   log::set_component("mailer");
-  auto parsed = parse_config(process_env(), ConfigPurpose::mailer,
-                             std::max(1u, std::thread::hardware_concurrency()));
-  if (auto* err = std::get_if<ConfigError>(&parsed)) {
-    std::fprintf(stderr, "authd: configuration error: %s\n", err->message.c_str());
-    return 2;
-  }
-  const Config config = std::get<Config>(std::move(parsed));
-  log::set_level(config.log_level);
+  const std::optional<Config> loaded = load_config(ConfigPurpose::mailer);
+  if (!loaded) return 2;
+  const Config& config = *loaded;
   if (sodium_init() < 0) {
     log::error("startup_failed", {{"error", "libsodium could not initialise"}});
     return 1;

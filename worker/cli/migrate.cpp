@@ -1,12 +1,11 @@
 // `authd migrate`: applies the embedded sql/ migrations with the migration
 // account (MYSQL_MIGRATE_USER), under a database lock.
 #include <cstdio>
-#include <thread>
-#include <variant>
 
 #include "adapters/mysql/connection.h"
 #include "adapters/mysql/migrations.h"
 #include "cli/commands.h"
+#include "cli/startup.h"
 #include "config/config.h"
 #include "log/log.h"
 
@@ -14,14 +13,9 @@ namespace authd::cli {
 
 int migrate() {
   log::set_component("migrate");
-  auto parsed = parse_config(process_env(), ConfigPurpose::migrate,
-                             std::max(1u, std::thread::hardware_concurrency()));
-  if (auto* err = std::get_if<ConfigError>(&parsed)) {
-    std::fprintf(stderr, "authd: configuration error: %s\n", err->message.c_str());
-    return 2;
-  }
-  const Config config = std::get<Config>(std::move(parsed));
-  log::set_level(config.log_level);
+  const std::optional<Config> loaded = load_config(ConfigPurpose::migrate);
+  if (!loaded) return 2;
+  const Config& config = *loaded;
   try {
     mysql::Connection connection(config.db, mysql::Account::migrator);
     mysql::migrate(connection, [](std::string_view line) {

@@ -8,8 +8,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <thread>
-#include <variant>
 
 #include "adapters/crypto/argon2_hasher.h"
 #include "adapters/crypto/jwt_signer.h"
@@ -99,14 +97,9 @@ int run_child(const Config& config, const JwtSettings& jwt, int listen_fd,
 
 int serve() {
   log::set_component("master");
-  auto parsed = parse_config(process_env(), ConfigPurpose::serve,
-                             std::max(1u, std::thread::hardware_concurrency()));
-  if (auto* err = std::get_if<ConfigError>(&parsed)) {
-    std::fprintf(stderr, "authd: configuration error: %s\n", err->message.c_str());
-    return 2;
-  }
-  const Config config = std::get<Config>(std::move(parsed));
-  log::set_level(config.log_level);
+  const std::optional<Config> loaded = load_config(ConfigPurpose::serve);
+  if (!loaded) return 2;
+  const Config& config = *loaded;
   // Every worker may be hashing at once: a pool whose peak does not fit the
   // memory it may use is refused here, not discovered by the OOM killer.
   const auto memory_limits = supervisor::read_memory_limits();

@@ -1,10 +1,12 @@
 #include "cli/startup.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <variant>
 
 #include "adapters/mysql/connection.h"
 #include "adapters/mysql/mfa_store.h"
@@ -13,6 +15,18 @@
 #include "ports/store_errors.h"
 
 namespace authd::cli {
+
+std::optional<Config> load_config(ConfigPurpose purpose) {
+  auto parsed =
+      parse_config(process_env(), purpose, std::max(1u, std::thread::hardware_concurrency()));
+  if (auto* err = std::get_if<ConfigError>(&parsed)) {
+    std::fprintf(stderr, "authd: configuration error: %s\n", err->message.c_str());
+    return std::nullopt;
+  }
+  Config config = std::get<Config>(std::move(parsed));
+  log::set_level(config.log_level);
+  return config;
+}
 
 int check_schema(const Config& config) {
   using Clock = std::chrono::steady_clock;

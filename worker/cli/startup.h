@@ -7,6 +7,11 @@
 
 namespace authd::cli {
 
+// The configuration for `purpose`, from the environment, with the log level
+// applied; nullopt after printing the one line that names the variable and
+// what is wrong with it (the command then exits 2).
+std::optional<Config> load_config(ConfigPurpose purpose);
+
 // Waits (bounded) for the database, then refuses an older schema than this
 // binary needs, naming the command that fixes it. 0 when fine.
 int check_schema(const Config& config);

@@ -3,8 +3,6 @@
 // exits 1, names the email and changes nothing. Nothing secret is printed.
 #include <cstdio>
 #include <string_view>
-#include <thread>
-#include <variant>
 
 #include "adapters/crypto/system_clock.h"
 #include "adapters/mysql/connection.h"
@@ -16,6 +14,7 @@
 #include "auth/email.h"
 #include "auth/operator_service.h"
 #include "cli/commands.h"
+#include "cli/startup.h"
 #include "log/log.h"
 
 namespace authd::cli {
@@ -44,14 +43,9 @@ int user(int argc, char** argv) {
   }
   const std::string_view action = argv[0];
   const std::string email = email::normalise(argv[1]);
-  auto parsed = parse_config(process_env(), ConfigPurpose::operator_command,
-                             std::max(1u, std::thread::hardware_concurrency()));
-  if (auto* err = std::get_if<ConfigError>(&parsed)) {
-    std::fprintf(stderr, "authd: configuration error: %s\n", err->message.c_str());
-    return 2;
-  }
-  const Config config = std::get<Config>(std::move(parsed));
-  log::set_level(config.log_level);
+  const std::optional<Config> loaded = load_config(ConfigPurpose::operator_command);
+  if (!loaded) return 2;
+  const Config& config = *loaded;
 
   try {
     mysql::Connection connection(config.db, mysql::Account::app);

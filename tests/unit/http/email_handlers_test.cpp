@@ -1,13 +1,10 @@
 // The email endpoints through the real router and HTTP app, over fakes.
 #include <gtest/gtest.h>
-#include <rapidjson/document.h>
 
 #include <regex>
 
 #include "auth/mail_request_service.h"
-#include "fakes/service_fixture.h"
-#include "http/app.h"
-#include "http/handlers/handlers.h"
+#include "fakes/http_fixture.h"
 
 namespace authd::http {
 namespace {
@@ -15,34 +12,8 @@ namespace {
 using authd::testing::kOtherStrongPassword;
 using authd::testing::kStrongPassword;
 
-class NoHealth final : public HealthProbe {
- public:
-  bool database_ready() override { return true; }
-};
-
-class EmailHandlersTest : public ::testing::Test {
+class EmailHandlersTest : public ::testing::Test, protected authd::testing::HttpWorld {
  protected:
-  authd::testing::ServiceWorld w;
-  NoHealth health;
-  HandlerDeps deps{w.auth(), health, ""};
-  HttpApp app{make_router(deps)};
-
-  Response post(const std::string& path, const std::string& body) {
-    Request r;
-    r.method = "POST";
-    r.path = path;
-    r.content_type = "application/json";
-    r.body = body;
-    r.request_id = "rid";
-    r.remote_addr = "127.0.0.1";
-    return app.handle(r);
-  }
-  static rapidjson::Document json(const Response& r) {
-    rapidjson::Document d;
-    d.Parse(r.body.c_str());
-    return d;
-  }
-  static std::string code(const Response& r) { return json(r)["code"].GetString(); }
   std::string last_token(const std::string& path) {
     std::string token;
     for (const auto& [id, row] : w.outbox.rows) {

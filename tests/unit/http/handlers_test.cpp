@@ -1,10 +1,7 @@
 // The endpoints through the real router and HTTP app, over in-memory fakes.
 #include <gtest/gtest.h>
-#include <rapidjson/document.h>
 
-#include "fakes/service_fixture.h"
-#include "http/app.h"
-#include "http/handlers/handlers.h"
+#include "fakes/http_fixture.h"
 
 namespace authd::http {
 namespace {
@@ -12,42 +9,8 @@ namespace {
 using authd::testing::kOtherStrongPassword;
 using authd::testing::kStrongPassword;
 
-class FakeHealth final : public HealthProbe {
- public:
-  bool database_ready() override { return ready; }
-  bool ready = true;
-};
-
-class HandlersTest : public ::testing::Test {
+class HandlersTest : public ::testing::Test, protected authd::testing::HttpWorld {
  protected:
-  authd::testing::ServiceWorld w;
-  FakeHealth health;
-  HandlerDeps deps{w.auth(), health, ""};
-  HttpApp app{make_router(deps)};
-
-  Response post(const std::string& path, const std::string& body) {
-    Request r;
-    r.method = "POST";
-    r.path = path;
-    r.content_type = "application/json";
-    r.body = body;
-    r.request_id = "rid";
-    r.remote_addr = "127.0.0.1";
-    return app.handle(r);
-  }
-  Response get(const std::string& path, std::optional<std::string> auth = std::nullopt) {
-    Request r;
-    r.method = "GET";
-    r.path = path;
-    r.authorization = std::move(auth);
-    r.request_id = "rid";
-    return app.handle(r);
-  }
-  static rapidjson::Document json(const Response& r) {
-    rapidjson::Document d;
-    d.Parse(r.body.c_str());
-    return d;
-  }
   std::string register_and_login() {
     EXPECT_EQ(post("/auth/register", std::string(R"({"email":"ann@example.com","password":")") +
                                          kStrongPassword + "\"}")
