@@ -122,6 +122,10 @@ def answers_over(base: str, ca: str) -> dict[str, requests.Response]:
             "400 worker": s.post(base + "/auth/login", data=b"{", headers=json_type, **kw),
             "404 nginx": s.get(base + "/no/such/route", **kw),
             "413 nginx": s.post(base + "/auth/login", data=b"x" * 20000, headers=json_type, **kw),
+            "405 nginx": s.put(base + "/auth/login", data=b"x" * 20000, headers=json_type, **kw),
+            "200 docs": s.get(base + "/openapi.json", **kw),
+            "404 docs": s.get(base + "/docs/nope.js", **kw),
+            "405 docs": s.post(base + "/openapi.json", **kw),
         }
     finally:
         s.close()
