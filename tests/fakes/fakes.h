@@ -116,6 +116,19 @@ class InMemoryUserStore final : public UserStore {
   std::optional<User> find_by_email_for_update(std::string_view email) override {
     return find_by_email(email);
   }
+  std::optional<User> find_by_id_for_update(const Uuid& id) override { return find_by_id(id); }
+  bool record_login(const Uuid& id, UnixSeconds at) override {
+    check();
+    auto it = users.find(id);
+    if (it == users.end()) return false;
+    it->second.last_login_at = at;
+    return true;
+  }
+  bool erase_account(const Uuid& id, std::string_view email) override {
+    check();
+    if (on_erase) on_erase(id, email);
+    return users.erase(id) == 1;
+  }
   void check() const {
     if (unavailable) throw StoreUnavailable("fake: database down");
   }
@@ -123,6 +136,9 @@ class InMemoryUserStore final : public UserStore {
   std::map<Uuid, User> users;
   bool unavailable = false;
   std::function<void()> after_find;
+  // What else erase_account removes: the other fakes' rows of the account
+  // (wired by ServiceWorld).
+  std::function<void(const Uuid&, std::string_view)> on_erase;
 };
 
 class InMemorySessionStore final : public SessionStore {

@@ -113,6 +113,10 @@ class InMemoryOutbox final : public OutboxStore, public OutboxDelivery {
  private:
   void finish(std::int64_t id, int state, UnixSeconds now) {
     Row& row = rows.at(id);
+    if (!row.mail.user_id) {
+      rows.erase(id);  // a message that names no account is not kept
+      return;
+    }
     row.state = state;
     row.mail.message.clear();
     row.finished_at = now;

@@ -33,8 +33,36 @@ struct ServiceWorld {
 
   explicit ServiceWorld(ServicePolicy p = {}) : policy(with_mfa_key(p)) {
     transactions.participants = {email_tokens.snapshot(), outbox.snapshot(),
-                                 mail_requests.snapshot()};
+                                 mail_requests.snapshot(), throttle_snapshot(), mfa_snapshot()};
+    users.on_erase = [this](const Uuid& id, std::string_view email) { erase_rows_of(id, email); };
     rebuild();
+  }
+  // What MysqlUserStore::erase_account removes, over the fakes.
+  void erase_rows_of(const Uuid& id, std::string_view email) {
+    std::erase_if(sessions.sessions, [&](const auto& e) {
+      if (e.second.user_id != id) return false;
+      sessions.spent_hashes.erase(e.first);
+      return true;
+    });
+    mfa.states.erase(id);
+    mfa.codes.erase(id);
+    std::erase_if(mfa.challenges, [&](const auto& e) { return e.second.user_id == id; });
+    std::erase_if(email_tokens.tokens, [&](const auto& e) { return e.second.user_id == id; });
+    std::erase_if(outbox.rows, [&](const auto& e) { return e.second.mail.user_id == id; });
+    std::erase_if(mail_requests.queue, [&](const MailRequest& r) { return r.email == email; });
+    std::erase_if(throttle.rows, [&](const auto& e) { return e.first.first == email; });
+  }
+  std::function<std::function<void()>()> throttle_snapshot() {
+    return [this] { return [this, saved = throttle.rows] { throttle.rows = saved; }; };
+  }
+  std::function<std::function<void()>()> mfa_snapshot() {
+    return [this] {
+      return [this, states = mfa.states, codes = mfa.codes, challenges = mfa.challenges] {
+        mfa.states = states;
+        mfa.codes = codes;
+        mfa.challenges = challenges;
+      };
+    };
   }
   static ServicePolicy with_mfa_key(ServicePolicy p) {
     if (!p.mfa_key) p.mfa_key = SealingKey{};  // all zero: a test key

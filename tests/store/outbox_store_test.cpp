@@ -38,7 +38,7 @@ class OutboxStoreTest : public StoreTest {
   OutgoingMail mail(std::string text, UnixSeconds created = kNow, bool capped = true) {
     OutgoingMail m;
     m.user_id = user.id;
-    m.kind = LinkPurpose::reset_password;
+    m.kind = MailKind::reset_password;
     m.recipient = user.email;
     m.message = std::move(text);
     m.counts_toward_cap = capped;
@@ -63,7 +63,7 @@ TEST_F(OutboxStoreTest, EnqueueClaimAndMarkSentErasesTheMessage) {
     EXPECT_EQ(p->message, text);
     EXPECT_EQ(p->recipient, "ann@example.com");
     EXPECT_EQ(p->user_id, user.id);
-    EXPECT_EQ(p->kind, LinkPurpose::reset_password);
+    EXPECT_EQ(p->kind, MailKind::reset_password);
     EXPECT_EQ(p->attempts, 0u);
     EXPECT_EQ(p->expires_at, kNow + 1800);
     outbox.mark_sent(p->id, kNow + 1);

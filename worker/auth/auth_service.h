@@ -149,6 +149,11 @@ class AuthService {
   void request_password_reset(std::string_view email, const ClientInfo& client);
   Outcome<TokenGrant> reset_password(std::string_view token, std::string_view new_password,
                                      const ClientInfo& client);
+  // DELETE /auth/me: the password (and, while TOTP is on, a code) is the
+  // re-authentication; then the account and everything of it go at once.
+  Outcome<User> close_account(const Authenticated& who, std::string_view password,
+                              std::optional<std::string_view> second_factor,
+                              const ClientInfo& client);
 
   bool session_is_live(const Session& session, UnixSeconds now) const;
   const ServicePolicy& policy() const { return policy_; }

@@ -13,8 +13,18 @@ UnixSeconds link_lifetime(const MailPolicy& policy, LinkPurpose purpose) {
 }
 
 void LinkIssuer::issue(const User& user, LinkPurpose purpose, bool counts_toward_cap) {
+  issue_as(user, purpose, mail_kind_for(purpose), link_lifetime(policy_, purpose),
+           counts_toward_cap);
+}
+
+void LinkIssuer::invite(const User& user) {
+  issue_as(user, LinkPurpose::reset_password, MailKind::invite, policy_.invite_token_ttl_s,
+           /*counts_toward_cap=*/false);
+}
+
+void LinkIssuer::issue_as(const User& user, LinkPurpose purpose, MailKind kind,
+                          UnixSeconds lifetime, bool counts_toward_cap) {
   const UnixSeconds now = clock_.now();
-  const UnixSeconds lifetime = link_lifetime(policy_, purpose);
   const std::string token = new_link_token(random_);
 
   // A new link supersedes the older ones of its purpose (API.md).
@@ -40,9 +50,9 @@ void LinkIssuer::issue(const User& user, LinkPurpose purpose, bool counts_toward
 
   OutgoingMail mail;
   mail.user_id = user.id;
-  mail.kind = purpose;
+  mail.kind = kind;
   mail.recipient = user.email;
-  mail.message = mail::compose_message(envelope, mail::render_letter(purpose, values));
+  mail.message = mail::compose_message(envelope, mail::render_letter(kind, values));
   mail.counts_toward_cap = counts_toward_cap;
   mail.created_at = now;
   mail.expires_at = row.expires_at;

@@ -19,8 +19,15 @@ class LinkIssuer {
       : tokens_(tokens), outbox_(outbox), clock_(clock), random_(random), policy_(policy) {}
 
   void issue(const User& user, LinkPurpose purpose, bool counts_toward_cap);
+  // An invitation (admin API): a reset link, since it is spent like one and
+  // sets the first password, valid INVITE_TOKEN_TTL, in a message of its
+  // own that does not count toward the hourly cap.
+  void invite(const User& user);
 
  private:
+  void issue_as(const User& user, LinkPurpose purpose, MailKind kind, UnixSeconds lifetime,
+                bool counts_toward_cap);
+
   EmailTokenStore& tokens_;
   OutboxStore& outbox_;
   const Clock& clock_;

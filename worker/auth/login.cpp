@@ -67,9 +67,24 @@ Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_v
 
   std::string refresh_token;
   Session session = new_session(*user, client, now, &refresh_token);
+  bool opened = false;
   write_then_settle(
-      "login", [&] { deps_.transactions.in_transaction([&] { open_session(session, now); }); },
-      [&] { return deps_.sessions.find(session.id).has_value(); });
+      "login",
+      [&] {
+        deps_.transactions.in_transaction([&] {
+          // Under the account's row lock: an account closed meanwhile gets
+          // no session (the login comes after the closing).
+          opened = deps_.users.record_login(user->id, now);
+          if (opened) open_session(session, now);
+        });
+      },
+      [&] { return !opened || deps_.sessions.find(session.id).has_value(); });
+  if (!opened) {
+    metrics().login(LoginOutcome::failed);
+    log::audit("login", {{"outcome", "account_gone"}, {"user_id", user_id}, {"ip", client.ip}});
+    return fail(AuthErrc::invalid_credentials, "The email or password is wrong.");
+  }
+  user->last_login_at = now;
   metrics().login(LoginOutcome::ok);
   log::audit("login", {{"outcome", "ok"},
                        {"user_id", user_id},

@@ -12,6 +12,8 @@ struct MailPolicy {
   std::string mail_from_address = "noreply@localhost";     // its address (Message-ID domain)
   UnixSeconds verify_token_ttl_s = 86400;
   UnixSeconds reset_token_ttl_s = 1800;
+  // An admin's invitation: a reset link that sets the first password.
+  UnixSeconds invite_token_ttl_s = 604800;
   // Resend and forgot together, per account per rolling hour (the
   // registration's message does not count).
   unsigned cap_per_hour = 5;

@@ -216,9 +216,18 @@ Outcome<TokenGrant> AuthService::mfa_verify(std::string_view mfa_token,
   clear_failures(user->email, client, seen);
   std::string refresh_token;
   Session session = new_session_with(*user, client, now, "pwd,otp", &refresh_token);
+  bool opened = false;
   write_then_settle(
-      "mfa_verify", [&] { deps_.transactions.in_transaction([&] { open_session(session, now); }); },
-      [&] { return deps_.sessions.find(session.id).has_value(); });
+      "mfa_verify",
+      [&] {
+        deps_.transactions.in_transaction([&] {
+          opened = deps_.users.record_login(user->id, now);  // gone meanwhile: no session
+          if (opened) open_session(session, now);
+        });
+      },
+      [&] { return !opened || deps_.sessions.find(session.id).has_value(); });
+  if (!opened) return refused;
+  user->last_login_at = now;
   metrics().login(LoginOutcome::ok);
   if (kind == "recovery_code") {
     log::audit(

@@ -13,6 +13,22 @@ AuthError no_account() {
 Outcome<OperatorResult> OperatorService::disable_user(std::string_view raw_email) {
   auto user = users_.find_by_email(email::normalise(raw_email));
   if (!user) return no_account();
+  return disable(std::move(*user), Actor{});
+}
+
+Outcome<OperatorResult> OperatorService::enable_user(std::string_view raw_email) {
+  auto user = users_.find_by_email(email::normalise(raw_email));
+  if (!user) return no_account();
+  return enable(std::move(*user), Actor{});
+}
+
+Outcome<OperatorResult> OperatorService::revoke_user_sessions(std::string_view raw_email) {
+  auto user = users_.find_by_email(email::normalise(raw_email));
+  if (!user) return no_account();
+  return revoke_sessions(std::move(*user), Actor{});
+}
+
+OperatorResult OperatorService::disable(User user, const Actor& actor) {
   const UnixSeconds now = clock_.now();
   OperatorResult result;
   // No token outlives the disabling: both in one commit.
@@ -20,41 +36,41 @@ Outcome<OperatorResult> OperatorService::disable_user(std::string_view raw_email
       "disable",
       [&] {
         transactions_.in_transaction([&] {
-          users_.set_disabled(user->id, now);
-          result.sessions_ended = sessions_.revoke_all_for_user(user->id, now);
+          users_.set_disabled(user.id, now);
+          result.sessions_ended = sessions_.revoke_all_for_user(user.id, now);
         });
       },
       [&] {
-        auto stored = users_.find_by_id(user->id);
+        auto stored = users_.find_by_id(user.id);
         return stored && stored->disabled_at.has_value();
       });
-  user->disabled_at = now;
-  result.user = *user;
+  user.disabled_at = now;
+  result.user = user;
   log::audit("account_disabled", {{"outcome", "ok"},
-                                  {"actor", "operator"},
-                                  {"user_id", user->id.to_string()},
+                                  {"actor", actor.kind},
+                                  log::Field::optional("admin_key", actor.admin_key),
+                                  {"user_id", user.id.to_string()},
                                   {"sessions_ended", result.sessions_ended}});
   return result;
 }
 
-Outcome<OperatorResult> OperatorService::enable_user(std::string_view raw_email) {
-  auto user = users_.find_by_email(email::normalise(raw_email));
-  if (!user) return no_account();
-  users_.set_disabled(user->id, std::nullopt);
-  user->disabled_at.reset();
-  log::audit("account_enabled",
-             {{"outcome", "ok"}, {"actor", "operator"}, {"user_id", user->id.to_string()}});
-  return OperatorResult{*user, 0, 0};
+OperatorResult OperatorService::enable(User user, const Actor& actor) {
+  users_.set_disabled(user.id, std::nullopt);
+  user.disabled_at.reset();
+  log::audit("account_enabled", {{"outcome", "ok"},
+                                 {"actor", actor.kind},
+                                 log::Field::optional("admin_key", actor.admin_key),
+                                 {"user_id", user.id.to_string()}});
+  return OperatorResult{std::move(user), 0, 0};
 }
 
-Outcome<OperatorResult> OperatorService::revoke_user_sessions(std::string_view raw_email) {
-  auto user = users_.find_by_email(email::normalise(raw_email));
-  if (!user) return no_account();
-  OperatorResult result{*user, sessions_.revoke_all_for_user(user->id, clock_.now()), 0};
+OperatorResult OperatorService::revoke_sessions(User user, const Actor& actor) {
+  OperatorResult result{user, sessions_.revoke_all_for_user(user.id, clock_.now()), 0};
   log::audit("session_ended", {{"outcome", "ok"},
-                               {"actor", "operator"},
+                               {"actor", actor.kind},
+                               log::Field::optional("admin_key", actor.admin_key),
                                {"reason", "revoked_by_operator"},
-                               {"user_id", user->id.to_string()},
+                               {"user_id", user.id.to_string()},
                                {"sessions_ended", result.sessions_ended}});
   return result;
 }

@@ -1,6 +1,7 @@
 #pragma once
-// Operators' actions (`authd user …`): no password, no token; each is one
-// audit line. An email with no account is not_found and changes nothing.
+// Operators' actions (`authd user …`, and the admin API's disable, enable
+// and end-sessions): no password, no token; each is one audit line naming
+// who acted. An email with no account is not_found and changes nothing.
 #include <string_view>
 
 #include "auth/outcome.h"
@@ -13,6 +14,12 @@
 #include "ports/user_store.h"
 
 namespace authd {
+
+// Who acted: the shell (`authd user`), or an admin API key (by name).
+struct Actor {
+  std::string_view kind = "operator";  // "operator" or "admin"
+  std::string_view admin_key;          // the key's name, for "admin"
+};
 
 struct OperatorResult {
   User user;
@@ -41,6 +48,11 @@ class OperatorService {
   // For a user who lost the device and the codes: the factor off, its
   // pending logins void and every session ended, in one commit.
   Outcome<OperatorResult> reset_mfa(std::string_view email);
+
+  // The same on an account already found.
+  OperatorResult disable(User user, const Actor& actor);
+  OperatorResult enable(User user, const Actor& actor);
+  OperatorResult revoke_sessions(User user, const Actor& actor);
 
  private:
   UserStore& users_;

@@ -15,6 +15,7 @@ enum class AuthErrc {
   invalid_token,              // 401
   invalid_mfa_code,           // 401 (422 when confirming enrolment)
   account_disabled,           // 403
+  insufficient_scope,         // 403: an admin key without the route's scope
   mfa_required,               // 403
   reauthentication_required,  // 403
   email_not_verified,         // 403

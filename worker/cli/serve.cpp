@@ -13,6 +13,7 @@
 #include "adapters/crypto/jwt_signer.h"
 #include "adapters/crypto/sodium_random.h"
 #include "adapters/crypto/system_clock.h"
+#include "adapters/mysql/admin_store.h"
 #include "adapters/mysql/connection.h"
 #include "adapters/mysql/email_token_store.h"
 #include "adapters/mysql/mfa_store.h"
@@ -51,10 +52,11 @@ class DatabaseHealth final : public HealthProbe {
 };
 
 // What every child shares: the metrics block the master mapped before
-// forking, and who may read it.
+// forking, and who may read it (and who may use the admin API).
 struct PoolMetrics {
   metrics::SharedBlock& shared;
   const CidrSet& allow;
+  const CidrSet& admin_allow;
 };
 
 // One child: its own connection, stores, service and HTTP app.
@@ -79,10 +81,16 @@ int run_child(const Config& config, const JwtSettings& jwt, int listen_fd,
   AuthService service(ServiceDeps{users, sessions, throttle, mfa, transactions, hasher, signer,
                                   clock, random, email_tokens, outbox, mail_requests, &recorder},
                       service_policy(config));
+  mysql::MysqlAdminKeyStore admin_keys(connection);
+  mysql::MysqlAccountDirectory directory(connection);
+  AdminService admin(AdminDeps{users, sessions, throttle, mfa, directory, admin_keys, transactions,
+                               hasher, email_tokens, outbox, clock, random},
+                     admin_policy(config));
   DatabaseHealth health(connection);
   http::HandlerDeps deps{
       service, health, signer.jwks_json(),
-      http::MetricsEndpoint{[&recorder] { return recorder.render(); }, pool.allow}};
+      http::MetricsEndpoint{[&recorder] { return recorder.render(); }, pool.allow},
+      http::AdminEndpoint{&admin, pool.admin_allow}};
   http::Router router = http::make_router(deps);
   recorder.set_routes(router.patterns());
   http::HttpApp app(std::move(router), &recorder);
@@ -148,6 +156,11 @@ int serve() {
     log::error("startup_failed", {{"error", "METRICS_ALLOW holds an entry that is not a CIDR"}});
     return 2;
   }
+  auto admin_allow = CidrSet::parse(config.admin_allow);
+  if (!admin_allow) {
+    log::error("startup_failed", {{"error", "ADMIN_ALLOW holds an entry that is not a CIDR"}});
+    return 2;
+  }
   std::optional<metrics::SharedBlock> shared;
   try {
     shared.emplace();
@@ -155,7 +168,7 @@ int serve() {
     log::error("startup_failed", {{"error", e.what()}});
     return 1;
   }
-  const PoolMetrics pool{*shared, *metrics_allow};
+  const PoolMetrics pool{*shared, *metrics_allow, *admin_allow};
 
   supervisor::PreforkOptions options;
   options.workers = config.workers;

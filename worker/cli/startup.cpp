@@ -102,8 +102,17 @@ ServicePolicy service_policy(const Config& config) {
   p.mail.mail_from_address = config.mail_from_address;
   p.mail.verify_token_ttl_s = config.verify_token_ttl_s;
   p.mail.reset_token_ttl_s = config.reset_token_ttl_s;
+  p.mail.invite_token_ttl_s = config.invite_token_ttl_s;
   p.mail.cap_per_hour = config.mail_cap_per_hour;
   p.mail.require_verified_email = config.require_verified_email;
+  return p;
+}
+
+AdminPolicy admin_policy(const Config& config) {
+  AdminPolicy p;
+  p.secret_key = config.secret_key;
+  p.mail = service_policy(config).mail;
+  p.refresh_idle_ttl_s = config.refresh_idle_ttl_s;
   return p;
 }
 

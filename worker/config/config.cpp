@@ -640,6 +640,11 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
 
   // Metrics.
   config.metrics_allow = parse_cidr_list(env, "METRICS_ALLOW", config.metrics_allow);
+
+  // Admin API.
+  config.admin_allow = parse_cidr_list(env, "ADMIN_ALLOW", config.admin_allow);
+  config.invite_token_ttl_s =
+      narrow<std::int64_t>(env.integer("INVITE_TOKEN_TTL", 604800, 60, 30 * 86400));
   return config;
 }
 

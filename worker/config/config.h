@@ -115,6 +115,11 @@ struct Config {
 
   // Metrics.
   std::vector<std::string> metrics_allow = {"127.0.0.1/32", "::1/128"};  // METRICS_ALLOW: CIDRs
+
+  // Admin API. nginx answers /admin/ only to ADMIN_ALLOW (render.sh reads
+  // it too); the worker checks it again.
+  std::vector<std::string> admin_allow = {"127.0.0.1/32", "::1/128"};  // ADMIN_ALLOW: CIDRs
+  std::int64_t invite_token_ttl_s = 604800;  // INVITE_TOKEN_TTL, 60..2592000
 };
 
 // What a failed parse says: one line naming the variable and what is wrong.

@@ -60,6 +60,10 @@ Problem problem_for(const AuthError& e) {
     case AuthErrc::account_disabled:
       p = with_detail(403, "account_disabled", "Account disabled", "This account is disabled.");
       break;
+    case AuthErrc::insufficient_scope:
+      p = with_detail(403, "insufficient_scope", "Insufficient scope",
+                      "This key does not have the scope this route needs.");
+      break;
     case AuthErrc::mfa_required:
       p = with_detail(403, "mfa_required", "Second factor required",
                       "Complete the login with a second factor.");

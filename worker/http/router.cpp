@@ -10,6 +10,10 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
   auto brace = pattern.find('{');
   r.has_param = brace != std::string::npos;
   r.prefix = r.has_param ? pattern.substr(0, brace) : pattern;
+  if (r.has_param) {
+    const auto close = pattern.find('}', brace);
+    r.suffix = close == std::string::npos ? std::string() : pattern.substr(close + 1);
+  }
   r.pattern = std::move(pattern);
   r.handler = std::move(handler);
   routes_.push_back(std::move(r));
@@ -18,11 +22,14 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
 bool Router::path_matches(const Route& route, std::string_view path,
                           std::string_view* param) const {
   if (!route.has_param) return path == route.prefix;
-  if (path.size() <= route.prefix.size() || path.substr(0, route.prefix.size()) != route.prefix)
+  if (path.size() <= route.prefix.size() + route.suffix.size() || !path.starts_with(route.prefix) ||
+      !path.ends_with(route.suffix))
     return false;
-  std::string_view rest = path.substr(route.prefix.size());
-  if (rest.find('/') != std::string_view::npos) return false;
-  *param = rest;
+  // The parameter is one whole, non-empty segment.
+  std::string_view segment =
+      path.substr(route.prefix.size(), path.size() - route.prefix.size() - route.suffix.size());
+  if (segment.empty() || segment.find('/') != std::string_view::npos) return false;
+  *param = segment;
   return true;
 }
 

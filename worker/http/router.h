@@ -1,5 +1,6 @@
 #pragma once
-// The routing table: exact paths, and paths ending in one `{param}` segment.
+// The routing table: exact paths, and paths with one `{param}` segment
+// (anywhere: `/auth/sessions/{id}`, `/admin/users/{id}/disable`).
 #include <functional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,7 @@ class Router {
   struct Route {
     std::string method;
     std::string prefix;  // the pattern up to `{`, or the whole exact path
+    std::string suffix;  // the pattern after the `{...}` segment ("" when it ends the path)
     bool has_param;
     std::string pattern;
     Handler handler;

@@ -18,11 +18,12 @@ OutboxMailer::Step OutboxMailer::deliver_one() {
     auto pending = outbox_.claim_next_due(now);
     if (!pending) return;
     id = pending->id;
-    user_id = pending->user_id.to_string();
-    kind = std::string(purpose_name(pending->kind));
+    user_id = pending->user_id ? pending->user_id->to_string() : std::string();
+    kind = std::string(mail_kind_name(pending->kind));
     attempt = pending->attempts + 1;
     if (now >= pending->expires_at) {
-      // Its link no longer works: sending it would only confuse.
+      // Its link no longer works (or a notice is days late): sending it
+      // would only confuse.
       outbox_.mark_abandoned(id, now);
       step = Step::abandoned;
       return;
@@ -45,20 +46,20 @@ OutboxMailer::Step OutboxMailer::deliver_one() {
     case Step::sent:
       log::info("mail_sent", {{"outbox_id", id},
                               {"kind", kind},
-                              {"user_id", user_id},
+                              log::Field::optional("user_id", user_id),
                               {"attempt", static_cast<std::int64_t>(attempt)}});
       break;
     case Step::abandoned:
       log::warn("mail_abandoned", {{"outbox_id", id},
                                    {"kind", kind},
-                                   {"user_id", user_id},
+                                   log::Field::optional("user_id", user_id),
                                    {"reason", "link expired before delivery"}});
       break;
     case Step::failed:
     case Step::unavailable:
       log::warn("mail_failed", {{"outbox_id", id},
                                 {"kind", kind},
-                                {"user_id", user_id},
+                                log::Field::optional("user_id", user_id),
                                 {"attempt", static_cast<std::int64_t>(attempt)},
                                 {"retry_in_s", retry_delay_seconds(attempt)},
                                 {"error", result.detail}});

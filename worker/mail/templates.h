@@ -2,16 +2,17 @@
 // The message templates (worker/mail/templates/, compiled into the binary)
 // and how they are filled in.
 //
-// Each purpose has NAME.txt (first line `Subject: ...`, a blank line, then
-// the plain-text body) and NAME.html (the HTML body). Placeholders are
-// {{link}}, {{email}} and {{valid_for}}; in the HTML part every value is
-// HTML-escaped.
+// Each kind of message has NAME.txt (first line `Subject: ...`, a blank
+// line, then the plain-text body) and NAME.html (the HTML body), NAME being
+// mail_kind_name(). Placeholders are {{link}}, {{email}} and {{valid_for}};
+// in the HTML part every value is HTML-escaped. A message without a link (a
+// closed account's notice) uses only {{email}}.
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "ports/email_token_store.h"
+#include "ports/outbox_store.h"
 
 namespace authd::mail {
 
@@ -35,9 +36,9 @@ struct Letter {
   std::string html;  // LF line ends
 };
 
-// The letter for a purpose; throws std::logic_error if its templates are
-// missing or malformed (a build defect, caught by the unit tests).
-Letter render_letter(LinkPurpose purpose, const LetterValues& values);
+// The letter of a kind of message; throws std::logic_error if its templates
+// are missing or malformed (a build defect, caught by the unit tests).
+Letter render_letter(MailKind kind, const LetterValues& values);
 
 // Replaces every {{name}} with its value, each value passed through
 // `escape`. An unknown placeholder throws std::logic_error.

@@ -13,9 +13,21 @@
 
 namespace authd {
 
+// What a message is: its template, and the `kind` stored with it. The link
+// messages are named after their purpose; an invitation carries a reset
+// link with its own text; the notice of a closed account carries no link.
+enum class MailKind { verify_email, reset_password, invite, account_closed };
+
+std::string_view mail_kind_name(MailKind kind);
+std::optional<MailKind> mail_kind_from_name(std::string_view name);
+// The message that carries a link of `purpose` (resend, forgot).
+MailKind mail_kind_for(LinkPurpose purpose);
+
 struct OutgoingMail {
-  Uuid user_id;
-  LinkPurpose kind = LinkPurpose::verify_email;
+  // The account it is about; none for the notice of a closed account, which
+  // outlives the account and names none.
+  std::optional<Uuid> user_id;
+  MailKind kind = MailKind::verify_email;
   std::string recipient;  // the address, as in the RCPT TO
   std::string message;    // the whole RFC 5322 message, CRLF line ends
   bool counts_toward_cap = false;
@@ -44,8 +56,8 @@ class OutboxDelivery {
 
   struct Pending {
     std::int64_t id = 0;
-    Uuid user_id;
-    LinkPurpose kind = LinkPurpose::verify_email;
+    std::optional<Uuid> user_id;
+    MailKind kind = MailKind::verify_email;
     std::string recipient;
     std::string message;
     unsigned attempts = 0;  // failed attempts so far
@@ -54,7 +66,9 @@ class OutboxDelivery {
   };
 
   virtual std::optional<Pending> claim_next_due(UnixSeconds now) = 0;
-  // Sent: the message text is erased (its link's token goes with it).
+  // Sent: the message text is erased (its link's token goes with it). A
+  // message that names no account (a closed account's notice) is deleted,
+  // here and when abandoned: nothing of the account stays behind.
   virtual void mark_sent(std::int64_t id, UnixSeconds now) = 0;
   // Failed: counted, tried again from `next_attempt_at`. `error` is a short
   // description with no message content.

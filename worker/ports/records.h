@@ -18,6 +18,8 @@ struct User {
   std::optional<UnixSeconds> disabled_at;
   std::optional<UnixSeconds> email_verified_at;
   bool mfa_enabled = false;
+  // When a login (password, second step, passkey) last opened a session.
+  std::optional<UnixSeconds> last_login_at;
 };
 
 struct Session {

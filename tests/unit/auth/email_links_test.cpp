@@ -69,7 +69,7 @@ TEST_F(EmailLinksTest, RegistrationQueuesOneVerificationMessageInItsCommit) {
   ASSERT_EQ(w.outbox.rows.size(), 1u);
   const auto& row = w.outbox.rows.begin()->second;
   EXPECT_EQ(row.mail.user_id, user.id);
-  EXPECT_EQ(row.mail.kind, LinkPurpose::verify_email);
+  EXPECT_EQ(row.mail.kind, MailKind::verify_email);
   EXPECT_FALSE(row.mail.counts_toward_cap) << "the registration's message is not capped";
   EXPECT_EQ(row.mail.expires_at, w.clock.now() + 86400);
   const std::string token = token_in_last_message("ann@example.com", "/verify-email");

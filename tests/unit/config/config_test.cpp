@@ -239,7 +239,9 @@ TEST(ConfigDefaults, EveryVariableSetEmptyCountsAsUnset) {
                            "TLS_CERT",
                            "TLS_KEY",
                            "HTTP_REDIRECT_TO_HTTPS",
-                           "METRICS_ALLOW"}) {
+                           "METRICS_ALLOW",
+                           "ADMIN_ALLOW",
+                           "INVITE_TOKEN_TTL"}) {
     variables[name] = "";
   }
   const Config config = parsed(variables, ConfigPurpose::serve, 2);
@@ -254,6 +256,8 @@ TEST(ConfigDefaults, EveryVariableSetEmptyCountsAsUnset) {
   EXPECT_EQ(config.public_base_url, reference.public_base_url);
   EXPECT_EQ(config.mail_from, reference.mail_from);
   EXPECT_EQ(config.metrics_allow, reference.metrics_allow);
+  EXPECT_EQ(config.admin_allow, reference.admin_allow);
+  EXPECT_EQ(config.invite_token_ttl_s, 604800);
   EXPECT_TRUE(config.trusted_proxies.empty());
   EXPECT_EQ(config.mfa_issuer, "auth");
 }
@@ -720,6 +724,22 @@ TEST(ConfigCidr, NormalisesEntries) {
   EXPECT_THAT(config.metrics_allow, ElementsAre("0.0.0.0/0", "::/0", "10.1.2.3/32", "fe80::1/128"));
 }
 
+TEST(ConfigCidr, AdminAllowDefaultsToLoopbackAndTakesAList) {
+  EXPECT_THAT(parsed(minimal_serve()).admin_allow, ElementsAre("127.0.0.1/32", "::1/128"));
+  EXPECT_THAT(parsed(with(minimal_serve(), {{"ADMIN_ALLOW", "10.2.0.0/16, 192.0.2.7"}})).admin_allow,
+              ElementsAre("10.2.0.0/16", "192.0.2.7/32"));
+  EXPECT_THAT(error_of(with(minimal_serve(), {{"ADMIN_ALLOW", "10.2.0.1/16"}})),
+              StartsWith("ADMIN_ALLOW: "));
+}
+
+TEST(ConfigAdmin, InviteTokenTtlIsBounded) {
+  EXPECT_EQ(parsed(with(minimal_serve(), {{"INVITE_TOKEN_TTL", "3600"}})).invite_token_ttl_s, 3600);
+  EXPECT_THAT(error_of(with(minimal_serve(), {{"INVITE_TOKEN_TTL", "59"}})),
+              StartsWith("INVITE_TOKEN_TTL: "));
+  EXPECT_THAT(error_of(with(minimal_serve(), {{"INVITE_TOKEN_TTL", "2592001"}})),
+              StartsWith("INVITE_TOKEN_TTL: "));
+}
+
 TEST(ConfigCidr, DropsDuplicates) {
   EXPECT_THAT(
       parsed(with(minimal_serve(), {{"TRUSTED_PROXIES", "10.0.0.1,10.0.0.1/32"}})).trusted_proxies,
@@ -727,7 +747,7 @@ TEST(ConfigCidr, DropsDuplicates) {
 }
 
 TEST(ConfigCidr, RefusesMalformedEntries) {
-  for (const char* name : {"TRUSTED_PROXIES", "METRICS_ALLOW"}) {
+  for (const char* name : {"TRUSTED_PROXIES", "METRICS_ALLOW", "ADMIN_ALLOW"}) {
     for (const char* entry :
          {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/a", "300.1.1.1", "10.0.0",
           "fe80::1%eth0", "localhost", "10.0.0.0/8/8", "1.2.3.4 5.6.7.8"}) {

@@ -11,9 +11,9 @@ LetterValues sample_values() {
   return {"https://auth.example.com/verify-email#token=abc_DEF-123", "ann@example.com", "24 hours"};
 }
 
-TEST(MailTemplates, EveryPurposeHasBothPartsAndASubject) {
-  for (LinkPurpose purpose : {LinkPurpose::verify_email, LinkPurpose::reset_password}) {
-    const Letter letter = render_letter(purpose, sample_values());
+TEST(MailTemplates, EveryLinkMessageHasBothPartsAndASubject) {
+  for (MailKind kind : {MailKind::verify_email, MailKind::reset_password, MailKind::invite}) {
+    const Letter letter = render_letter(kind, sample_values());
     EXPECT_FALSE(letter.subject.empty());
     EXPECT_EQ(letter.subject.find('\n'), std::string::npos);
     // The link, whole, in both parts (in the HTML part as an href).
@@ -26,10 +26,31 @@ TEST(MailTemplates, EveryPurposeHasBothPartsAndASubject) {
     EXPECT_EQ(letter.text.find("{{"), std::string::npos);
     EXPECT_EQ(letter.html.find("{{"), std::string::npos);
   }
-  EXPECT_EQ(render_letter(LinkPurpose::verify_email, sample_values()).subject,
+  EXPECT_EQ(render_letter(MailKind::verify_email, sample_values()).subject,
             "Verify your email address");
-  EXPECT_EQ(render_letter(LinkPurpose::reset_password, sample_values()).subject,
+  EXPECT_EQ(render_letter(MailKind::reset_password, sample_values()).subject,
             "Reset your password");
+  EXPECT_EQ(render_letter(MailKind::invite, sample_values()).subject,
+            "You have been invited: choose your password");
+}
+
+TEST(MailTemplates, TheClosedAccountNoticeNamesTheAddressAndCarriesNoLink) {
+  const Letter letter = render_letter(MailKind::account_closed, {"", "ann@example.com", ""});
+  EXPECT_EQ(letter.subject, "Your account was closed");
+  EXPECT_NE(letter.text.find("ann@example.com"), std::string::npos);
+  EXPECT_NE(letter.html.find("ann@example.com"), std::string::npos);
+  EXPECT_EQ(letter.text.find("http"), std::string::npos);
+  EXPECT_EQ(letter.html.find("href"), std::string::npos);
+}
+
+TEST(MailKinds, NamesReadBack) {
+  for (MailKind kind : {MailKind::verify_email, MailKind::reset_password, MailKind::invite,
+                        MailKind::account_closed}) {
+    EXPECT_EQ(mail_kind_from_name(mail_kind_name(kind)), kind);
+  }
+  EXPECT_EQ(mail_kind_from_name("nothing"), std::nullopt);
+  EXPECT_EQ(mail_kind_for(LinkPurpose::reset_password), MailKind::reset_password);
+  EXPECT_EQ(mail_kind_for(LinkPurpose::verify_email), MailKind::verify_email);
 }
 
 TEST(MailTemplates, AreAsciiWithShortLines) {

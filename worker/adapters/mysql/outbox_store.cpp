@@ -27,6 +27,10 @@ constexpr std::string_view kFinish =
 constexpr std::string_view kRetry =
     "UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
     " WHERE id = ? AND state = 0";
+// A finished message that names no account (a closed account's notice) is
+// not kept for the cap count: it goes at once.
+constexpr std::string_view kDeleteAnonymous =
+    "DELETE FROM mail_outbox WHERE id = ? AND user_id IS NULL";
 constexpr std::string_view kPurgeFinished =
     "DELETE FROM mail_outbox WHERE state <> 0 AND finished_at < ? LIMIT 500";
 
@@ -41,8 +45,14 @@ constexpr std::size_t kErrorColumnBytes = 255;
 
 LinkPurpose purpose_from(const Row& row, std::size_t column) {
   auto purpose = purpose_from_name(row.bytes(column));
-  if (!purpose) throw StoreError("mysql: a mail kind is not one this server knows");
+  if (!purpose) throw StoreError("mysql: a mail request kind is not one this server knows");
   return *purpose;
+}
+
+MailKind kind_from(const Row& row, std::size_t column) {
+  auto kind = mail_kind_from_name(row.bytes(column));
+  if (!kind) throw StoreError("mysql: a mail kind is not one this server knows");
+  return *kind;
 }
 
 void finish(Connection& connection, std::int64_t state, std::int64_t id, UnixSeconds now) {
@@ -50,13 +60,15 @@ void finish(Connection& connection, std::int64_t state, std::int64_t id, UnixSec
     // The row is locked by our claim: it cannot have moved. A bug if so.
     throw StoreError("mysql: an outbox message was not pending when finished");
   }
+  connection.execute(kDeleteAnonymous, {id});
 }
 
 }  // namespace
 
 void MysqlOutboxStore::enqueue(const OutgoingMail& mail) {
   connection_.execute(
-      kEnqueue, {mail.user_id.as_bytes(), purpose_name(mail.kind), mail.recipient, mail.message,
+      kEnqueue, {mail.user_id ? Param(mail.user_id->as_bytes()) : Param(nullptr),
+                 mail_kind_name(mail.kind), mail.recipient, mail.message,
                  std::int64_t{mail.counts_toward_cap ? 1 : 0}, DateTime{mail.created_at},
                  DateTime{mail.expires_at}, DateTime{mail.created_at}});
 }
@@ -72,10 +84,12 @@ std::optional<OutboxDelivery::Pending> MysqlOutboxStore::claim_next_due(UnixSeco
   const Row& row = rows.front();
   Pending p;
   p.id = row.int64(0);
-  auto user = Uuid::from_bytes(row.bytes(1));
-  if (!user) throw StoreError("mysql: a mail_outbox user_id is not 16 bytes");
-  p.user_id = *user;
-  p.kind = purpose_from(row, 2);
+  if (!row.is_null(1)) {
+    auto user = Uuid::from_bytes(row.bytes(1));
+    if (!user) throw StoreError("mysql: a mail_outbox user_id is not 16 bytes");
+    p.user_id = *user;
+  }
+  p.kind = kind_from(row, 2);
   p.recipient = row.bytes(3);
   p.message = row.bytes_or_empty(4);
   p.attempts = static_cast<unsigned>(row.int64(5));

@@ -31,13 +31,6 @@ constexpr std::string_view kPurge =
     "DELETE FROM login_throttle WHERE last_failure_at < ?"
     " AND (blocked_until IS NULL OR blocked_until < ?) LIMIT 50";
 
-std::string email_key(std::string_view email) {
-  std::string digest(crypto_hash_sha256_BYTES, '\0');
-  crypto_hash_sha256(reinterpret_cast<unsigned char*>(digest.data()),
-                     reinterpret_cast<const unsigned char*>(email.data()), email.size());
-  return digest;
-}
-
 ThrottleCounter counter_from(const Row& row) {
   ThrottleCounter c;
   c.failures = static_cast<unsigned>(row.int64(1));
@@ -65,14 +58,21 @@ Param blocked_param(const ThrottleCounter& c) {
 
 }  // namespace
 
+std::string throttle_email_key(std::string_view email) {
+  std::string digest(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(digest.data()),
+                     reinterpret_cast<const unsigned char*>(email.data()), email.size());
+  return digest;
+}
+
 ThrottleStore::Counters MysqlThrottleStore::read(std::string_view email, std::string_view ip) {
-  const std::string key = email_key(email);
+  const std::string key = throttle_email_key(email);
   return counters_from(connection_.query(kRead, {std::string_view(key), ip}));
 }
 
 void MysqlThrottleStore::record_failure(std::string_view email, std::string_view ip,
                                         const std::function<Counters(const Counters&)>& update) {
-  const std::string key = email_key(email);
+  const std::string key = throttle_email_key(email);
   const std::string_view k = key;
   UnixSeconds now = 0;
   connection_.begin();
@@ -110,12 +110,12 @@ MysqlThrottleStore::Counters MysqlThrottleStore::read_locked(std::string_view ke
 }
 
 void MysqlThrottleStore::clear(std::string_view email, std::string_view ip) {
-  const std::string key = email_key(email);
+  const std::string key = throttle_email_key(email);
   connection_.execute(kClear, {std::string_view(key), ip});
 }
 
 int MysqlThrottleStore::clear_all(std::string_view email) {
-  const std::string key = email_key(email);
+  const std::string key = throttle_email_key(email);
   return static_cast<int>(connection_.execute(kClearAll, {std::string_view(key)}));
 }
 

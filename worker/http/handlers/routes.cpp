@@ -14,6 +14,7 @@ Router make_router(HandlerDeps& deps) {
   r.add("POST", "/auth/login", bind(handlers::login));
   r.add("POST", "/auth/password", bind(handlers::change_password));
   r.add("GET", "/auth/me", bind(handlers::me));
+  r.add("DELETE", "/auth/me", bind(handlers::close_account));
   r.add("POST", "/auth/refresh", bind(handlers::refresh));
   r.add("POST", "/auth/logout", bind(handlers::logout));
   r.add("GET", "/auth/sessions", bind(handlers::list_sessions));
@@ -32,6 +33,19 @@ Router make_router(HandlerDeps& deps) {
   r.add("DELETE", "/auth/mfa/totp", bind(handlers::mfa_disable));
   r.add("POST", "/auth/mfa/verify", bind(handlers::mfa_verify));
   r.add("POST", "/auth/mfa/recovery-codes", bind(handlers::mfa_recovery_codes));
+  auto with_id = [&deps](Response (*fn)(HandlerDeps&, const Request&, RequestContext&,
+                                         std::string_view)) {
+    return [&deps, fn](const Request& req, RequestContext& ctx, const RouteParams& params) {
+      return fn(deps, req, ctx, params.param);
+    };
+  };
+  r.add("GET", "/admin/users", bind(handlers::admin_list_users));
+  r.add("POST", "/admin/users", bind(handlers::admin_invite_user));
+  r.add("GET", "/admin/users/{id}", with_id(handlers::admin_get_user));
+  r.add("DELETE", "/admin/users/{id}", with_id(handlers::admin_delete_user));
+  r.add("POST", "/admin/users/{id}/disable", with_id(handlers::admin_disable_user));
+  r.add("POST", "/admin/users/{id}/enable", with_id(handlers::admin_enable_user));
+  r.add("DELETE", "/admin/users/{id}/sessions", with_id(handlers::admin_end_sessions));
   r.add("GET", "/health", bind(handlers::health));
   r.add("GET", "/health/ready", bind(handlers::health_ready));
   r.add("GET", "/metrics", bind(handlers::metrics));

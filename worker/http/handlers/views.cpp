@@ -1,5 +1,7 @@
 #include "http/handlers/views.h"
 
+#include <algorithm>
+
 #include "http/body.h"
 #include "http/problem.h"
 #include "util/time_format.h"
@@ -15,6 +17,50 @@ void write_user(JsonOut& out, const User& user) {
   } else {
     out.null("email_verified_at");
   }
+}
+
+namespace {
+
+void write_time_or_null(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view key,
+                        std::optional<UnixSeconds> t) {
+  if (t) {
+    JsonOut::write_member(w, key, format_rfc3339(*t));
+  } else {
+    w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+    w.Null();
+  }
+}
+
+}  // namespace
+
+void write_session(rapidjson::Writer<rapidjson::StringBuffer>& w, const Session& s,
+                   UnixSeconds idle_ttl, std::optional<bool> current) {
+  JsonOut::write_member(w, "id", s.id.to_string());
+  JsonOut::write_member(w, "created_at", format_rfc3339(s.created_at));
+  JsonOut::write_member(w, "last_used_at", format_rfc3339(s.last_used_at));
+  // When it ends if unused: the idle limit or the absolute one.
+  JsonOut::write_member(w, "expires_at",
+                        format_rfc3339(std::min(s.expires_at, s.last_used_at + idle_ttl)));
+  if (current) {
+    w.Key("current");
+    w.Bool(*current);
+  }
+  JsonOut::write_member(w, "user_agent", s.user_agent);
+  JsonOut::write_member(w, "ip", s.ip);
+}
+
+void write_account(rapidjson::Writer<rapidjson::StringBuffer>& w, const AccountSummary& account) {
+  const User& u = account.user;
+  JsonOut::write_member(w, "id", u.id.to_string());
+  JsonOut::write_member(w, "email", u.email);
+  JsonOut::write_member(w, "created_at", format_rfc3339(u.created_at));
+  write_time_or_null(w, "email_verified_at", u.email_verified_at);
+  write_time_or_null(w, "disabled_at", u.disabled_at);
+  w.Key("mfa_enabled");
+  w.Bool(u.mfa_enabled);
+  w.Key("passkeys");
+  w.Uint(account.passkeys);
+  write_time_or_null(w, "last_login_at", u.last_login_at);
 }
 
 Response json_response(int status, std::string body) {

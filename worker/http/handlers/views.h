@@ -3,6 +3,7 @@
 #include <variant>
 
 #include "auth/auth_service.h"
+#include "ports/admin_store.h"
 #include "http/json.h"
 #include "http/request.h"
 #include "http/response.h"
@@ -11,6 +12,16 @@ namespace authd::http {
 
 // The `user` object of API.md (id, email, created_at, email_verified_at).
 void write_user(JsonOut& out, const User& user);
+
+// One session as GET /auth/sessions lists it (members only: the caller
+// opens and closes the object); `current` left out when not given (the
+// admin API's listing).
+void write_session(rapidjson::Writer<rapidjson::StringBuffer>& w, const Session& s,
+                   UnixSeconds idle_ttl, std::optional<bool> current);
+
+// The admin API's user object (members only): id, email, created_at,
+// email_verified_at, disabled_at, mfa_enabled, passkeys, last_login_at.
+void write_account(rapidjson::Writer<rapidjson::StringBuffer>& w, const AccountSummary& account);
 
 // 200 with the login body (token pair + user), `Cache-Control: no-store`.
 Response token_grant_response(const TokenGrant& grant);

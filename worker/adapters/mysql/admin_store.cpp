@@ -1,0 +1,140 @@
+#include "adapters/mysql/admin_store.h"
+
+#include "adapters/mysql/errors.h"
+#include "adapters/mysql/user_store.h"
+
+namespace authd::mysql {
+namespace {
+
+constexpr std::string_view kInsertKey =
+    "INSERT INTO admin_keys (id, name, key_hash, scopes, created_at) VALUES (?, ?, ?, ?, ?)";
+constexpr std::string_view kFindKey =
+    "SELECT id, name, key_hash, scopes, created_at, last_used_at, revoked_at FROM admin_keys"
+    " WHERE key_hash = ?";
+constexpr std::string_view kListKeys =
+    "SELECT id, name, key_hash, scopes, created_at, last_used_at, revoked_at FROM admin_keys"
+    " ORDER BY created_at, id";
+constexpr std::string_view kRevokeKey =
+    "UPDATE admin_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL";
+constexpr std::string_view kRecordUse =
+    "UPDATE admin_keys SET last_used_at = ? WHERE id = ?"
+    " AND (last_used_at IS NULL OR last_used_at <= ?)";
+constexpr std::string_view kActiveNameKey = "admin_keys_active_name";
+
+// The user columns in user_from_row()'s order, then how many passkeys the
+// account has. Passkeys and their table come with the passkey work's
+// migration 006; on this schema no account can have one, and that count (a
+// subquery on the passkeys table) belongs here once the table exists.
+#define AUTHD_ACCOUNT_COLUMNS                                                                    \
+  "SELECT id, email, password_hash, created_at, password_changed_at, disabled_at,"              \
+  " email_verified_at, mfa_enabled_at IS NOT NULL, last_login_at, 0 AS passkeys FROM users"
+constexpr std::string_view kListAll = AUTHD_ACCOUNT_COLUMNS " ORDER BY id DESC LIMIT ?";
+constexpr std::string_view kListAllBefore =
+    AUTHD_ACCOUNT_COLUMNS " WHERE id < ? ORDER BY id DESC LIMIT ?";
+constexpr std::string_view kListExact =
+    AUTHD_ACCOUNT_COLUMNS " WHERE email = ? ORDER BY id DESC LIMIT ?";
+constexpr std::string_view kListExactBefore =
+    AUTHD_ACCOUNT_COLUMNS " WHERE email = ? AND id < ? ORDER BY id DESC LIMIT ?";
+constexpr std::string_view kListPrefix =
+    AUTHD_ACCOUNT_COLUMNS " WHERE email LIKE ? ESCAPE '!' ORDER BY id DESC LIMIT ?";
+constexpr std::string_view kListPrefixBefore =
+    AUTHD_ACCOUNT_COLUMNS " WHERE email LIKE ? ESCAPE '!' AND id < ? ORDER BY id DESC LIMIT ?";
+constexpr std::string_view kFindAccount = AUTHD_ACCOUNT_COLUMNS " WHERE id = ?";
+#undef AUTHD_ACCOUNT_COLUMNS
+constexpr std::size_t kPasskeysColumn = 9;
+
+AdminKey key_from(const Row& row) {
+  AdminKey k;
+  auto id = Uuid::from_bytes(row.bytes(0));
+  if (!id) throw StoreError("mysql: an admin_keys id is not 16 bytes");
+  k.id = *id;
+  k.name = row.bytes(1);
+  k.key_hash = row.bytes(2);
+  k.scopes = row.bytes(3);
+  k.created_at = row.time(4);
+  k.last_used_at = row.optional_time(5);
+  k.revoked_at = row.optional_time(6);
+  return k;
+}
+
+std::vector<AccountSummary> accounts_from(const Rows& rows) {
+  std::vector<AccountSummary> out;
+  out.reserve(rows.size());
+  for (const Row& row : rows) {
+    out.push_back(
+        AccountSummary{user_from_row(row, 0), static_cast<unsigned>(row.int64(kPasskeysColumn))});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string like_prefix_pattern(std::string_view prefix) {
+  std::string out;
+  out.reserve(prefix.size() + 8);
+  for (char c : prefix) {
+    if (c == '!' || c == '%' || c == '_') out += '!';
+    out += c;
+  }
+  out += '%';
+  return out;
+}
+
+AdminKeyStore::InsertResult MysqlAdminKeyStore::insert(const AdminKey& key) {
+  try {
+    connection_.execute(kInsertKey, {key.id.as_bytes(), key.name, key.key_hash, key.scopes,
+                                     DateTime{key.created_at}});
+  } catch (const DuplicateKey& duplicate) {
+    if (duplicate.key() == kActiveNameKey) return InsertResult::name_taken;
+    throw;
+  }
+  return InsertResult::inserted;
+}
+
+std::optional<AdminKey> MysqlAdminKeyStore::find_by_hash(std::string_view key_hash) {
+  const Rows rows = connection_.query(kFindKey, {key_hash});
+  if (rows.empty()) return std::nullopt;
+  return key_from(rows.front());
+}
+
+std::vector<AdminKey> MysqlAdminKeyStore::list() {
+  std::vector<AdminKey> out;
+  for (const Row& row : connection_.query(kListKeys))
+    out.push_back(key_from(row));
+  return out;
+}
+
+bool MysqlAdminKeyStore::revoke(std::string_view name, UnixSeconds now) {
+  return connection_.execute(kRevokeKey, {DateTime{now}, name}) >= 1;
+}
+
+void MysqlAdminKeyStore::record_use(const Uuid& id, UnixSeconds now, UnixSeconds unless_after) {
+  connection_.execute(kRecordUse, {DateTime{now}, id.as_bytes(), DateTime{unless_after}});
+}
+
+std::vector<AccountSummary> MysqlAccountDirectory::list(const Query& q) {
+  const std::int64_t limit = q.limit;
+  // No filter, or an empty prefix (`*`): every account.
+  if (q.email.empty()) {
+    return accounts_from(q.before ? connection_.query(kListAllBefore, {q.before->as_bytes(), limit})
+                                  : connection_.query(kListAll, {limit}));
+  }
+  if (!q.prefix) {
+    return accounts_from(
+        q.before ? connection_.query(kListExactBefore, {q.email, q.before->as_bytes(), limit})
+                 : connection_.query(kListExact, {q.email, limit}));
+  }
+  const std::string pattern = like_prefix_pattern(q.email);
+  return accounts_from(
+      q.before ? connection_.query(kListPrefixBefore,
+                                   {std::string_view(pattern), q.before->as_bytes(), limit})
+               : connection_.query(kListPrefix, {std::string_view(pattern), limit}));
+}
+
+std::optional<AccountSummary> MysqlAccountDirectory::find(const Uuid& id) {
+  auto accounts = accounts_from(connection_.query(kFindAccount, {id.as_bytes()}));
+  if (accounts.empty()) return std::nullopt;
+  return std::move(accounts.front());
+}
+
+}  // namespace authd::mysql
