@@ -11,7 +11,7 @@
 #                             re-resolves the service name every 5 s and
 #                             replicas added by `--scale` get traffic
 #   HTTP_PORT=8080, NGINX_LISTEN_ADDR='*'   listen on all container addresses
-#   IP_RATE_LIMIT, TRUSTED_PROXIES          as render.sh documents them
+#   IP_RATE_LIMIT, TRUSTED_PROXIES, ADMIN_ALLOW   as render.sh documents them
 # Any other command is run as given (`docker run IMAGE nginx -V`).
 set -euo pipefail
 

@@ -23,10 +23,15 @@ ROUTES = ["/auth/register", "/auth/login", "/auth/password", "/auth/me", "/auth/
           "/auth/sessions/0190a6c4-7f2e-7cc1-8a4b-1234567890ab", "/auth/email/verify",
           "/auth/email/resend", "/auth/password/forgot", "/auth/password/reset",
           "/auth/mfa/totp/setup", "/auth/mfa/verify", "/.well-known/jwks.json", "/health",
-          "/health/ready", "/metrics"]
+          "/health/ready", "/metrics", "/admin/users",
+          "/admin/users/0190a6c4-7f2e-7cc1-8a4b-1234567890ab",
+          "/admin/users/0190a6c4-7f2e-7cc1-8a4b-1234567890ab/disable",
+          "/admin/users/0190a6c4-7f2e-7cc1-8a4b-1234567890ab/enable",
+          "/admin/users/0190a6c4-7f2e-7cc1-8a4b-1234567890ab/sessions"]
 UNKNOWN = ["/index.html", "/x.gif", "/", "/nope", "/auth", "/auth/", "/auth/nope", "/auth/login/", "/auth/LOGIN",
            "/health/", "/healthz", "/auth/sessions/a/b", "/auth/sessions/", "/auth/mfa",
-           "/docsx", "/openapi.jsonx", "/auth/register.php", "/.well-known/", "/auth/mfa/"]
+           "/docsx", "/openapi.jsonx", "/auth/register.php", "/.well-known/", "/auth/mfa/",
+           "/admin", "/admin/", "/admin/users/", "/admin/users/a/b", "/admin/users/a/delete"]
 
 failures = []
 
@@ -165,6 +170,16 @@ def phase_realip(base):
     check(p.get("REMOTE_ADDR") == ["203.0.113.9"], f"realip: {p.get('REMOTE_ADDR')}")
     p = forwarded(s.get(base + "/health", headers={"X-Forwarded-For": "198.51.100.1, 127.0.0.1"}), "xff2")
     check(p.get("REMOTE_ADDR") == ["198.51.100.1"], f"realip recursive: {p.get('REMOTE_ADDR')}")
+    # ADMIN_ALLOW (loopback by default) is judged on the real address, before
+    # anything else: the same 404 as no route, whatever the method or size.
+    outside = {"X-Forwarded-For": "203.0.113.9", "Content-Type": "application/json"}
+    for method, path in (("GET", "/admin/users"), ("PUT", "/admin/users"),
+                         ("POST", "/admin/users/0190a6c4-7f2e-7cc1-8a4b-1234567890ab/disable")):
+        r = s.request(method, base + path, headers=outside, data=b"x" * 20000)
+        problem(r, 404, "not_found", f"{method} {path} from outside ADMIN_ALLOW")
+        check("standin" not in r.text, f"{method} {path}: reached the stand-in from outside")
+    forwarded(s.get(base + "/admin/users", headers={"X-Forwarded-For": "127.0.0.1"}),
+              "admin from loopback through the proxy")
 
 
 def phase_norealip(base):
