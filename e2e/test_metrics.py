@@ -27,6 +27,7 @@ FAMILIES = {
     "authd_worker_restarts": "counter",
     "authd_workers": "gauge",
     "authd_workers_busy": "gauge",
+    "authd_admin_requests": "counter",
 }
 
 

@@ -89,6 +89,28 @@ inline constexpr std::size_t kLoginOutcomes = 5;     // LoginOutcome
 inline constexpr std::size_t kPasswordWorks = 2;     // PasswordWork
 inline constexpr std::size_t kDatabaseFailures = 2;  // DatabaseFailure
 
+// What became of an admin API request, by its status: ok (2xx),
+// bad_request (400, 413, 415), invalid_key (401), insufficient_scope (403),
+// not_found (404), refused (any other 4xx: 405, 409, 422, 429), error (5xx).
+inline constexpr std::size_t kAdminOutcomes = 7;
+constexpr std::size_t admin_outcome_slot(int status) noexcept {
+  if (status < 400) return 0;
+  switch (status) {
+    case 400:
+    case 413:
+    case 415:
+      return 1;
+    case 401:
+      return 2;
+    case 403:
+      return 3;
+    case 404:
+      return 4;
+    default:
+      return status < 500 ? 5 : 6;
+  }
+}
+
 struct Block {
   Counter requests[kMaxRoutes][kStatusSlots];
   HistogramCells<kLatencyBoundsNs.size()> latency[kMaxRoutes];
@@ -98,6 +120,8 @@ struct Block {
   Counter db_failures[kDatabaseFailures];
   Counter db_reconnects;
   Counter worker_restarts;
+  // Requests of the routes under /admin/ (by route index), by outcome.
+  Counter admin_requests[kMaxRoutes][kAdminOutcomes];
   WorkerSlot workers[kMaxWorkerSlots];
 };
 

@@ -46,11 +46,13 @@ class Recorder final : public MetricsSink, public http::RequestObserver {
 
  private:
   std::size_t route_index(std::string_view route) const noexcept;
+  bool is_admin_route(std::size_t index) const noexcept;
 
   Block& block_;
   WorkerSlot* slot_;
   std::vector<std::string> names_;  // [0]: no route matched
   std::map<std::string, std::size_t, std::less<>> index_;
+  std::vector<bool> admin_;  // by route index: under /admin/
 };
 
 }  // namespace authd::metrics

@@ -32,6 +32,10 @@ Snapshot take_snapshot(const Block& block) noexcept {
     s.db_failures[i] = load(block.db_failures[i]);
   s.db_reconnects = load(block.db_reconnects);
   s.worker_restarts = load(block.worker_restarts);
+  for (std::size_t r = 0; r < kMaxRoutes; ++r) {
+    for (std::size_t i = 0; i < kAdminOutcomes; ++i)
+      s.admin_requests[r][i] = load(block.admin_requests[r][i]);
+  }
   for (const auto& slot : block.workers) {
     if (slot.pid.load(std::memory_order_acquire) == 0) continue;
     ++s.workers_alive;

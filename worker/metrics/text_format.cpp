@@ -74,6 +74,8 @@ const char* const kLoginOutcomeNames[kLoginOutcomes] = {"ok", "failed", "throttl
                                                         "mfa_required"};
 const char* const kPasswordWorkNames[kPasswordWorks] = {"hash", "verify"};
 const char* const kDatabaseFailureNames[kDatabaseFailures] = {"connect", "lost"};
+const char* const kAdminOutcomeNames[kAdminOutcomes] = {
+    "ok", "bad_request", "invalid_key", "insufficient_scope", "not_found", "refused", "error"};
 
 }  // namespace
 
@@ -155,6 +157,18 @@ std::string render_text(const Snapshot& s, const std::vector<std::string>& route
   header(out, "authd_worker_restarts_total", "counter",
          "Workers that died unexpectedly and were replaced by the master.");
   sample(out, "authd_worker_restarts_total", "", s.worker_restarts);
+
+  header(out, "authd_admin_requests_total", "counter",
+         "Admin API requests by route pattern and outcome (ok; bad_request: 400, 413, 415; "
+         "invalid_key: 401; insufficient_scope: 403; not_found: 404; refused: another 4xx; "
+         "error: 5xx). Addresses outside ADMIN_ALLOW are refused by nginx and not counted.");
+  for (std::size_t r = 0; r < kMaxRoutes; ++r) {
+    for (std::size_t i = 0; i < kAdminOutcomes; ++i) {
+      if (s.admin_requests[r][i] == 0) continue;
+      sample(out, "authd_admin_requests_total",
+             route_label(r) + "," + label("outcome", kAdminOutcomeNames[i]), s.admin_requests[r][i]);
+    }
+  }
 
   header(out, "authd_workers", "gauge", "Worker processes alive in the pool.");
   sample(out, "authd_workers", "", s.workers_alive);

@@ -108,8 +108,8 @@ TEST(MetricsText, EveryFamilyHasHelpAndTypeAndTheTextEndsWithANewline) {
     if (line.rfind("# HELP ", 0) == 0) ++help;
     if (line.rfind("# TYPE ", 0) == 0) ++type;
   }
-  EXPECT_EQ(help, 10);
-  EXPECT_EQ(type, 10);
+  EXPECT_EQ(help, 11);
+  EXPECT_EQ(type, 11);
 }
 
 TEST(MetricsText, LabelValuesAreEscaped) {
