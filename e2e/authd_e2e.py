@@ -262,6 +262,30 @@ class Api:
         return r
 
 
+    def close_account(self, token: str | None, password: str, code: str | None = None,
+                      **kw: Any) -> requests.Response:
+        """DELETE /auth/me with the password (and the code)."""
+        h = dict(kw.pop("headers", None) or {})
+        if token is not None:
+            h["Authorization"] = f"Bearer {token}"
+        h["Content-Type"] = "application/json"
+        body = {"password": password}
+        if code is not None:
+            body["code"] = code
+        return self.request("DELETE", "/auth/me", data=json.dumps(body).encode(), headers=h, **kw)
+
+    # The admin API (an admin key, not an access token).
+    def admin(self, method: str, path: str, key: str | None, body: Any = None,
+              **kw: Any) -> requests.Response:
+        h = dict(kw.pop("headers", None) or {})
+        if key is not None:
+            h["Authorization"] = f"Bearer {key}"
+        if body is not None:
+            h["Content-Type"] = "application/json"
+            kw["data"] = json.dumps(body).encode()
+        return self.request(method, path, headers=h, **kw)
+
+
 def remember_tokens(r: requests.Response) -> None:
     if r.status_code == 200 and r.headers.get("Content-Type", "").startswith("application/json"):
         try:
@@ -439,6 +463,13 @@ class User:
 
 
 @dataclasses.dataclass
+class AdminKey:
+    name: str
+    key: str  # authd_admin_…, as `authd admin-key create` printed it
+    scopes: str
+
+
+@dataclasses.dataclass
 class Session:
     user: User
     body: dict
@@ -458,6 +489,30 @@ class Session:
     @property
     def claims(self) -> dict:
         return decode_jwt(self.access_token)[1]
+
+
+# --- the second factor -------------------------------------------------------------
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def start_setup(api: "Api", session: Session, password: str) -> requests.Response:
+    return api.post_json("/auth/mfa/totp/setup", {"password": password},
+                         headers=bearer(session.access_token))
+
+
+def next_step_code(totp, not_step=None):
+    """A code the server still accepts: the current step, or the one after
+    `not_step` (already used) while that is within the one step of drift
+    allowed; waits for the clock only when it is not."""
+    step = int(time.time()) // 30
+    if not_step is not None and step <= not_step:
+        step = not_step + 1
+        while step > int(time.time()) // 30 + 1:
+            time.sleep(0.5)
+    return totp.at(step * 30), step
 
 
 # --- sessions in the database ------------------------------------------------------
