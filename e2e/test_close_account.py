@@ -297,7 +297,7 @@ def run_together(calls: dict) -> dict:
     return results
 
 
-@pytest.mark.parametrize("round_", range(4))
+@pytest.mark.parametrize("round_", range(6))
 def test_closing_races_a_login_a_refresh_and_a_password_change(
         api, db, make_user, make_session, round_):
     """Every answer is either before or after the closing: whatever a racing

@@ -328,6 +328,8 @@ class FakeTransactions final : public TransactionRunner {
   FakeTransactions(InMemoryUserStore& users, InMemorySessionStore& sessions)
       : users_(users), sessions_(sessions) {}
   void in_transaction(const std::function<void()>& body) override {
+    // What another worker commits just before this transaction starts.
+    if (auto first = std::exchange(before_next, nullptr)) first();
     auto users_before = users_.users;
     auto sessions_before = sessions_.sessions;
     std::vector<std::function<void()>> restores;
@@ -360,6 +362,7 @@ class FakeTransactions final : public TransactionRunner {
   enum class LostCommit { none, applied, rolled_back };
   LostCommit lose_next_commit = LostCommit::none;
   bool down_after_lost_commit = false;  // and the re-read finds no database
+  std::function<void()> before_next;    // runs once, before the next transaction
   int commits = 0;
   // Other fakes joining the all-or-nothing: each snapshot returns what
   // puts its state back.

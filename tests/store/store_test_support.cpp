@@ -141,6 +141,7 @@ void StoreTest::SetUp() {
   migrator().execute("DELETE FROM sessions");
   migrator().execute("DELETE FROM users");
   migrator().execute("DELETE FROM login_throttle");
+  migrator().execute("DELETE FROM admin_keys");
 }
 
 std::int64_t StoreTest::count_rows(std::string_view table) {

@@ -25,8 +25,8 @@ AdminService::AdminService(AdminDeps deps, AdminPolicy policy)
     : deps_(deps), policy_(std::move(policy)), cursor_(policy_.secret_key) {}
 
 OperatorService AdminService::operators() {
-  return OperatorService(deps_.users, deps_.sessions, deps_.throttle, deps_.mfa,
-                         deps_.transactions, deps_.clock);
+  return OperatorService(deps_.users, deps_.sessions, deps_.throttle, deps_.mfa, deps_.transactions,
+                         deps_.clock);
 }
 
 Outcome<AdminCaller> AdminService::authenticate(std::string_view bearer, AdminScope needed,
@@ -70,8 +70,7 @@ AdminService::Search AdminService::search_for(std::string_view decoded_email) {
 }
 
 bool AdminService::read_cursor(std::string_view cursor, Search& search) const {
-  auto before =
-      cursor_.read(cursor, AdminCursor::search_fingerprint(search.email, search.prefix));
+  auto before = cursor_.read(cursor, AdminCursor::search_fingerprint(search.email, search.prefix));
   if (!before) return false;
   search.before = *before;
   return true;
@@ -109,7 +108,8 @@ Outcome<User> AdminService::find_account(const AdminCaller& caller, std::string_
   std::optional<User> user;
   if (uuid) user = deps_.users.find_by_id(*uuid);
   if (!user) {
-    log::audit(action, {{"outcome", "not_found"}, {"actor", "admin"}, {"admin_key", caller.key_name}});
+    log::audit(action,
+               {{"outcome", "not_found"}, {"actor", "admin"}, {"admin_key", caller.key_name}});
     return no_such_account();
   }
   return std::move(*user);
@@ -130,12 +130,13 @@ Outcome<AccountDetail> AdminService::account(const AdminCaller& caller, std::str
   detail.sessions =
       deps_.sessions.list_live(found->user.id, deps_.clock.now(), policy_.refresh_idle_ttl_s);
   detail.account = std::move(*found);
-  log::audit("admin_user_read", {{"admin_key", caller.key_name},
-                                 {"user_id", detail.account.user.id.to_string()}});
+  log::audit("admin_user_read",
+             {{"admin_key", caller.key_name}, {"user_id", detail.account.user.id.to_string()}});
   return detail;
 }
 
-Outcome<AccountSummary> AdminService::invite(const AdminCaller& caller, std::string_view raw_email) {
+Outcome<AccountSummary> AdminService::invite(const AdminCaller& caller,
+                                             std::string_view raw_email) {
   const std::string email = email::normalise(raw_email);
   if (!email::is_valid(email)) {
     return fail(AuthErrc::invalid_email, "This is not a valid email address.");

@@ -43,8 +43,8 @@ struct AdminDeps {
 };
 
 struct AdminPolicy {
-  std::string secret_key;  // SECRET_KEY: the cursor key is derived from it
-  MailPolicy mail;         // the invitation and the closing notice
+  std::string secret_key;                       // SECRET_KEY: the cursor key is derived from it
+  MailPolicy mail;                              // the invitation and the closing notice
   UnixSeconds refresh_idle_ttl_s = 14 * 86400;  // which sessions are live
   UnixSeconds key_use_granularity_s = 60;       // last_used_at moves at most this often
 };

@@ -65,7 +65,8 @@ Outcome<User> AuthService::close_account(const Authenticated& who, std::string_v
     AuthError e = closed.error();
     // Closed meanwhile by someone else: this token's session went with it.
     if (e.code == AuthErrc::not_found) e = fail(AuthErrc::invalid_token, "The session has ended.");
-    log::audit("close_account", {{"outcome", "lost_race"}, {"user_id", user_id}, {"ip", client.ip}});
+    log::audit("close_account",
+               {{"outcome", "lost_race"}, {"user_id", user_id}, {"ip", client.ip}});
     return e;
   }
   // The account id, never the email: the line outlives the account.

@@ -122,8 +122,8 @@ int admin_key(int argc, char** argv) {
     return 2;
   }
   const std::string_view action = argv[0];
-  const bool known = (action == "create") || (action == "list" && argc == 1) ||
-                     (action == "revoke" && argc == 2);
+  const bool known =
+      (action == "create") || (action == "list" && argc == 1) || (action == "revoke" && argc == 2);
   if (!known) {
     admin_key_usage();
     return 2;

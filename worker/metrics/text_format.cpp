@@ -166,7 +166,8 @@ std::string render_text(const Snapshot& s, const std::vector<std::string>& route
     for (std::size_t i = 0; i < kAdminOutcomes; ++i) {
       if (s.admin_requests[r][i] == 0) continue;
       sample(out, "authd_admin_requests_total",
-             route_label(r) + "," + label("outcome", kAdminOutcomeNames[i]), s.admin_requests[r][i]);
+             route_label(r) + "," + label("outcome", kAdminOutcomeNames[i]),
+             s.admin_requests[r][i]);
     }
   }
 

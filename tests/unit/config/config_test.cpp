@@ -726,8 +726,9 @@ TEST(ConfigCidr, NormalisesEntries) {
 
 TEST(ConfigCidr, AdminAllowDefaultsToLoopbackAndTakesAList) {
   EXPECT_THAT(parsed(minimal_serve()).admin_allow, ElementsAre("127.0.0.1/32", "::1/128"));
-  EXPECT_THAT(parsed(with(minimal_serve(), {{"ADMIN_ALLOW", "10.2.0.0/16, 192.0.2.7"}})).admin_allow,
-              ElementsAre("10.2.0.0/16", "192.0.2.7/32"));
+  EXPECT_THAT(
+      parsed(with(minimal_serve(), {{"ADMIN_ALLOW", "10.2.0.0/16, 192.0.2.7"}})).admin_allow,
+      ElementsAre("10.2.0.0/16", "192.0.2.7/32"));
   EXPECT_THAT(error_of(with(minimal_serve(), {{"ADMIN_ALLOW", "10.2.0.1/16"}})),
               StartsWith("ADMIN_ALLOW: "));
 }

@@ -91,12 +91,14 @@ TEST_F(RecorderTest, AdminRequestsAreCountedByRouteAndOutcome) {
   EXPECT_EQ(s.admin_requests[2][admin_outcome_slot(401)], 1u);
   EXPECT_EQ(s.admin_requests[1][admin_outcome_slot(200)], 0u) << "/health is not an admin route";
   const std::string text = recorder.render();
-  for (const char* line : {R"(authd_admin_requests_total{route="/admin/users",outcome="ok"} 2)",
-                           R"(authd_admin_requests_total{route="/admin/users",outcome="invalid_key"} 1)",
-                           R"(authd_admin_requests_total{route="/admin/users",outcome="bad_request"} 1)",
-                           R"(authd_admin_requests_total{route="/admin/users/{id}/disable",outcome="insufficient_scope"} 1)",
-                           R"(authd_admin_requests_total{route="/admin/users/{id}/disable",outcome="not_found"} 1)",
-                           R"(authd_admin_requests_total{route="/admin/users/{id}/disable",outcome="error"} 1)"}) {
+  for (
+      const char* line :
+      {R"(authd_admin_requests_total{route="/admin/users",outcome="ok"} 2)",
+       R"(authd_admin_requests_total{route="/admin/users",outcome="invalid_key"} 1)",
+       R"(authd_admin_requests_total{route="/admin/users",outcome="bad_request"} 1)",
+       R"(authd_admin_requests_total{route="/admin/users/{id}/disable",outcome="insufficient_scope"} 1)",
+       R"(authd_admin_requests_total{route="/admin/users/{id}/disable",outcome="not_found"} 1)",
+       R"(authd_admin_requests_total{route="/admin/users/{id}/disable",outcome="error"} 1)"}) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
   }
   EXPECT_EQ(text.find(R"(authd_admin_requests_total{route="/health")"), std::string::npos);

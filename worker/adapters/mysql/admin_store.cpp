@@ -25,8 +25,8 @@ constexpr std::string_view kActiveNameKey = "admin_keys_active_name";
 // account has. Passkeys and their table come with the passkey work's
 // migration 006; on this schema no account can have one, and that count (a
 // subquery on the passkeys table) belongs here once the table exists.
-#define AUTHD_ACCOUNT_COLUMNS                                                                    \
-  "SELECT id, email, password_hash, created_at, password_changed_at, disabled_at,"              \
+#define AUTHD_ACCOUNT_COLUMNS                                                      \
+  "SELECT id, email, password_hash, created_at, password_changed_at, disabled_at," \
   " email_verified_at, mfa_enabled_at IS NOT NULL, last_login_at, 0 AS passkeys FROM users"
 constexpr std::string_view kListAll = AUTHD_ACCOUNT_COLUMNS " ORDER BY id DESC LIMIT ?";
 constexpr std::string_view kListAllBefore =
@@ -125,10 +125,10 @@ std::vector<AccountSummary> MysqlAccountDirectory::list(const Query& q) {
                  : connection_.query(kListExact, {q.email, limit}));
   }
   const std::string pattern = like_prefix_pattern(q.email);
-  return accounts_from(
-      q.before ? connection_.query(kListPrefixBefore,
-                                   {std::string_view(pattern), q.before->as_bytes(), limit})
-               : connection_.query(kListPrefix, {std::string_view(pattern), limit}));
+  return accounts_from(q.before
+                           ? connection_.query(kListPrefixBefore, {std::string_view(pattern),
+                                                                   q.before->as_bytes(), limit})
+                           : connection_.query(kListPrefix, {std::string_view(pattern), limit}));
 }
 
 std::optional<AccountSummary> MysqlAccountDirectory::find(const Uuid& id) {

@@ -67,10 +67,10 @@ void finish(Connection& connection, std::int64_t state, std::int64_t id, UnixSec
 
 void MysqlOutboxStore::enqueue(const OutgoingMail& mail) {
   connection_.execute(
-      kEnqueue, {mail.user_id ? Param(mail.user_id->as_bytes()) : Param(nullptr),
-                 mail_kind_name(mail.kind), mail.recipient, mail.message,
-                 std::int64_t{mail.counts_toward_cap ? 1 : 0}, DateTime{mail.created_at},
-                 DateTime{mail.expires_at}, DateTime{mail.created_at}});
+      kEnqueue,
+      {mail.user_id ? Param(mail.user_id->as_bytes()) : Param(nullptr), mail_kind_name(mail.kind),
+       mail.recipient, mail.message, std::int64_t{mail.counts_toward_cap ? 1 : 0},
+       DateTime{mail.created_at}, DateTime{mail.expires_at}, DateTime{mail.created_at}});
 }
 
 unsigned MysqlOutboxStore::count_capped_since(const Uuid& user_id, UnixSeconds since) {

@@ -29,7 +29,8 @@ constexpr std::string_view kMarkEmailVerified =
     "UPDATE users SET email_verified_at = ? WHERE id = ? AND email_verified_at IS NULL";
 constexpr std::string_view kFindByEmailForUpdate =
     "SELECT id, email, password_hash, created_at, password_changed_at, disabled_at,"
-    " email_verified_at, mfa_enabled_at IS NOT NULL, last_login_at FROM users WHERE email = ? FOR UPDATE";
+    " email_verified_at, mfa_enabled_at IS NOT NULL, last_login_at FROM users WHERE email = ? FOR "
+    "UPDATE";
 
 constexpr std::string_view kFindByIdForUpdate =
     "SELECT id, email, password_hash, created_at, password_changed_at, disabled_at,"

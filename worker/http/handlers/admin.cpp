@@ -51,16 +51,15 @@ Response admin_request(HandlerDeps& deps, const Request& req, std::string_view a
     r = judge(*deps.admin.service, trail);
   }
   if (trail.outcome.empty()) trail.outcome = r.status < 400 ? "ok" : "refused";
-  log::audit("admin_request",
-             {{"action", action},
-              log::Field::optional("admin_key", trail.key_name),
-              log::Field::optional("user_id", trail.user_id),
-              {"status", r.status},
-              {"outcome", trail.outcome},
-              trail.email_filter_length >= 0
-                  ? log::Field("email_filter_length", trail.email_filter_length)
-                  : log::Field("email_filter_length", nullptr),
-              {"ip", req.remote_addr}});
+  log::audit("admin_request", {{"action", action},
+                               log::Field::optional("admin_key", trail.key_name),
+                               log::Field::optional("user_id", trail.user_id),
+                               {"status", r.status},
+                               {"outcome", trail.outcome},
+                               trail.email_filter_length >= 0
+                                   ? log::Field("email_filter_length", trail.email_filter_length)
+                                   : log::Field("email_filter_length", nullptr),
+                               {"ip", req.remote_addr}});
   return r;
 }
 

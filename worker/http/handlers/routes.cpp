@@ -33,12 +33,12 @@ Router make_router(HandlerDeps& deps) {
   r.add("DELETE", "/auth/mfa/totp", bind(handlers::mfa_disable));
   r.add("POST", "/auth/mfa/verify", bind(handlers::mfa_verify));
   r.add("POST", "/auth/mfa/recovery-codes", bind(handlers::mfa_recovery_codes));
-  auto with_id = [&deps](Response (*fn)(HandlerDeps&, const Request&, RequestContext&,
-                                         std::string_view)) {
-    return [&deps, fn](const Request& req, RequestContext& ctx, const RouteParams& params) {
-      return fn(deps, req, ctx, params.param);
-    };
-  };
+  auto with_id =
+      [&deps](Response (*fn)(HandlerDeps&, const Request&, RequestContext&, std::string_view)) {
+        return [&deps, fn](const Request& req, RequestContext& ctx, const RouteParams& params) {
+          return fn(deps, req, ctx, params.param);
+        };
+      };
   r.add("GET", "/admin/users", bind(handlers::admin_list_users));
   r.add("POST", "/admin/users", bind(handlers::admin_invite_user));
   r.add("GET", "/admin/users/{id}", with_id(handlers::admin_get_user));

@@ -3,10 +3,10 @@
 #include <variant>
 
 #include "auth/auth_service.h"
-#include "ports/admin_store.h"
 #include "http/json.h"
 #include "http/request.h"
 #include "http/response.h"
+#include "ports/admin_store.h"
 
 namespace authd::http {
 
