@@ -1,7 +1,7 @@
 #include "auth/account_closure.h"
 
 #include "auth/commit_outcome.h"
-#include "auth/ids.h"
+#include "auth/link_issuer.h"
 #include "mail/message.h"
 #include "mail/templates.h"
 
@@ -10,12 +10,7 @@ namespace authd {
 OutgoingMail AccountCloser::notice(const User& user, UnixSeconds now) {
   mail::LetterValues values;
   values.email = user.email;
-  mail::Envelope envelope;
-  envelope.from_header = policy_.mail_from;
-  envelope.from_address = policy_.mail_from_address;
-  envelope.to = user.email;
-  envelope.date = now;
-  envelope.unique = new_random_token(random_, 18);
+  const mail::Envelope envelope = envelope_to(policy_, user.email, now, random_);
 
   OutgoingMail mail;
   // No user_id: the row outlives the account and must not name it.

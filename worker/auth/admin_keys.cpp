@@ -6,6 +6,7 @@
 
 #include "auth/ids.h"
 #include "log/log.h"
+#include "util/ascii.h"
 #include "util/base64url.h"
 
 namespace authd {
@@ -17,14 +18,6 @@ constexpr std::size_t kMaxKeyChars = 256;
 bool is_base64url_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '_';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace
@@ -63,7 +56,7 @@ std::optional<std::string> canonical_scopes(std::string_view list) {
   std::array<bool, kScopeNames.size()> wanted{};
   while (true) {
     const auto comma = list.find(',');
-    const std::string_view item = trim(list.substr(0, comma));
+    const std::string_view item = trim_ows(list.substr(0, comma));
     bool known = false;
     for (std::size_t i = 0; i < kScopeNames.size(); ++i) {
       if (item == kScopeNames[i]) wanted[i] = known = true;

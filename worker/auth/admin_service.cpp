@@ -141,35 +141,19 @@ Outcome<AccountSummary> AdminService::invite(const AdminCaller& caller,
   if (!email::is_valid(email)) {
     return fail(AuthErrc::invalid_email, "This is not a valid email address.");
   }
-  User user;
   // A password nobody knows (32 random bytes, hashed like any other): a
   // login answers 401 in the same time as any wrong password until the
   // invitation's link sets the first one.
-  user.password_hash = deps_.hasher.hash(new_random_token(deps_.random, 32));
-  const UnixSeconds now = deps_.clock.now();
-  user.id = new_uuid_v7(deps_.clock, deps_.random);
-  user.email = email;
-  user.created_at = now;
-  user.password_changed_at = now;
+  User user = new_account(email, deps_.hasher.hash(new_random_token(deps_.random, 32)), deps_.clock,
+                          deps_.random);
 
   // One commit: the account, its link and the invitation that carries it.
-  bool taken = false;
-  write_then_settle(
-      "invite",
-      [&] {
-        deps_.transactions.in_transaction([&] {
-          taken = deps_.users.insert(user) == UserStore::InsertResult::email_taken;
-          if (taken) return;
-          LinkIssuer(deps_.email_tokens, deps_.outbox, deps_.clock, deps_.random, policy_.mail)
-              .invite(user);
-        });
-      },
-      [&] {
-        if (taken) return true;
-        auto stored = deps_.users.find_by_id(user.id);
-        return stored && stored->password_hash == user.password_hash;
+  const bool inserted =
+      insert_account_with_link(deps_.users, deps_.transactions, "invite", user, [&] {
+        LinkIssuer(deps_.email_tokens, deps_.outbox, deps_.clock, deps_.random, policy_.mail)
+            .invite(user);
       });
-  if (taken) {
+  if (!inserted) {
     log::audit("account_invited",
                {{"outcome", "email_taken"}, {"actor", "admin"}, {"admin_key", caller.key_name}});
     return fail(AuthErrc::email_taken, "An account with this email already exists.");

@@ -189,6 +189,14 @@ class AuthService {
   // right. Records which kind was used for the audit line.
   bool second_factor_matches(const User& user, std::string_view code, UnixSeconds now,
                              std::string* kind);
+  // The code a route takes beside the password while the factor is on
+  // (password change, closing the account): none is 403 mfa_required
+  // (methods only: neither a failure nor a success), a wrong one 401
+  // invalid_mfa_code (a failed attempt, audited under `action`).
+  std::optional<AuthError> second_factor_refusal(const User& user,
+                                                 std::optional<std::string_view> code,
+                                                 ThrottleAttempt& attempt, std::string_view action,
+                                                 const ClientInfo& client);
   bool totp_matches(const User& user, std::string_view code, UnixSeconds now);
   bool recovery_code_matches(const User& user, std::string_view code, UnixSeconds now);
   std::vector<std::string> new_recovery_codes(const User& user);

@@ -34,20 +34,9 @@ Outcome<TokenGrant> AuthService::change_password(std::string_view raw_email,
                {{"outcome", "disabled"}, {"user_id", user_id}, {"ip", client.ip}});
     return fail(AuthErrc::account_disabled, "This account has been disabled.");
   }
-  if (user->mfa_enabled) {
-    if (!second_factor) {
-      AuthError e = fail(AuthErrc::mfa_required, "Add a code from your authenticator app.");
-      e.methods = {"totp", "recovery_code"};
-      return e;
-    }
-    std::string kind;
-    if (!second_factor_matches(*user, *second_factor, deps_.clock.now(), &kind)) {
-      attempt_failed(attempt);
-      log::audit(
-          "password_change",
-          {{"outcome", "wrong_code"}, {"method", kind}, {"user_id", user_id}, {"ip", client.ip}});
-      return fail(AuthErrc::invalid_mfa_code, "The code is wrong, already used or expired.");
-    }
+  if (auto refused =
+          second_factor_refusal(*user, second_factor, attempt, "password_change", client)) {
+    return *refused;
   }
   attempt_succeeded(attempt);
 

@@ -26,21 +26,10 @@ Outcome<User> AuthService::close_account(const Authenticated& who, std::string_v
                {{"outcome", "wrong_password"}, {"user_id", user_id}, {"ip", client.ip}});
     return fail(AuthErrc::invalid_credentials, "The password is wrong.");
   }
-  if (user.mfa_enabled) {
-    if (!second_factor) {
-      // Neither a failure nor a success: the reserved attempt goes back.
-      AuthError e = fail(AuthErrc::mfa_required, "Add a code from your authenticator app.");
-      e.methods = {"totp", "recovery_code"};
-      return e;
-    }
-    std::string kind;
-    if (!second_factor_matches(user, *second_factor, deps_.clock.now(), &kind)) {
-      attempt_failed(attempt);
-      log::audit(
-          "close_account",
-          {{"outcome", "wrong_code"}, {"method", kind}, {"user_id", user_id}, {"ip", client.ip}});
-      return fail(AuthErrc::invalid_mfa_code, "The code is wrong, already used or expired.");
-    }
+  // No code while the factor is on: neither a failure nor a success (the
+  // reserved attempt goes back).
+  if (auto refused = second_factor_refusal(user, second_factor, attempt, "close_account", client)) {
+    return *refused;
   }
   attempt_succeeded(attempt);
 

@@ -1,11 +1,46 @@
 #include "auth/link_issuer.h"
 
+#include "auth/commit_outcome.h"
 #include "auth/ids.h"
 #include "auth/link_token.h"
 #include "mail/message.h"
 #include "mail/templates.h"
 
 namespace authd {
+
+mail::Envelope envelope_to(const MailPolicy& policy, std::string_view recipient, UnixSeconds now,
+                           Random& random) {
+  mail::Envelope envelope;
+  envelope.from_header = policy.mail_from;
+  envelope.from_address = policy.mail_from_address;
+  envelope.to = std::string(recipient);
+  envelope.date = now;
+  envelope.unique = new_random_token(random, 18);
+  return envelope;
+}
+
+bool insert_account_with_link(UserStore& users, TransactionRunner& transactions,
+                              std::string_view use_case, const User& user,
+                              const std::function<void()>& issue) {
+  bool taken = false;
+  write_then_settle(
+      use_case,
+      [&] {
+        transactions.in_transaction([&] {
+          taken = users.insert(user) == UserStore::InsertResult::email_taken;
+          if (!taken) issue();
+        });
+      },
+      // Our row is the one with the id we chose and the hash we made (the
+      // link and the message were in the same commit). A taken email wrote
+      // nothing: its answer stands whatever the commit did.
+      [&] {
+        if (taken) return true;
+        auto stored = users.find_by_id(user.id);
+        return stored && stored->password_hash == user.password_hash;
+      });
+  return !taken;
+}
 
 UnixSeconds link_lifetime(const MailPolicy& policy, LinkPurpose purpose) {
   return purpose == LinkPurpose::verify_email ? policy.verify_token_ttl_s
@@ -41,12 +76,7 @@ void LinkIssuer::issue_as(const User& user, LinkPurpose purpose, MailKind kind,
   values.link = mail::link_url(policy_.public_base_url, purpose, token);
   values.email = user.email;
   values.valid_for = mail::lifetime_in_words(lifetime);
-  mail::Envelope envelope;
-  envelope.from_header = policy_.mail_from;
-  envelope.from_address = policy_.mail_from_address;
-  envelope.to = user.email;
-  envelope.date = now;
-  envelope.unique = new_random_token(random_, 18);
+  const mail::Envelope envelope = envelope_to(policy_, user.email, now, random_);
 
   OutgoingMail mail;
   mail.user_id = user.id;

@@ -3,12 +3,18 @@
 // new token is stored (its digest), and the message that carries it is
 // written to the outbox. Runs inside the caller's transaction, so the link
 // exists exactly when its message does (registration: with the account).
+#include <functional>
+#include <string_view>
+
 #include "auth/mail_policy.h"
+#include "mail/message.h"
 #include "ports/clock.h"
 #include "ports/email_token_store.h"
 #include "ports/outbox_store.h"
 #include "ports/random.h"
 #include "ports/records.h"
+#include "ports/transaction.h"
+#include "ports/user_store.h"
 
 namespace authd {
 
@@ -36,5 +42,18 @@ class LinkIssuer {
 };
 
 UnixSeconds link_lifetime(const MailPolicy& policy, LinkPurpose purpose);
+
+// The envelope of a message to `recipient`: From as configured, Date, and a
+// fresh random part for its Message-ID and MIME boundary.
+mail::Envelope envelope_to(const MailPolicy& policy, std::string_view recipient, UnixSeconds now,
+                           Random& random);
+
+// A new account and its first link in one commit (registration, an admin's
+// invitation): `issue` runs in the account's transaction. A commit whose
+// answer was lost is settled by reading the account back (the id and hash
+// made for it). False when the email is taken: nothing was written.
+bool insert_account_with_link(UserStore& users, TransactionRunner& transactions,
+                              std::string_view use_case, const User& user,
+                              const std::function<void()>& issue);
 
 }  // namespace authd

@@ -62,6 +62,27 @@ bool AuthService::second_factor_matches(const User& user, std::string_view code,
   return recovery_code_matches(user, code, now);
 }
 
+std::optional<AuthError> AuthService::second_factor_refusal(const User& user,
+                                                            std::optional<std::string_view> code,
+                                                            ThrottleAttempt& attempt,
+                                                            std::string_view action,
+                                                            const ClientInfo& client) {
+  if (!user.mfa_enabled) return std::nullopt;
+  if (!code) {
+    AuthError e = fail(AuthErrc::mfa_required, "Add a code from your authenticator app.");
+    e.methods = {"totp", "recovery_code"};
+    return e;
+  }
+  std::string kind;
+  if (second_factor_matches(user, *code, deps_.clock.now(), &kind)) return std::nullopt;
+  attempt_failed(attempt);
+  log::audit(action, {{"outcome", "wrong_code"},
+                      {"method", kind},
+                      {"user_id", user.id.to_string()},
+                      {"ip", client.ip}});
+  return wrong_code();
+}
+
 std::vector<std::string> AuthService::new_recovery_codes(const User& user) {
   std::vector<std::string> codes = recovery_codes::generate(deps_.random);
   std::vector<std::string> hashes;

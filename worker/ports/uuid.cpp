@@ -2,16 +2,12 @@
 
 #include <cstring>
 
+#include "util/ascii.h"
+
 namespace authd {
 namespace {
 constexpr char kHex[] = "0123456789abcdef";
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 }  // namespace
 
 std::string Uuid::to_string() const {
@@ -35,8 +31,8 @@ std::optional<Uuid> Uuid::parse(std::string_view text) {
       ++i;
       continue;
     }
-    int hi = hex_value(text[i]);
-    int lo = hex_value(text[i + 1]);
+    int hi = hex_digit_value(text[i]);
+    int lo = hex_digit_value(text[i + 1]);
     if (hi < 0 || lo < 0) return std::nullopt;
     id.bytes[out++] = static_cast<std::uint8_t>(hi << 4 | lo);
     i += 2;
