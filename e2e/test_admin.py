@@ -145,6 +145,28 @@ def test_addresses_outside_admin_allow_get_the_404_of_no_route(admin_key):
         outsider.close()
 
 
+def test_the_per_address_limit_covers_admin_and_the_worker_judges_the_address_again(
+        rate_limited_url, admin_key):
+    """The stack's rate-limited nginx lets 127.0.0.0/8 reach /admin/ (the
+    pool itself allows 127.0.0.1 only): from another loopback address every
+    admin request, GETs included, counts toward IP_RATE_LIMIT, and what gets
+    through meets the worker's own ADMIN_ALLOW check, the same 404."""
+    me = Api(rate_limited_url, expect_throttling=True,
+             source_address=f"127.3.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}")
+    try:
+        statuses = []
+        for _ in range(30):
+            r = me.admin("GET", "/admin/users", admin_key.key)
+            statuses.append(r.status_code)
+            if r.status_code == 404:
+                assert_problem(r, 404, "not_found")
+        assert set(statuses) <= {404, 429}, statuses
+        assert 20 <= statuses.count(404) <= 22, statuses
+        assert statuses[-5:] == [429] * 5, statuses
+    finally:
+        me.close()
+
+
 # --- the routes -----------------------------------------------------------------------------
 
 

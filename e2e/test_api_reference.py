@@ -1,164 +1,18 @@
 """The project's API reference (docs/api.md) and the OpenAPI document
 (api/openapi.yaml) say the same: every method, path, status and error `code`
-is extracted from both, and any difference fails, so the two cannot drift.
-No server is needed (it runs in the first pass only).
-
-How each side is read:
-- docs/api.md: every heading that names routes as `METHOD /path` (several
-  may share one heading; a query string is left out), then the first table
-  under it whose header starts `| status | code |`: one row per status, the
-  codes in backticks (`—` for none).
-- api/openapi.yaml: every operation's responses, following `$ref`s; the
-  codes are the `enum`/`const` of `code` in a problem schema (through
-  `allOf`/`oneOf`/`anyOf`), none for other answers.
-
-Work that another branch brings into the contract before it reaches this
-document is listed in PENDING with what brings it; an entry that is no longer
-a difference fails too, so the list cannot go stale. Merging such work means
-emptying its entries here.
+is extracted from both (api_reference.py says how), and any difference
+fails, so the two cannot drift. No server is needed (it runs in the first
+pass only). What another branch brings into the contract before it reaches
+the document is listed in api_reference.PENDING; an entry that is no longer
+a difference fails too, so the list cannot go stale.
 """
-from __future__ import annotations
-
-import re
-from pathlib import Path
-
 import pytest
 import yaml
 
+from api_reference import (DOCUMENT, PENDING, ROOT, contract_codes, document_entries,
+                           read_reference, reference_entries)
+
 pytestmark = pytest.mark.once
-
-ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT / "docs" / "api.md"
-DOCUMENT = ROOT / "api" / "openapi.yaml"
-METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-
-Entry = tuple[str, str, int, "str | None"]  # method, path, status, code (None: no problem)
-
-_PASSKEYS = "passkeys (issue 14: its routes join api/openapi.yaml with its merge)"
-_VERIFIED = "REQUIRE_VERIFIED_EMAIL on every route that opens a session (issue 17)"
-
-
-def _passkey_routes() -> dict[Entry, str]:
-    out = {}
-    common = [(413, "payload_too_large"), (415, "unsupported_media_type"),
-              (429, "too_many_attempts"), (500, "internal"), (503, "unavailable")]
-    shape = [(400, "invalid_json"), (400, "missing_field"), (400, "invalid_field")]
-    routes = {
-        ("POST", "/auth/passkeys/register/options"):
-            [(200, None), *shape, (401, "invalid_token"), (401, "invalid_credentials"),
-             (401, "invalid_mfa_code"), (403, "mfa_required"), *common],
-        ("POST", "/auth/passkeys/register"):
-            [(201, None), *shape, (401, "invalid_token"), (409, "passkey_exists"),
-             (409, "passkey_limit"), (422, "invalid_passkey"), *common],
-        ("GET", "/auth/passkeys"):
-            [(200, None), (401, "invalid_token"), (500, "internal"), (503, "unavailable")],
-        ("DELETE", "/auth/passkeys/{id}"):
-            [(204, None), (401, "invalid_token"), (403, "reauthentication_required"),
-             (404, "not_found"), (500, "internal"), (503, "unavailable")],
-        ("POST", "/auth/passkeys/login/options"):
-            [(200, None), (400, "invalid_json"), *common],
-        ("POST", "/auth/passkeys/login"):
-            [(200, None), *shape, (401, "invalid_token"), (401, "invalid_credentials"),
-             (403, "account_disabled"), (403, "email_not_verified"), *common],
-        ("POST", "/auth/mfa/passkey/options"):
-            [(200, None), *shape, (401, "invalid_token"), (404, "not_found"), *common],
-    }
-    for (method, path), answers in routes.items():
-        for status, code in answers:
-            out[(method, path, status, code)] = _PASSKEYS
-    return out
-
-
-# In docs/api.md, not yet in api/openapi.yaml: what brings each.
-PENDING: dict[Entry, str] = {
-    **_passkey_routes(),
-    ("POST", "/auth/password", 403, "email_not_verified"): _VERIFIED,
-    ("POST", "/auth/mfa/verify", 403, "email_not_verified"): _VERIFIED,
-}
-
-
-# --- docs/api.md ------------------------------------------------------------------------
-
-ROUTE_RE = re.compile(r"`(GET|PUT|POST|DELETE|PATCH|HEAD|OPTIONS) (/[^`?\s]*)[^`]*`")
-
-
-def _cells(line: str) -> list[str]:
-    return [c.strip() for c in line.strip().strip("|").split("|")]
-
-
-def reference_entries(text: str) -> set[Entry]:
-    entries: set[Entry] = set()
-    routes: list[tuple[str, str]] = []
-    in_table = False
-    for line in text.splitlines():
-        if line.startswith("#"):
-            routes = ROUTE_RE.findall(line)
-            in_table = False
-            continue
-        if not routes:
-            continue
-        if line.startswith("|"):
-            cells = _cells(line)
-            if not in_table:
-                if len(cells) >= 2 and cells[0] == "status" and cells[1] == "code":
-                    in_table = True
-                continue
-            if set(cells[0]) <= set("-: "):
-                continue  # the header's rule
-            status = int(cells[0])
-            codes = re.findall(r"`([a-z_]+)`", cells[1]) or [None]
-            for method, path in routes:
-                for code in codes:
-                    entries.add((method, path, status, code))
-        elif in_table:
-            routes = []  # one table per heading: the first
-            in_table = False
-    return entries
-
-
-# --- api/openapi.yaml -------------------------------------------------------------------
-
-
-def _resolve(doc: dict, node):
-    while isinstance(node, dict) and "$ref" in node:
-        target = doc
-        for part in node["$ref"][2:].split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        node = target
-    return node
-
-
-def _codes(doc: dict, schema) -> set[str]:
-    schema = _resolve(doc, schema)
-    out: set[str] = set()
-    if not isinstance(schema, dict):
-        return out
-    for key in ("allOf", "oneOf", "anyOf"):
-        for sub in schema.get(key, []):
-            out |= _codes(doc, sub)
-    code = _resolve(doc, schema.get("properties", {}).get("code"))
-    if isinstance(code, dict):
-        out |= set(code.get("enum", []))
-        if "const" in code:
-            out.add(code["const"])
-    return out
-
-
-def document_entries(doc: dict) -> set[Entry]:
-    entries: set[Entry] = set()
-    for path, item in doc["paths"].items():
-        for method in METHODS:
-            operation = item.get(method)
-            if operation is None:
-                continue
-            for status, response in operation["responses"].items():
-                response = _resolve(doc, response)
-                codes: set[str] = set()
-                for media in (response.get("content") or {}).values():
-                    codes |= _codes(doc, media.get("schema", {}))
-                for code in codes or {None}:
-                    entries.add((method.upper(), path, int(status), code))
-    return entries
 
 
 # --- the comparison -----------------------------------------------------------------------
@@ -170,7 +24,7 @@ def _show(entries) -> str:
 
 
 def test_the_reference_and_the_openapi_document_say_the_same():
-    reference = reference_entries(REFERENCE.read_text(encoding="utf-8"))
+    reference = reference_entries(read_reference())
     document = document_entries(yaml.safe_load(DOCUMENT.read_text(encoding="utf-8")))
     assert len(reference) > 100 and len(document) > 100, "an extraction found next to nothing"
     only_reference = reference - document - set(PENDING)
@@ -218,6 +72,12 @@ Text.
         ("POST", "/a/{id}/x", 400, "invalid_json"), ("POST", "/a/{id}/y", 400, "invalid_json"),
         ("POST", "/a/{id}/x", 400, "missing_field"), ("POST", "/a/{id}/y", 400, "missing_field"),
         ("GET", "/b", 404, "not_found")}
+
+
+def test_the_code_table_is_read_whole():
+    codes = contract_codes(read_reference())
+    assert {"invalid_json", "insufficient_scope", "passkey_limit", "internal"} <= codes
+    assert len(codes) == 28, sorted(codes)
 
 
 def test_the_readme_points_at_the_reference_in_the_repository():

@@ -26,6 +26,9 @@
 #   E2E_AUTH_REQUEST_URL  nginx's auth_request example (nginx/auth-request-example.conf.template)
 #   E2E_RATE_LIMITED_URL  a second nginx in front of the same pool with
 #                         IP_RATE_LIMIT=$E2E_IP_RATE_LIMIT_TEST (per-address 429s)
+#                         and ADMIN_ALLOW=127.0.0.0/8, wider than the pool's
+#                         (loopback 127.0.0.1 only), so the worker's own check
+#                         of the address shows
 #   E2E_ES256_URL         a second pool on the same database, behind its own nginx:
 #                         JWT_ALG=ES256 (key E2E_ES256_KEY_FILE, previous key
 #                         E2E_ES256_PREVIOUS_KEY_FILE, both private PEMs: tests
@@ -198,6 +201,7 @@ nginx_pid=$!
 limited_port=$(free_port)
 E2E_IP_RATE_LIMIT_TEST=${E2E_IP_RATE_LIMIT_TEST:-30}
 HTTP_PORT=$limited_port IP_RATE_LIMIT=$E2E_IP_RATE_LIMIT_TEST NGINX_PREFIX="$tmp/nginx-limited" \
+  ADMIN_ALLOW=127.0.0.0/8 \
   NGINX_ACCESS_LOG="$tmp/log/nginx-limited-access.log" \
   NGINX_ERROR_LOG="$tmp/log/nginx-limited-error.log" FCGI_TARGET="$FCGI_LISTEN" \
   NGINX_LISTEN_ADDR=127.0.0.1 NGINX_DOCS_ROOT="$tmp/docs" "$root/nginx/render.sh" "$tmp/nginx-limited/nginx.conf"
