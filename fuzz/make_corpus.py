@@ -42,6 +42,8 @@ def j(obj) -> bytes:
 
 PW = "violet-Harbor-92-lantern"
 BEARER = (b"HTTP_AUTHORIZATION", b"Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.e30.sig")
+# The admin key fuzz_request.cpp knows (kFuzzAdminKey).
+ADMIN = (b"HTTP_AUTHORIZATION", b"Bearer authd_admin_fuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzzfuz")
 SEEDS = {
     "fuzz_request": [
         request(b"POST", b"/auth/register", j({"email": "ann@example.com", "password": PW})),
@@ -75,6 +77,18 @@ SEEDS = {
                 content_type=b"text/plain"),
         request(b"POST", b"/auth/register", b"{}", length=b"99999999999999999999"),
         request(b"POST", b"/auth/register", b"x" * 17000),
+        request(b"DELETE", b"/auth/me", j({"password": PW, "code": "123456"}), headers=[BEARER]),
+        request(b"GET", b"/admin/users", b"", content_type=None,
+                headers=[ADMIN, (b"QUERY_STRING", b"email=ann%40example.com*&limit=5&cursor=AQ")]),
+        request(b"POST", b"/admin/users", j({"email": "bob@example.com"}), headers=[ADMIN]),
+        request(b"GET", b"/admin/users/0190a3b2-0000-7000-8000-000000000001", b"",
+                content_type=None, headers=[ADMIN]),
+        request(b"POST", b"/admin/users/0190a3b2-0000-7000-8000-000000000001/disable", b"",
+                content_type=None, headers=[ADMIN]),
+        request(b"DELETE", b"/admin/users/0190a3b2-0000-7000-8000-000000000001/sessions", b"",
+                content_type=None, headers=[ADMIN]),
+        request(b"DELETE", b"/admin/users/0190a3b2-0000-7000-8000-000000000001", b"",
+                content_type=None, headers=[ADMIN]),
     ],
     "fuzz_email": [s.encode() for s in [
         "ann@example.com", " Ann.Lee+tag@Example.COM\t", "a@b", "a..b@example.com",
