@@ -145,18 +145,23 @@ def test_addresses_outside_admin_allow_get_the_404_of_no_route(admin_key):
         outsider.close()
 
 
-def test_the_per_address_limit_covers_admin_and_the_worker_judges_the_address_again(
+def test_the_per_address_limit_covers_admin_writes_and_the_worker_judges_the_address_again(
         rate_limited_url, admin_key):
     """The stack's rate-limited nginx lets 127.0.0.0/8 reach /admin/ (the
-    pool itself allows 127.0.0.1 only): from another loopback address every
-    admin request, GETs included, counts toward IP_RATE_LIMIT, and what gets
-    through meets the worker's own ADMIN_ALLOW check, the same 404."""
+    pool itself allows 127.0.0.1 only): from another loopback address the
+    admin API's writes count toward IP_RATE_LIMIT as the POSTs under /auth/
+    do (its reads do not), and what gets through meets the worker's own
+    ADMIN_ALLOW check: the same 404 as no route."""
     me = Api(rate_limited_url, expect_throttling=True,
              source_address=f"127.3.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}")
+    target = f"/admin/users/{uuid.uuid4()}"
     try:
+        for _ in range(25):  # reads are not counted
+            assert_problem(me.admin("GET", target, admin_key.key), 404, "not_found")
         statuses = []
-        for _ in range(30):
-            r = me.admin("GET", "/admin/users", admin_key.key)
+        for i in range(30):
+            method, path = ("POST", target + "/disable") if i % 2 else ("DELETE", target)
+            r = me.admin(method, path, admin_key.key)
             statuses.append(r.status_code)
             if r.status_code == 404:
                 assert_problem(r, 404, "not_found")

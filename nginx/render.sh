@@ -14,8 +14,9 @@
 #                      /etc/resolv.conf): nginx re-resolves FCGI_TARGET's host
 #                      every 5 s (compose, where replicas come and go).
 #   IP_RATE_LIMIT      [60]  POSTs under /auth/ (and DELETE /auth/me, and
-#                      every request under /admin/) per minute per client
-#                      address (burst 20, nodelay); 0 = off (no limit_req lines).
+#                      the POSTs and DELETEs under /admin/) per minute per
+#                      client address (burst 20, nodelay); 0 = off (no
+#                      limit_req lines).
 #   MYSQL_READ_TIMEOUT, MYSQL_CONNECT_TIMEOUT [5, 2]  the worker's; nginx's
 #                      fastcgi_read_timeout is computed to stay above them.
 #   TRUSTED_PROXIES    [empty]  comma-separated CIDRs whose X-Forwarded-For

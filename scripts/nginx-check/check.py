@@ -193,6 +193,7 @@ def phase_ratelimit(base, rate):
     for i in range(30):  # GETs and POSTs elsewhere are not counted
         forwarded(s.get(base + "/auth/me"), f"GET {i}")
         forwarded(s.post(base + "/health"), f"POST /health {i}")
+        forwarded(s.get(base + "/admin/users"), f"GET /admin/users {i}")
     codes = []
     for i in range(25):
         r = s.post(base + "/auth/login", data=b"{}", headers={"Content-Type": "application/json"})
