@@ -25,9 +25,9 @@
 #
 # Logs: the worker's JSON lines go to this terminal (stderr); nginx writes
 # var/log/nginx-access.log (JSON lines) and var/log/nginx-error.log.
-# Every other setting API.md names (LOGLEVEL, API_WORKERS, IP_RATE_LIMIT,
-# TRUSTED_PROXIES, ARGON2_MEMORY_KIB, ...) is passed through from the
-# environment.
+# Every other setting the API reference names (LOGLEVEL, API_WORKERS,
+# IP_RATE_LIMIT, TRUSTED_PROXIES, ADMIN_ALLOW, ARGON2_MEMORY_KIB, ...) is
+# passed through from the environment.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -252,6 +252,8 @@ cat >&2 <<BANNER
 
   API docs: $base/docs   (Swagger UI; the document: $base/openapi.json)
   metrics:  curl -s $base/metrics   (Prometheus text; METRICS_ALLOW, default loopback)
+  admin:    make admin-key ARGS="create --name backoffice --scopes users:read,users:write"
+            curl -s $base/admin/users -H "Authorization: Bearer \$ADMIN_KEY"   (ADMIN_ALLOW, default loopback)
   reload:   kill -HUP "\$(cat var/run/authd.pid)"   (workers replaced one by one, no failed request)
 
   email:    $(if [[ ${MAIL_MODE:-file} == file ]]; then echo "MAIL_MODE=file: each message is a file in $MAIL_DIR/ (links go to $tls_base)"; else echo "MAIL_MODE=smtp through $SMTP_URL"; fi)
