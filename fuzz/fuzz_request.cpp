@@ -45,15 +45,17 @@ struct World {
   testing::InMemoryAdminKeyStore keys;
   testing::InMemoryAccountDirectory directory{service.users};
   AdminService admin{AdminDeps{service.users, service.sessions, service.throttle, service.mfa,
-                              directory, keys, service.transactions, service.hasher,
-                              service.email_tokens, service.outbox, service.clock,
-                              service.random},
+                               directory, keys, service.transactions, service.hasher,
+                               service.email_tokens, service.outbox, service.clock, service.random},
                      [] {
                        AdminPolicy p;
                        p.secret_key = std::string(48, 'f');
                        return p;
                      }()};
-  http::HandlerDeps deps{service.auth(), health, "", {},
+  http::HandlerDeps deps{service.auth(),
+                         health,
+                         "",
+                         {},
                          http::AdminEndpoint{&admin, *CidrSet::parse({"0.0.0.0/0", "::/0"})}};
   http::HttpApp app{http::make_router(deps)};
 
