@@ -5,6 +5,7 @@
 #include <sys/un.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <string_view>
 #include <utility>
@@ -221,10 +222,9 @@ LogLevel parse_log_level(const Environment& env) {
 }
 
 // libfcgi's FCGX_OpenSocket forms: an absolute unix path, "host:port" or ":port".
-std::string parse_listen(const Environment& env) {
-  constexpr const char* kName = "FCGI_LISTEN";
+std::string parse_listen(const Environment& env, const char* kName, const std::string& fallback) {
   const auto value = env.get(kName);
-  if (!value) return Config{}.listen;
+  if (!value) return fallback;
   if (value->front() == '/') {
     constexpr std::size_t kMaxPath = sizeof(sockaddr_un{}.sun_path) - 1;
     if (value->size() > kMaxPath) {
@@ -520,8 +520,43 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
   // Pool and process.
   const unsigned default_workers = std::clamp(detected_cpus, 1u, 256u);
   config.workers = narrow<unsigned>(env.integer("API_WORKERS", default_workers, 1, 256));
-  config.listen = parse_listen(env);
-  config.listen_backlog = narrow<int>(env.integer("FCGI_BACKLOG", -1, 0, 65535));
+  config.listen = parse_listen(env, "FCGI_LISTEN", Config{}.listen);
+  config.fast_workers =
+      narrow<unsigned>(env.integer("API_FAST_WORKERS", config.fast_workers, 0, 256));
+  config.fast_listen = parse_listen(env, "FCGI_FAST_LISTEN", fast_listen_for(config.listen));
+  if (const auto sched = env.get("API_WORKERS_SCHED")) {
+    const std::string lowered = ascii_lower(*sched);
+    if (lowered != "idle" && lowered != "normal") {
+      fail("API_WORKERS_SCHED", "must be idle or normal" + got(*sched));
+    }
+    config.hashing_sched_idle = lowered == "idle";
+  }
+  if (config.fast_workers > 0) {
+    if (config.fast_listen.empty()) {
+      fail("FCGI_FAST_LISTEN",
+           "required: FCGI_LISTEN's port + 1 does not exist (or set API_FAST_WORKERS=0)");
+    }
+    if (config.fast_listen == config.listen)
+      fail("FCGI_FAST_LISTEN", "must differ from FCGI_LISTEN");
+  }
+  config.listen_backlog = narrow<int>(env.integer("FCGI_BACKLOG", -1, 1, 65535));
+  config.admission_budget_ms = narrow<std::int64_t>(
+      env.integer("ADMISSION_BUDGET_MS", Config{}.admission_budget_ms, 10, 60000));
+  // Unset, the short budget is its default or the long one, whichever is
+  // smaller.
+  config.admission_standing_budget_ms = narrow<std::int64_t>(
+      env.integer("ADMISSION_STANDING_BUDGET_MS",
+                  static_cast<std::uint64_t>(
+                      std::min(Config{}.admission_standing_budget_ms, config.admission_budget_ms)),
+                  1, 60000));
+  if (config.admission_standing_budget_ms > config.admission_budget_ms) {
+    fail("ADMISSION_STANDING_BUDGET_MS", "must not exceed ADMISSION_BUDGET_MS (" +
+                                             std::to_string(config.admission_standing_budget_ms) +
+                                             " > " + std::to_string(config.admission_budget_ms) +
+                                             ")");
+  }
+  config.admission_max_clock_skew_ms = narrow<std::int64_t>(env.integer(
+      "ADMISSION_MAX_CLOCK_SKEW_MS", Config{}.admission_max_clock_skew_ms, 100, 3600000));
   config.log_level = parse_log_level(env);
   config.http_port = narrow<unsigned>(env.integer("HTTP_PORT", config.http_port, 1, 65535));
   config.memory_budget_mib = env.integer("MEMORY_BUDGET_MIB", 0, 1, 16777216);
@@ -652,6 +687,26 @@ std::variant<Config, ConfigError> parse_config(const EnvLookup& env, ConfigPurpo
   } catch (const Invalid& invalid) {
     return ConfigError{invalid.message};
   }
+}
+
+std::string fast_listen_for(const std::string& listen) {
+  if (!listen.empty() && listen.front() == '/') {
+    constexpr std::string_view kSuffix = ".sock";
+    if (listen.size() > kSuffix.size() &&
+        std::string_view(listen).substr(listen.size() - kSuffix.size()) == kSuffix) {
+      return listen.substr(0, listen.size() - kSuffix.size()) + "-fast.sock";
+    }
+    return listen + "-fast";
+  }
+  const std::size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return "";
+  unsigned port = 0;
+  const std::string_view digits = std::string_view(listen).substr(colon + 1);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (ec != std::errc() || end != digits.data() + digits.size() || port == 0 || port >= 65535) {
+    return "";
+  }
+  return listen.substr(0, colon + 1) + std::to_string(port + 1);
 }
 
 EnvLookup process_env() {

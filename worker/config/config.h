@@ -45,9 +45,24 @@ struct Config {
   DbSettings db;
 
   // Pool and process.
-  unsigned workers = 1;                   // API_WORKERS, 1..256, default: number of CPUs
+  unsigned workers = 1;                   // API_WORKERS, 1..256, default: README "Performance"
   std::string listen = "127.0.0.1:9000";  // FCGI_LISTEN: absolute unix path, host:port or :port
-  int listen_backlog = -1;              // FCGI_BACKLOG, 0..65535; -1 (unset) = derived from workers
+  // The fast lane (README "Reliability"): its own processes on their own
+  // socket for the routes that never compute Argon2id. 0: none (every route
+  // is served from FCGI_LISTEN).
+  unsigned fast_workers = 2;  // API_FAST_WORKERS, 0..256
+  // The hashing lane's scheduling policy: `idle` (SCHED_IDLE: whatever else
+  // waits for the CPU with a request in hand, the fast lane, and nginx and
+  // the database when they share the pool's scheduling group, runs first,
+  // so hashes never delay a token check) or `normal`.
+  bool hashing_sched_idle = true;  // API_WORKERS_SCHED: idle or normal
+  std::string fast_listen;         // FCGI_FAST_LISTEN [derived from FCGI_LISTEN: fast_listen_for()]
+  int listen_backlog = -1;         // FCGI_BACKLOG, 1..65535; -1 (unset) = the kernel's somaxconn
+  // Admission by waiting time (admission/gate.h).
+  std::int64_t admission_budget_ms = 3000;  // ADMISSION_BUDGET_MS, 10..60000
+  std::int64_t admission_standing_budget_ms =
+      30;  // ADMISSION_STANDING_BUDGET_MS, 1..budget [min(30, budget)]
+  std::int64_t admission_max_clock_skew_ms = 30000;  // ADMISSION_MAX_CLOCK_SKEW_MS, 100..3600000
   LogLevel log_level = LogLevel::info;  // LOGLEVEL: DEBUG, INFO, WARNING/WARN, ERROR/CRITICAL
   unsigned http_port = 8080;  // HTTP_PORT, 1..65535 (read by nginx templates; validated here)
   std::uint64_t memory_budget_mib = 0;  // MEMORY_BUDGET_MIB, 1..16777216; 0 (unset) = derived
@@ -140,5 +155,12 @@ std::variant<Config, ConfigError> parse_config(const EnvLookup& env, ConfigPurpo
 
 // Reads the process environment.
 EnvLookup process_env();
+
+// The fast lane's socket when FCGI_FAST_LISTEN is unset, derived from
+// FCGI_LISTEN the way nginx/render.sh derives it from FCGI_TARGET: a unix
+// path `DIR/NAME.sock` gives `DIR/NAME-fast.sock` (`PATH` without `.sock`:
+// `PATH-fast`), `host:port` gives `host:port+1`. Empty when there is no such
+// port (65535).
+std::string fast_listen_for(const std::string& listen);
 
 }  // namespace authd

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <stdexcept>
 
@@ -22,8 +23,11 @@ namespace {
 
 }  // namespace
 
-int default_backlog(unsigned workers) {
-  return workers > 0 ? static_cast<int>(workers) - 1 : 0;
+int default_backlog() {
+  std::ifstream file("/proc/sys/net/core/somaxconn");
+  int somaxconn = 0;
+  if (file >> somaxconn && somaxconn > 0) return somaxconn;
+  return 4096;
 }
 
 Listener::Listener(const std::string& spec, int backlog) {

@@ -7,13 +7,12 @@
 
 namespace authd::fcgi {
 
-// The listen() backlog when FCGI_BACKLOG is unset, chosen from measurements
-// (README "Overload"): Linux queues one connection more than the backlog,
-// so `workers - 1` holds one waiting request per worker. A request admitted
-// to the queue then waits at most about one request's time, so admitted
-// requests stay within about twice the unloaded latency, and the rest are
-// refused at once (nginx answers 503 with Retry-After).
-int default_backlog(unsigned workers);
+// The listen() backlog when FCGI_BACKLOG is unset: as deep as the kernel
+// allows (net.core.somaxconn; 4096 when it cannot be read). The queue is
+// bounded by time, not length (admission/gate.h): a burst waits in it and
+// is served whole, and what waited too long is refused by the worker that
+// reaches it. Only beyond somaxconn does nginx's connect fail (503 at once).
+int default_backlog();
 
 class Listener {
  public:

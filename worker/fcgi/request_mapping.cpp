@@ -1,12 +1,38 @@
 #include "fcgi/request_mapping.h"
 
 #include <charconv>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "http/app.h"
 
 namespace authd::fcgi {
+
+namespace {
+
+// nginx's $msec: seconds since the epoch, a dot, three digits of
+// milliseconds. Anything else is no stamp at all.
+std::optional<std::int64_t> parse_msec(std::string_view text) {
+  const std::size_t dot = text.find('.');
+  const std::string_view whole = text.substr(0, dot);
+  const std::string_view millis = dot == std::string_view::npos ? "" : text.substr(dot + 1);
+  if (whole.empty() || whole.size() > 12 || (dot != std::string_view::npos && millis.size() != 3)) {
+    return std::nullopt;
+  }
+  std::int64_t seconds = 0;
+  std::int64_t ms = 0;
+  auto [end, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), seconds);
+  if (ec != std::errc() || end != whole.data() + whole.size() || seconds < 0) return std::nullopt;
+  if (!millis.empty()) {
+    auto [mend, mec] = std::from_chars(millis.data(), millis.data() + millis.size(), ms);
+    if (mec != std::errc() || mend != millis.data() + millis.size() || ms < 0) return std::nullopt;
+  }
+  return seconds * 1000 + ms;
+}
+
+}  // namespace
 
 // The parameters the HTTP layer reads, picked out of nginx's list in one
 // pass (FCGX_GetParam would scan the whole list once per name). As with
@@ -53,6 +79,8 @@ http::Request request_from_params(char** envp) {
       if (first(1u << 9)) r.user_agent = value;
     } else if (name == "HTTPS") {
       if (first(1u << 10)) r.https = value == "on";
+    } else if (name == "AUTHD_QUEUED_AT") {
+      if (first(1u << 11)) r.queued_at_ms = parse_msec(value);
     }
   }
   r.path = document_uri.empty() ? request_uri.substr(0, request_uri.find('?')) : document_uri;

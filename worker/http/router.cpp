@@ -1,11 +1,18 @@
 #include "http/router.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace authd::http {
 
-void Router::add(std::string method, std::string pattern, Handler handler) {
+void Router::add(std::string method, std::string pattern, Handler handler, Lane lane) {
+  for (const auto& existing : routes_) {
+    if (existing.pattern == pattern && existing.lane != lane) {
+      throw std::logic_error("route " + pattern + " named in two lanes");
+    }
+  }
   Route r;
+  r.lane = lane;
   r.method = std::move(method);
   auto brace = pattern.find('{');
   r.has_param = brace != std::string::npos;
@@ -36,9 +43,11 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
       m.pattern = route.pattern;
       m.params.param = param;
       m.allow.clear();
+      m.lane = route.lane;
       return m;
     }
     m.pattern = route.pattern;
+    m.lane = route.lane;
     if (m.allow.find(route.method) == std::string::npos) {
       if (!m.allow.empty()) m.allow += ", ";
       m.allow += route.method;
@@ -51,6 +60,16 @@ std::vector<std::string> Router::patterns() const {
   std::vector<std::string> out;
   for (const auto& route : routes_) {
     if (std::find(out.begin(), out.end(), route.pattern) == out.end()) out.push_back(route.pattern);
+  }
+  return out;
+}
+
+std::vector<std::string> Router::patterns(Lane lane) const {
+  std::vector<std::string> out;
+  for (const auto& route : routes_) {
+    if (route.lane == lane && std::find(out.begin(), out.end(), route.pattern) == out.end()) {
+      out.push_back(route.pattern);
+    }
   }
   return out;
 }

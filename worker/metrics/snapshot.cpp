@@ -32,6 +32,11 @@ Snapshot take_snapshot(const Block& block) noexcept {
     s.db_failures[i] = load(block.db_failures[i]);
   s.db_reconnects = load(block.db_reconnects);
   s.worker_restarts = load(block.worker_restarts);
+  for (std::size_t l = 0; l < kLanes; ++l) {
+    s.admission_refused[l] = load(block.admission_refused[l]);
+    copy(block.admission_wait[l], s.admission_wait[l]);
+  }
+  s.admission_refusal_cpu_ns = load(block.admission_refusal_cpu_ns);
   for (const auto& slot : block.workers) {
     if (slot.pid.load(std::memory_order_acquire) == 0) continue;
     ++s.workers_alive;

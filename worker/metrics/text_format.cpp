@@ -74,6 +74,7 @@ const char* const kLoginOutcomeNames[kLoginOutcomes] = {"ok", "failed", "throttl
                                                         "mfa_required"};
 const char* const kPasswordWorkNames[kPasswordWorks] = {"hash", "verify"};
 const char* const kDatabaseFailureNames[kDatabaseFailures] = {"connect", "lost"};
+const char* const kLaneNames[kLanes] = {"hashing", "fast"};
 
 }  // namespace
 
@@ -162,6 +163,32 @@ std::string render_text(const Snapshot& s, const std::vector<std::string>& route
   header(out, "authd_workers_busy", "gauge",
          "Workers serving a request right now (the one answering this scrape included).");
   sample(out, "authd_workers_busy", "", s.workers_busy);
+
+  header(out, "authd_admission_refused_total", "counter",
+         "Requests refused (503 + Retry-After, nothing done) because they waited in the listen "
+         "queue longer than the admission budget in force, by lane.");
+  for (std::size_t l = 0; l < kLanes; ++l)
+    sample(out, "authd_admission_refused_total", label("lane", kLaneNames[l]),
+           s.admission_refused[l]);
+
+  header(out, "authd_admission_wait_seconds", "histogram",
+         "How long admitted requests waited in the listen queue before a worker took them, by "
+         "lane.");
+  for (std::size_t l = 0; l < kLanes; ++l)
+    histogram(out, "authd_admission_wait_seconds", label("lane", kLaneNames[l]), kWaitBoundsNs,
+              s.admission_wait[l]);
+
+  header(out, "authd_admission_budget_seconds", "gauge",
+         "The admission budget in force, by lane: the long one while the queue empties "
+         "regularly, the short one once it has stood non-empty for the interval.");
+  for (std::size_t l = 0; l < kLanes; ++l) {
+    out += "authd_admission_budget_seconds{" + label("lane", kLaneNames[l]) + "} " +
+           seconds(s.admission_budget_ms[l] * 1'000'000) + "\n";
+  }
+
+  header(out, "authd_admission_refusal_cpu_seconds_total", "counter",
+         "CPU time the workers spent refusing requests for their wait (accept to close).");
+  out += "authd_admission_refusal_cpu_seconds_total " + seconds(s.admission_refusal_cpu_ns) + "\n";
   return out;
 }
 

@@ -104,7 +104,13 @@ TEST(ConfigDefaults, MatchApiTable) {
 
   EXPECT_EQ(config.workers, 6u);
   EXPECT_EQ(config.listen, "127.0.0.1:9000");
+  EXPECT_EQ(config.fast_workers, 2u);
+  EXPECT_EQ(config.fast_listen, "127.0.0.1:9001");
+  EXPECT_TRUE(config.hashing_sched_idle);
   EXPECT_EQ(config.listen_backlog, -1);
+  EXPECT_EQ(config.admission_budget_ms, 3000);
+  EXPECT_EQ(config.admission_standing_budget_ms, 30);
+  EXPECT_EQ(config.admission_max_clock_skew_ms, 30000);
   EXPECT_EQ(config.log_level, LogLevel::info);
   EXPECT_EQ(config.http_port, 8080u);
   EXPECT_EQ(config.memory_budget_mib, 0u);
@@ -197,6 +203,12 @@ TEST(ConfigDefaults, EveryVariableSetEmptyCountsAsUnset) {
                            "MYSQL_SSL",
                            "API_WORKERS",
                            "FCGI_LISTEN",
+                           "API_FAST_WORKERS",
+                           "FCGI_FAST_LISTEN",
+                           "API_WORKERS_SCHED",
+                           "ADMISSION_BUDGET_MS",
+                           "ADMISSION_STANDING_BUDGET_MS",
+                           "ADMISSION_MAX_CLOCK_SKEW_MS",
                            "FCGI_BACKLOG",
                            "LOGLEVEL",
                            "HTTP_PORT",
@@ -404,8 +416,11 @@ INSTANTIATE_TEST_SUITE_P(
         IntegerSetting{"MYSQL_PORT", 1, 65535}, IntegerSetting{"MYSQL_CONNECT_TIMEOUT", 1, 3600},
         IntegerSetting{"MYSQL_READ_TIMEOUT", 1, 3600},
         IntegerSetting{"MYSQL_WRITE_TIMEOUT", 1, 3600}, IntegerSetting{"API_WORKERS", 1, 256},
-        IntegerSetting{"FCGI_BACKLOG", 0, 65535}, IntegerSetting{"HTTP_PORT", 1, 65535},
-        IntegerSetting{"HTTPS_PORT", 1, 65535}, IntegerSetting{"MEMORY_BUDGET_MIB", 1, 16777216},
+        IntegerSetting{"FCGI_BACKLOG", 1, 65535}, IntegerSetting{"API_FAST_WORKERS", 0, 256},
+        IntegerSetting{"ADMISSION_BUDGET_MS", 10, 60000},
+        IntegerSetting{"ADMISSION_MAX_CLOCK_SKEW_MS", 100, 3600000},
+        IntegerSetting{"HTTP_PORT", 1, 65535}, IntegerSetting{"HTTPS_PORT", 1, 65535},
+        IntegerSetting{"MEMORY_BUDGET_MIB", 1, 16777216},
         IntegerSetting{"DEFAULT_TOKEN_EXPIRY", 1, 86400},
         IntegerSetting{"REFRESH_REUSE_GRACE", 0, 300},
         IntegerSetting{"REFRESH_IDLE_TTL", 1, 31536000},
@@ -438,6 +453,57 @@ TEST(ConfigIntegers, ShownValueStaysOnOneLineAndShort) {
 }
 
 // --- cross-checks ------------------------------------------------------------
+
+TEST(ConfigPool, TheFastLaneSocketIsDerivedFromTheListenOne) {
+  EXPECT_EQ(fast_listen_for("/run/authd/authd.sock"), "/run/authd/authd-fast.sock");
+  EXPECT_EQ(fast_listen_for("/run/authd/socket"), "/run/authd/socket-fast");
+  EXPECT_EQ(fast_listen_for("0.0.0.0:9000"), "0.0.0.0:9001");
+  EXPECT_EQ(fast_listen_for(":9000"), ":9001");
+  EXPECT_EQ(fast_listen_for("host:65535"), "");
+  const Config unix_socket =
+      parsed(with(minimal_serve(), {{"FCGI_LISTEN", "/var/run/authd.sock"}}));
+  EXPECT_EQ(unix_socket.fast_listen, "/var/run/authd-fast.sock");
+  const Config given = parsed(
+      with(minimal_serve(), {{"FCGI_LISTEN", ":9000"}, {"FCGI_FAST_LISTEN", "127.0.0.1:7000"}}));
+  EXPECT_EQ(given.fast_listen, "127.0.0.1:7000");
+}
+
+TEST(ConfigPool, AFastLaneNeedsASocketOfItsOwn) {
+  EXPECT_THAT(error_of(with(minimal_serve(), {{"FCGI_LISTEN", "127.0.0.1:65535"}})),
+              StartsWith("FCGI_FAST_LISTEN: required"));
+  EXPECT_EQ(
+      parsed(with(minimal_serve(), {{"FCGI_LISTEN", "127.0.0.1:65535"}, {"API_FAST_WORKERS", "0"}}))
+          .fast_workers,
+      0u);
+  EXPECT_THAT(error_of(with(minimal_serve(),
+                            {{"FCGI_LISTEN", "/a.sock"}, {"FCGI_FAST_LISTEN", "/a.sock"}})),
+              StartsWith("FCGI_FAST_LISTEN: must differ"));
+  EXPECT_THAT(error_of(with(minimal_serve(), {{"FCGI_FAST_LISTEN", "nowhere"}})),
+              StartsWith("FCGI_FAST_LISTEN: must be an absolute unix socket path"));
+}
+
+TEST(ConfigPool, TheStandingBudgetIsAtMostTheLongOne) {
+  const Config config = parsed(with(
+      minimal_serve(), {{"ADMISSION_BUDGET_MS", "5000"}, {"ADMISSION_STANDING_BUDGET_MS", "50"}}));
+  EXPECT_EQ(config.admission_budget_ms, 5000);
+  EXPECT_EQ(config.admission_standing_budget_ms, 50);
+  EXPECT_EQ(error_of(with(minimal_serve(), {{"ADMISSION_BUDGET_MS", "100"},
+                                            {"ADMISSION_STANDING_BUDGET_MS", "101"}})),
+            "ADMISSION_STANDING_BUDGET_MS: must not exceed ADMISSION_BUDGET_MS (101 > 100)");
+  EXPECT_EQ(
+      parsed(with(minimal_serve(), {{"ADMISSION_BUDGET_MS", "20"}})).admission_standing_budget_ms,
+      20)
+      << "unset, the short budget is at most the long one";
+  EXPECT_THAT(error_of(with(minimal_serve(), {{"ADMISSION_STANDING_BUDGET_MS", "0"}})),
+              StartsWith("ADMISSION_STANDING_BUDGET_MS: must be an integer from 1 to 60000"));
+}
+
+TEST(ConfigPool, TheHashingLanesSchedulingPolicy) {
+  EXPECT_FALSE(parsed(with(minimal_serve(), {{"API_WORKERS_SCHED", "NORMAL"}})).hashing_sched_idle);
+  EXPECT_TRUE(parsed(with(minimal_serve(), {{"API_WORKERS_SCHED", "idle"}})).hashing_sched_idle);
+  EXPECT_EQ(error_of(with(minimal_serve(), {{"API_WORKERS_SCHED", "batch"}})),
+            R"(API_WORKERS_SCHED: must be idle or normal (got "batch"))");
+}
 
 TEST(ConfigConsistency, IdleTtlMustNotExceedAbsolute) {
   const std::string message = error_of(
@@ -691,7 +757,10 @@ TEST(ConfigText, ControlCharactersAreRefusedInOneLineSettings) {
 TEST(ConfigListen, AcceptsUnixPathHostPortAndPort) {
   for (const char* listen : {"/run/authd/fcgi.sock", "127.0.0.1:9000", ":9000", "worker:9000",
                              "localhost:1", "0.0.0.0:65535"}) {
-    EXPECT_EQ(parsed(with(minimal_serve(), {{"FCGI_LISTEN", listen}})).listen, listen);
+    // 65535 leaves no port for the fast lane's derived socket: without one.
+    EXPECT_EQ(
+        parsed(with(minimal_serve(), {{"FCGI_LISTEN", listen}, {"API_FAST_WORKERS", "0"}})).listen,
+        listen);
   }
   const std::string longest = "/" + std::string(106, 's');
   EXPECT_EQ(parsed(with(minimal_serve(), {{"FCGI_LISTEN", longest}})).listen, longest);

@@ -3,8 +3,14 @@
 
 namespace authd::http {
 
+// Lanes (README "Reliability"): the fast lane takes the paths that never
+// compute Argon2id and that clients and protected services need while logins
+// storm: token checks, the session's own reads and ends, refresh, health,
+// keys and metrics. Unauthenticated writes (resend, forgot) and everything
+// that may hash stay in the hashing lane.
 Router make_router(HandlerDeps& deps) {
   Router r;
+  constexpr Lane fast = Lane::fast;
   auto bind = [&deps](Response (*fn)(HandlerDeps&, const Request&, RequestContext&)) {
     return [&deps, fn](const Request& req, RequestContext& ctx, const RouteParams&) {
       return fn(deps, req, ctx);
@@ -13,28 +19,30 @@ Router make_router(HandlerDeps& deps) {
   r.add("POST", "/auth/register", bind(handlers::register_user));
   r.add("POST", "/auth/login", bind(handlers::login));
   r.add("POST", "/auth/password", bind(handlers::change_password));
-  r.add("GET", "/auth/me", bind(handlers::me));
-  r.add("POST", "/auth/refresh", bind(handlers::refresh));
-  r.add("POST", "/auth/logout", bind(handlers::logout));
-  r.add("GET", "/auth/sessions", bind(handlers::list_sessions));
-  r.add("DELETE", "/auth/sessions/{id}",
-        [&deps](const Request& req, RequestContext& ctx, const RouteParams& params) {
-          return handlers::end_session(deps, req, ctx, params.param);
-        });
-  r.add("GET", "/auth/verify", bind(handlers::verify));
+  r.add("GET", "/auth/me", bind(handlers::me), fast);
+  r.add("POST", "/auth/refresh", bind(handlers::refresh), fast);
+  r.add("POST", "/auth/logout", bind(handlers::logout), fast);
+  r.add("GET", "/auth/sessions", bind(handlers::list_sessions), fast);
+  r.add(
+      "DELETE", "/auth/sessions/{id}",
+      [&deps](const Request& req, RequestContext& ctx, const RouteParams& params) {
+        return handlers::end_session(deps, req, ctx, params.param);
+      },
+      fast);
+  r.add("GET", "/auth/verify", bind(handlers::verify), fast);
   r.add("POST", "/auth/email/verify", bind(handlers::verify_email));
   r.add("POST", "/auth/email/resend", bind(handlers::resend_verification));
   r.add("POST", "/auth/password/forgot", bind(handlers::forgot_password));
   r.add("POST", "/auth/password/reset", bind(handlers::reset_password));
-  r.add("GET", "/.well-known/jwks.json", bind(handlers::jwks));
+  r.add("GET", "/.well-known/jwks.json", bind(handlers::jwks), fast);
   r.add("POST", "/auth/mfa/totp/setup", bind(handlers::mfa_setup));
   r.add("POST", "/auth/mfa/totp/confirm", bind(handlers::mfa_confirm));
   r.add("DELETE", "/auth/mfa/totp", bind(handlers::mfa_disable));
   r.add("POST", "/auth/mfa/verify", bind(handlers::mfa_verify));
   r.add("POST", "/auth/mfa/recovery-codes", bind(handlers::mfa_recovery_codes));
-  r.add("GET", "/health", bind(handlers::health));
-  r.add("GET", "/health/ready", bind(handlers::health_ready));
-  r.add("GET", "/metrics", bind(handlers::metrics));
+  r.add("GET", "/health", bind(handlers::health), fast);
+  r.add("GET", "/health/ready", bind(handlers::health_ready), fast);
+  r.add("GET", "/metrics", bind(handlers::metrics), fast);
   return r;
 }
 
