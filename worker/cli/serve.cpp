@@ -2,15 +2,12 @@
 // Each child builds its own adapters (one lazily opened database connection)
 // and serves one request at a time.
 #include <fcgiapp.h>
-#include <sched.h>
 #include <signal.h>
 #include <sodium.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 
 #include "adapters/crypto/argon2_hasher.h"
 #include "adapters/crypto/jwt_signer.h"
@@ -68,16 +65,6 @@ struct PoolShared {
 // One child of a lane: its own connection, stores, service and HTTP app.
 int run_child(const Config& config, const JwtSettings& jwt, int listen_fd, admission::Lane lane,
               const supervisor::ChildSignals& signals, const PoolShared& pool) {
-  // Hashes are throughput work: they yield the CPU at once to whatever
-  // wakes up with a request in hand (the fast lane's workers; nginx and the
-  // database too when they share the pool's scheduling group, as under
-  // `make run`). Lowering one's own priority needs no privilege.
-  if (lane == admission::Lane::hashing && config.hashing_sched_idle) {
-    sched_param none{};
-    if (::sched_setscheduler(0, SCHED_IDLE, &none) != 0) {
-      log::warn("sched_idle_failed", {{"error", std::strerror(errno)}});
-    }
-  }
   metrics::Recorder recorder(pool.metrics.block(), getpid());
   recorder.set_admission(&pool.admission.get(), pool.admission_settings, pool.fast_lane);
   mysql::Connection connection(config.db, mysql::Account::app);

@@ -524,13 +524,6 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
   config.fast_workers =
       narrow<unsigned>(env.integer("API_FAST_WORKERS", config.fast_workers, 0, 256));
   config.fast_listen = parse_listen(env, "FCGI_FAST_LISTEN", fast_listen_for(config.listen));
-  if (const auto sched = env.get("API_WORKERS_SCHED")) {
-    const std::string lowered = ascii_lower(*sched);
-    if (lowered != "idle" && lowered != "normal") {
-      fail("API_WORKERS_SCHED", "must be idle or normal" + got(*sched));
-    }
-    config.hashing_sched_idle = lowered == "idle";
-  }
   if (config.fast_workers > 0) {
     if (config.fast_listen.empty()) {
       fail("FCGI_FAST_LISTEN",

@@ -51,13 +51,8 @@ struct Config {
   // socket for the routes that never compute Argon2id. 0: none (every route
   // is served from FCGI_LISTEN).
   unsigned fast_workers = 2;  // API_FAST_WORKERS, 0..256
-  // The hashing lane's scheduling policy: `idle` (SCHED_IDLE: whatever else
-  // waits for the CPU with a request in hand, the fast lane, and nginx and
-  // the database when they share the pool's scheduling group, runs first,
-  // so hashes never delay a token check) or `normal`.
-  bool hashing_sched_idle = true;  // API_WORKERS_SCHED: idle or normal
-  std::string fast_listen;         // FCGI_FAST_LISTEN [derived from FCGI_LISTEN: fast_listen_for()]
-  int listen_backlog = -1;         // FCGI_BACKLOG, 1..65535; -1 (unset) = the kernel's somaxconn
+  std::string fast_listen;    // FCGI_FAST_LISTEN [derived from FCGI_LISTEN: fast_listen_for()]
+  int listen_backlog = -1;    // FCGI_BACKLOG, 1..65535; -1 (unset) = the kernel's somaxconn
   // Admission by waiting time (admission/gate.h).
   std::int64_t admission_budget_ms = 3000;  // ADMISSION_BUDGET_MS, 10..60000
   std::int64_t admission_standing_budget_ms =

@@ -106,7 +106,6 @@ TEST(ConfigDefaults, MatchApiTable) {
   EXPECT_EQ(config.listen, "127.0.0.1:9000");
   EXPECT_EQ(config.fast_workers, 2u);
   EXPECT_EQ(config.fast_listen, "127.0.0.1:9001");
-  EXPECT_TRUE(config.hashing_sched_idle);
   EXPECT_EQ(config.listen_backlog, -1);
   EXPECT_EQ(config.admission_budget_ms, 3000);
   EXPECT_EQ(config.admission_standing_budget_ms, 30);
@@ -205,7 +204,6 @@ TEST(ConfigDefaults, EveryVariableSetEmptyCountsAsUnset) {
                            "FCGI_LISTEN",
                            "API_FAST_WORKERS",
                            "FCGI_FAST_LISTEN",
-                           "API_WORKERS_SCHED",
                            "ADMISSION_BUDGET_MS",
                            "ADMISSION_STANDING_BUDGET_MS",
                            "ADMISSION_MAX_CLOCK_SKEW_MS",
@@ -496,13 +494,6 @@ TEST(ConfigPool, TheStandingBudgetIsAtMostTheLongOne) {
       << "unset, the short budget is at most the long one";
   EXPECT_THAT(error_of(with(minimal_serve(), {{"ADMISSION_STANDING_BUDGET_MS", "0"}})),
               StartsWith("ADMISSION_STANDING_BUDGET_MS: must be an integer from 1 to 60000"));
-}
-
-TEST(ConfigPool, TheHashingLanesSchedulingPolicy) {
-  EXPECT_FALSE(parsed(with(minimal_serve(), {{"API_WORKERS_SCHED", "NORMAL"}})).hashing_sched_idle);
-  EXPECT_TRUE(parsed(with(minimal_serve(), {{"API_WORKERS_SCHED", "idle"}})).hashing_sched_idle);
-  EXPECT_EQ(error_of(with(minimal_serve(), {{"API_WORKERS_SCHED", "batch"}})),
-            R"(API_WORKERS_SCHED: must be idle or normal (got "batch"))");
 }
 
 TEST(ConfigConsistency, IdleTtlMustNotExceedAbsolute) {
