@@ -68,6 +68,13 @@ class Stack:
 
     # --- lifecycle -----------------------------------------------------------------
     def start(self) -> "Stack":
+        try:
+            return self._start()
+        except BaseException:
+            self.close()  # nothing half-started is left running
+            raise
+
+    def _start(self) -> "Stack":
         self.tmp = Path(tempfile.mkdtemp(prefix="authd-faults."))
         (self.tmp / "run").mkdir()
         (self.tmp / "log").mkdir()
@@ -99,6 +106,8 @@ class Stack:
                     os.killpg(proc.pid, signal.SIGKILL)  # stragglers of its group
                 except (ProcessLookupError, PermissionError):
                     pass
+        if self.tmp is None:
+            return
         self.resume_db()
         subprocess.run([str(ROOT / "scripts/mariadb.sh"), "stop", str(self.tmp / "mysql")],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -210,6 +219,19 @@ class Stack:
         if not self.master or self.master.poll() is not None:
             return []
         return [p for p in children_of(self.master.pid) if alive(p)]
+
+    def pool_pss_kib(self) -> int:
+        """The pool's memory: the proportional set size of every worker
+        (forked workers share pages, so PSS and not RSS adds up)."""
+        total = 0
+        for pid in self.workers_pids():
+            try:
+                for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+            except OSError:
+                continue
+        return total
 
     @staticmethod
     def favoured() -> None:

@@ -271,8 +271,10 @@ bool serve_connection(int fd, FcgiRequest& request, http::HttpApp& app,
       return false;
     }
     shed.flush_if_due(now_ms);
-    if (admission.observer != nullptr && verdict.timed) {
-      admission.observer->admitted(admission.lane, verdict.wait_ms);
+    if (verdict.timed) {
+      req.waited_ms = verdict.wait_ms;
+      if (admission.observer != nullptr)
+        admission.observer->admitted(admission.lane, verdict.wait_ms);
     }
   }
   http::Response resp = app.handle(req);

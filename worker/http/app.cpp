@@ -78,7 +78,8 @@ Response HttpApp::handle(const Request& request) noexcept {
                           log::Field::optional("user_id", context.user_id),
                           {"ip", request.remote_addr},
                           {"secure", request.https},
-                          {"lane", admission::lane_name(lane_)}});
+                          {"lane", admission::lane_name(lane_)},
+                          log::Field::optional("waited_ms", request.waited_ms)});
   } catch (...) {
     // Even building the error answer failed (memory): a bare 500.
     response = Response{};

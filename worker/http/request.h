@@ -22,6 +22,9 @@ struct Request {
   // When nginx handed the request to the pool (its clock, ms since the
   // epoch: AUTHD_QUEUED_AT), for admission by waiting time.
   std::optional<std::int64_t> queued_at_ms;
+  // How long it waited in the listen queue, as the admission gate judged
+  // it (set by the FastCGI adapter; the request log line carries it).
+  std::optional<std::int64_t> waited_ms;
 };
 
 }  // namespace authd::http
