@@ -56,6 +56,7 @@ def alive(pid: int) -> bool:
 class Stack:
     build_dir: Path
     workers: int = 2
+    fast_workers: int = 2  # the fast lane's processes (API_FAST_WORKERS)
     env_extra: dict = field(default_factory=dict)
     tmp: Path = None
     db_port: int = 0
@@ -121,6 +122,11 @@ class Stack:
         return Path(os.environ.get("AUTHD_BIN", self.build_dir / "authd"))
 
     @property
+    def processes(self) -> int:
+        """Every child of the pool's master: both lanes' workers."""
+        return self.workers + self.fast_workers
+
+    @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
 
@@ -142,6 +148,7 @@ class Stack:
         env.update({
             "SECRET_KEY": "fault-tests-" + "k" * 40,
             "API_WORKERS": str(self.workers),
+            "API_FAST_WORKERS": str(self.fast_workers),
             "LOGLEVEL": "INFO",
             "FCGI_LISTEN": str(self.sock),
             # Many failures from one address on purpose (races): not throttled.
@@ -207,7 +214,7 @@ class Stack:
                                        start_new_session=True, preexec_fn=self.favoured)
         log.close()
         deadline = time.monotonic() + 60
-        while len(self.workers_pids()) < self.workers:
+        while len(self.workers_pids()) < self.processes:
             if self.master.poll() is not None:
                 raise RuntimeError(f"authd serve exited ({self.master.returncode}); "
                                    f"see {self.worker_log}")
@@ -248,6 +255,7 @@ class Stack:
         self.http_port = free_port()
         prefix = self.tmp / "nginx"
         env = dict(os.environ, HTTP_PORT=str(self.http_port), IP_RATE_LIMIT="0",
+                   API_FAST_WORKERS=str(self.fast_workers),
                    NGINX_PREFIX=str(prefix), NGINX_LISTEN_ADDR="127.0.0.1",
                    NGINX_ACCESS_LOG=str(self.tmp / "log" / "nginx-access.log"),
                    NGINX_ERROR_LOG=str(self.nginx_error_log), FCGI_TARGET=str(self.sock))

@@ -37,7 +37,7 @@ void Gate::start(LaneState& state, std::int64_t now_ms) noexcept {
   state.queue_empty_at_ms.store(now_ms, std::memory_order_relaxed);
 }
 
-void Gate::queue_empty(std::int64_t now_ms) noexcept {
+void Gate::mark_empty(std::int64_t now_ms) noexcept {
   // Only forward: a worker whose clock read is a moment older must not move
   // it back (nothing breaks if it did; this keeps the gauge monotonic).
   std::int64_t seen = state_.queue_empty_at_ms.load(std::memory_order_relaxed);
@@ -46,10 +46,20 @@ void Gate::queue_empty(std::int64_t now_ms) noexcept {
   }
 }
 
+bool Gate::standing(std::int64_t now_ms) const noexcept {
+  return now_ms - state_.queue_empty_at_ms.load(std::memory_order_relaxed) > settings_.budget_ms;
+}
+
+void Gate::queue_empty(std::int64_t now_ms) noexcept {
+  if (!standing(now_ms)) mark_empty(now_ms);
+}
+
+void Gate::queue_idle(std::int64_t since_ms, std::int64_t now_ms) noexcept {
+  if (now_ms - since_ms >= settle_ms() || !standing(now_ms)) mark_empty(now_ms);
+}
+
 std::int64_t Gate::budget_now(std::int64_t now_ms) const noexcept {
-  const std::int64_t empty_at = state_.queue_empty_at_ms.load(std::memory_order_relaxed);
-  const bool standing = now_ms - empty_at > settings_.budget_ms;
-  return standing ? settings_.standing_budget_ms : settings_.budget_ms;
+  return standing(now_ms) ? settings_.standing_budget_ms : settings_.budget_ms;
 }
 
 void Gate::record_offset(std::int64_t now_ms, std::int64_t raw_ms) noexcept {
@@ -79,8 +89,7 @@ std::optional<std::int64_t> Gate::clock_offset_ms(std::int64_t now_ms) const noe
 
 Verdict Gate::judge(std::int64_t now_ms, std::optional<std::int64_t> queued_at_ms) noexcept {
   Verdict v;
-  const std::int64_t empty_at = state_.queue_empty_at_ms.load(std::memory_order_relaxed);
-  v.standing = now_ms - empty_at > settings_.budget_ms;
+  v.standing = standing(now_ms);
   v.budget_ms = v.standing ? settings_.standing_budget_ms : settings_.budget_ms;
   if (!queued_at_ms) return v;  // not stamped: nothing to judge by
   const std::int64_t raw = now_ms - *queued_at_ms;

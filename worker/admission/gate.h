@@ -12,6 +12,11 @@
 // burst of 32 requests per worker takes to drain, so an ordinary burst is
 // never shed; a refused request has always waited at least the short budget,
 // so clients that retry at once are paced by the queue instead of spinning.
+// Once standing, the queue counts as drained again only when a worker has
+// been idle for a third of the interval: shedding itself empties the queue
+// for a moment, and counting that would swing the pool back to the long
+// budget and let the next queue build to seconds (measured: refusals after
+// seconds of waiting, every interval, under a 10x flood).
 //
 // How long a request waited: nginx stamps it with its clock ($msec) when it
 // hands it to the pool (`AUTHD_QUEUED_AT`); the worker compares that with
@@ -85,8 +90,22 @@ class Gate {
   // The master, before it forks: the queue counts as just emptied.
   static void start(LaneState& state, std::int64_t now_ms) noexcept;
 
-  // A worker of this lane found nothing to accept (or was idle until now).
+  // A worker of this lane found nothing to accept. While the queue empties
+  // regularly this keeps the long budget; once it stands, a moment's
+  // emptiness does not end it: refusing a standing queue empties it too, and
+  // clients that retry at once refill it within a millisecond.
   void queue_empty(std::int64_t now_ms) noexcept;
+
+  // A worker of this lane was idle, waiting for a connection, from
+  // `since_ms` to `now_ms`. An idle spell of a third of the interval shows
+  // the overload is over: the long budget is back. (Shorter pauses happen
+  // within an overload: a load generator, or nginx, busy with the answers
+  // to a thousand refusals stops sending for a few hundred milliseconds.)
+  void queue_idle(std::int64_t since_ms, std::int64_t now_ms) noexcept;
+
+  // How long a worker waits idle before telling queue_idle(), so that a
+  // drained pool gets its long budget back without a request to wake it.
+  std::int64_t settle_ms() const noexcept { return settings_.budget_ms / 3; }
 
   // The budget in force now.
   std::int64_t budget_now(std::int64_t now_ms) const noexcept;
@@ -103,6 +122,8 @@ class Gate {
   static constexpr std::int64_t kOffsetWindowMs = 30'000;
 
  private:
+  bool standing(std::int64_t now_ms) const noexcept;
+  void mark_empty(std::int64_t now_ms) noexcept;
   void record_offset(std::int64_t now_ms, std::int64_t raw_ms) noexcept;
 
   LaneState& state_;

@@ -164,13 +164,23 @@ class ListenWait {
     // EINVAL: the master shut the socket down (the pool is stopping).
     if (errno == EINVAL) return Accepted::listener_closed;
     if (errno != EAGAIN && errno != EWOULDBLOCK) return Accepted::nothing;  // e.g. ECONNABORTED
-    // Nothing queued: the queue is empty now, and stays so while this child
-    // waits (another child may have taken the last one: still empty).
-    if (gate != nullptr) gate->queue_empty(wall_clock_ms());
+    // Nothing queued: the queue is empty now (another child may have taken
+    // the last one: still empty).
     epoll_event ev{};
-    int rc = ::epoll_pwait(epoll_fd_, &ev, 1, -1, stop.idle_mask);
-    // Idle until now: the queue was empty until a moment ago.
-    if (rc > 0 && gate != nullptr) gate->queue_empty(wall_clock_ms());
+    if (gate == nullptr) {
+      ::epoll_pwait(epoll_fd_, &ev, 1, -1, stop.idle_mask);
+      return Accepted::nothing;  // the caller loops: stop flags, then accept
+    }
+    const std::int64_t idle_since = wall_clock_ms();
+    gate->queue_empty(idle_since);
+    // Idle for the gate's settling time: the queue has drained for real,
+    // which the gate hears even if no request comes to wake this child.
+    int rc = ::epoll_pwait(epoll_fd_, &ev, 1, static_cast<int>(gate->settle_ms()), stop.idle_mask);
+    gate->queue_idle(idle_since, wall_clock_ms());
+    if (rc == 0) {
+      ::epoll_pwait(epoll_fd_, &ev, 1, -1, stop.idle_mask);
+      gate->queue_idle(idle_since, wall_clock_ms());
+    }
     return Accepted::nothing;  // the caller loops: stop flags, then accept
   }
 

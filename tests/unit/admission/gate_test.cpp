@@ -60,18 +60,37 @@ TEST_F(GateTest, AQueueThatStoodNonEmptyForTheIntervalGetsTheShortBudget) {
   EXPECT_TRUE(gate_.judge(now, now - 2).admit);
 }
 
-TEST_F(GateTest, AnEmptyQueueBringsTheLongBudgetBack) {
-  EXPECT_EQ(gate_.budget_now(kT0 + 5000), 30);
-  gate_.queue_empty(kT0 + 5000);
-  EXPECT_EQ(gate_.budget_now(kT0 + 5001), 3000);
-  EXPECT_EQ(gate_.budget_now(kT0 + 8000), 3000);
-  EXPECT_EQ(gate_.budget_now(kT0 + 8001), 30);
+TEST_F(GateTest, WhileTheQueueEmptiesRegularlyEachEmptinessKeepsTheLongBudget) {
+  gate_.queue_empty(kT0 + 2000);
+  gate_.queue_empty(kT0 + 4500);
+  EXPECT_EQ(gate_.budget_now(kT0 + 7000), 3000);
+  EXPECT_EQ(gate_.budget_now(kT0 + 7501), 30) << "non-empty for the interval since";
+}
+
+TEST_F(GateTest, AStandingQueueIsNotDrainedByAMomentsEmptiness) {
+  const std::int64_t now = kT0 + 5000;  // standing since kT0 + 3000
+  ASSERT_EQ(gate_.budget_now(now), 30);
+  // Shedding emptied it for an instant; clients retrying at once refill it,
+  // or a pause of a few hundred milliseconds while answers are handled.
+  gate_.queue_empty(now);
+  gate_.queue_idle(now, now + 2);
+  gate_.queue_idle(now, now + 999);
+  EXPECT_EQ(gate_.budget_now(now + 999), 30);
+  // A worker idle for a third of the interval: the overload is over.
+  EXPECT_EQ(gate_.settle_ms(), 1000);
+  gate_.queue_idle(now, now + 1000);
+  EXPECT_EQ(gate_.budget_now(now + 1000), 3000);
+}
+
+TEST_F(GateTest, AnIdleSpellBeforeTheQueueStandsKeepsTheLongBudget) {
+  gate_.queue_idle(kT0 + 2000, kT0 + 2001);
+  EXPECT_EQ(gate_.budget_now(kT0 + 4000), 3000);
 }
 
 TEST_F(GateTest, TheEmptyMarkNeverMovesBack) {
-  gate_.queue_empty(kT0 + 5000);
-  gate_.queue_empty(kT0 + 4000);  // a worker whose clock read is older
-  EXPECT_EQ(state_.queue_empty_at_ms.load(), kT0 + 5000);
+  gate_.queue_empty(kT0 + 2000);
+  gate_.queue_empty(kT0 + 1000);  // a worker whose clock read is older
+  EXPECT_EQ(state_.queue_empty_at_ms.load(), kT0 + 2000);
 }
 
 TEST_F(GateTest, NginxsClockBehindOursIsTakenAsTheOffset) {
