@@ -127,7 +127,7 @@ int serve() {
       config.listen_backlog >= 0 ? config.listen_backlog : fcgi::default_backlog(config.workers);
   std::optional<fcgi::Listener> listener;
   try {
-    listener.emplace(config.listen, backlog);
+    listener.emplace(config.listen, backlog, config.fcgi_socket_group);
   } catch (const std::exception& e) {
     log::error("startup_failed", {{"error", e.what()}, {"listen", config.listen}});
     return 1;
