@@ -34,7 +34,8 @@ the server, e.g. an older one, against the same ceilings), --duration S,
 --rounds N, --levels 1,2,8, --workers N, --only health,verify,..., --out DIR,
 --keep (keep the temp dir), --hold (start the stack and wait: profiling),
 --strict (exit 1 on a missed target). ARGON2_MEMORY_KIB / ARGON2_ITERATIONS /
-PASSWORD_PEPPER are passed through like the server reads them.
+PASSWORD_PEPPER are passed through like the server reads them (a cost below
+OWASP's floor also needs AUTHD_TEST_WEAK_ARGON2=1, as the server demands).
 """
 from __future__ import annotations
 
