@@ -1,7 +1,7 @@
 -- Issue 17 (security findings from an outside review).
 --
 -- Finding 13: one pending resend/forgot request per (kind, email). A repeat
--- is an upsert that changes nothing (MysqlMailRequestStore::add), so a flood
+-- adds nothing (MysqlMailRequestStore::add: INSERT IGNORE), so a flood
 -- of requests for one address costs one row, and the queue is capped
 -- (MAIL_REQUEST_QUEUE_MAX) by the insert itself. Repeats already queued are
 -- folded into their oldest request first.

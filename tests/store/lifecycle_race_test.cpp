@@ -21,7 +21,9 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "adapters/crypto/argon2_hasher.h"
 #include "adapters/crypto/jwt_signer.h"
@@ -329,6 +331,8 @@ struct BurstCount {
   std::atomic<int> judged = 0;     // the secret was judged (a 401)
   std::atomic<int> throttled = 0;  // 429 without judging it
   std::atomic<int> other = 0;
+  std::mutex mutex;
+  std::vector<std::string> thrown;  // a failure of the test, not a crash of the binary
 };
 
 constexpr int kPool = 8;
@@ -342,7 +346,14 @@ void pool_burst(std::vector<std::unique_ptr<Worker>>& pool, int each, BurstCount
     threads.emplace_back([&, worker = w.get()] {
       start.arrive_and_wait();
       for (int i = 0; i < each; ++i) {
-        const AuthErrc code = attempt(*worker);
+        std::optional<AuthErrc> code;
+        try {
+          code = attempt(*worker);
+        } catch (const std::exception& e) {
+          std::lock_guard lock(count.mutex);
+          count.thrown.push_back(e.what());
+          continue;
+        }
         if (code == AuthErrc::too_many_attempts) {
           ++count.throttled;
         } else if (code == AuthErrc::invalid_credentials || code == AuthErrc::invalid_mfa_code) {
@@ -355,6 +366,8 @@ void pool_burst(std::vector<std::unique_ptr<Worker>>& pool, int each, BurstCount
   }
   for (auto& t : threads)
     t.join();
+  for (const auto& what : count.thrown)
+    ADD_FAILURE() << "an attempt threw: " << what;
 }
 
 class PoolBurstTest : public LifecycleRaceTest {

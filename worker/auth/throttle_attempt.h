@@ -13,9 +13,10 @@
 //   ... attempt.succeeded();   // only where a right secret clears the counters
 //   // returning without either (a 403, a 409, a lost race) gives the attempt back
 //
-// admit() counts the attempt as a failure before the secret is judged, in
-// one transaction: the two counter rows are upserted, locked (SELECT … FOR
-// UPDATE), judged again under the lock, and bumped. So a burst spread over
+// admit() counts the attempt as a failure before the secret is judged: the
+// two counter rows are upserted, then in one transaction locked (SELECT …
+// FOR UPDATE), judged again under the lock, and bumped (a deadlock victim
+// is run again: MysqlThrottleStore). So a burst spread over
 // every worker of every host is judged exactly as the contract says, the
 // very first burst on a fresh email included (finding 4 and 5 of issue 17):
 // each attempt sees every attempt admitted before it. How the attempt ends

@@ -77,7 +77,7 @@ class MailRequestStore {
   virtual ~MailRequestStore() = default;
 
   // One pending request per (kind, email): a request already pending stays
-  // where it is in the queue (an upsert that changes nothing). A new one is
+  // where it is in the queue (a repeat adds nothing). A new one is
   // dropped when `max_pending` requests are pending already, so a flood of
   // resend/forgot can neither grow the table without bound nor delay a real
   // request by more than a queue's worth (finding 13 of issue 17). True
