@@ -1,5 +1,6 @@
 #pragma once
-// Start-up pass of `authd serve`: TOTP secrets sealed in the format before
+// Start-up pass of `authd serve` (and of `authd mailer` when it has the key:
+// both check the schema at start, cli/startup.cpp): TOTP secrets sealed in the format before
 // issue 17 (secretbox, not bound to their account) are sealed again with the
 // user id as associated data (auth/sealed.h), so that only the current
 // format is ever read while serving.

@@ -20,13 +20,16 @@ constexpr std::string_view kReadForUpdate =
     "SELECT ip, failures, last_failure_at, blocked_until FROM login_throttle"
     " WHERE email_hash = ? AND ip IN (?, '') FOR UPDATE";
 // Both rows exist before they are locked, so workers recording a failure
-// for the same email queue on the same rows (always in key order). Each is
-// made by a statement of its own, outside the transaction: a two-row upsert
-// inside it, run by several workers on a fresh email at once, deadlocks on
-// the duplicate-key checks' locks.
-constexpr std::string_view kEnsureRow =
-    "INSERT INTO login_throttle (email_hash, ip, failures, last_failure_at) VALUES (?, ?, 0, ?)"
-    " ON DUPLICATE KEY UPDATE failures = failures";
+// for the same email queue on the same rows. Made by one statement of its
+// own before the transaction, in key order (the email row, ip '', first,
+// as FOR UPDATE locks them), with IGNORE: an upsert that finds the row
+// wants an exclusive lock on it, and several workers holding the duplicate
+// check's shared lock then deadlock waiting for each other's. IGNORE
+// downgrades nothing else here: a 32-byte key, a network of at most 42
+// characters, a zero and a time.
+constexpr std::string_view kEnsureRows =
+    "INSERT IGNORE INTO login_throttle (email_hash, ip, failures, last_failure_at)"
+    " VALUES (?, '', 0, ?), (?, ?, 0, ?)";
 constexpr std::string_view kUpdate =
     "UPDATE login_throttle SET failures = ?, last_failure_at = ?, blocked_until = ?"
     " WHERE email_hash = ? AND ip = ?";
@@ -34,6 +37,7 @@ constexpr std::string_view kClear =
     "DELETE FROM login_throttle WHERE email_hash = ? AND ip IN (?, '')";
 constexpr std::string_view kClearAll = "DELETE FROM login_throttle WHERE email_hash = ?";
 // Counters forgotten for an hour and no longer blocking are dead weight.
+// (A purge that finds nothing writes nothing: one round trip, no commit.)
 constexpr UnixSeconds kRetainSeconds = 86400;
 constexpr std::string_view kPurge =
     "DELETE FROM login_throttle WHERE last_failure_at < ?"
@@ -89,10 +93,14 @@ void MysqlThrottleStore::record_failure(std::string_view email, std::string_view
   const std::string_view k = key;
   // A placeholder time for brand-new rows; the update sets the real one.
   const DateTime epoch{0};
-  connection_.execute(kEnsureRow, {k, ip, epoch});
-  connection_.execute(kEnsureRow, {k, std::string_view(), epoch});
   UnixSeconds now = 0;
   for (int attempt = 1;; ++attempt) {
+    try {
+      connection_.execute(kEnsureRows, {k, epoch, k, ip, epoch});
+    } catch (const SqlError& e) {
+      if (e.code() != error_code::kLockDeadlock || attempt == kDeadlockRetries) throw;
+      continue;
+    }
     connection_.begin();
     try {
       const Counters before = counters_from(connection_.query(kReadForUpdate, {k, ip}));
