@@ -132,6 +132,9 @@ MFA_ENCRYPTION_KEY=$(openssl rand -base64 32 | tr -d '\n')
 export SECRET_KEY MFA_ENCRYPTION_KEY
 export API_WORKERS=2 LOGLEVEL=DEBUG
 export ARGON2_MEMORY_KIB=${E2E_ARGON2_MEMORY_KIB:-4096}
+# Below OWASP's floor on purpose (speed): authd refuses that unless told it
+# is a test run (and says so loudly in its log).
+export AUTHD_TEST_WEAK_ARGON2=1
 export FCGI_LISTEN="$tmp/run/authd.sock"
 # Settings the tests assume are the contract's defaults: make sure none
 # leaks in from the caller's environment.
@@ -209,7 +212,7 @@ limited_nginx_pid=$!
 E2E_TRUSTED_PROXY=127.0.0.2
 E2E_ES256_REFRESH_REUSE_GRACE=2
 (
-  unset ARGON2_MEMORY_KIB  # the default (19 MiB): a hash costs what it costs in production
+  unset ARGON2_MEMORY_KIB AUTHD_TEST_WEAK_ARGON2  # the default (19 MiB), as in production
   export JWT_ALG=ES256 JWT_PRIVATE_KEY_FILE="$tmp/keys/es256.pem" \
     JWT_PREVIOUS_PUBLIC_KEY_FILE="$tmp/keys/es256-previous.pub.pem" \
     REFRESH_REUSE_GRACE=$E2E_ES256_REFRESH_REUSE_GRACE FCGI_LISTEN="$tmp/run/authd-es256.sock" \

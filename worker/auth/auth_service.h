@@ -150,6 +150,16 @@ class AuthService {
   Outcome<TokenGrant> reset_password(std::string_view token, std::string_view new_password,
                                      const ClientInfo& client);
 
+  // The per-account throttle in front of every check of a secret (a
+  // password or a code): 429 when the (email, address) pair or the email is
+  // resting (nothing is hashed then), else the attempt is admitted and
+  // already counted as a failure, under the counter rows' lock. The caller
+  // then calls attempt->failed() or ->succeeded(), or neither to give it
+  // back (auth/throttle_attempt.h shows the whole pattern). `action` names
+  // the audit line of a refusal.
+  std::optional<AuthError> admit(std::string_view email, const ClientInfo& client,
+                                 std::string_view action, ThrottleAttempt* attempt);
+
   bool session_is_live(const Session& session, UnixSeconds now) const;
   const ServicePolicy& policy() const { return policy_; }
 
@@ -157,22 +167,7 @@ class AuthService {
   // Verifies `password` against the user's hash, or against a dummy hash of
   // the same cost when there is no such user, so both cost the same.
   bool password_matches(const User* user, std::string_view password);
-  // 429 when the (email, address) pair or the email is resting; nothing
-  // is hashed then.
-  std::optional<AuthError> throttled(std::string_view email, const ClientInfo& client,
-                                     std::string_view action, ThrottleStore::Counters* seen);
-  void count_failure(std::string_view email, const ClientInfo& client);
-  // The same for a password attempt, strictly under concurrency (see
-  // ThrottleAttempt): 429 when resting, else admitted (and reserved as a
-  // failure when there are failures already). Then exactly one of
-  // attempt_failed / attempt_succeeded, or neither to give it back.
-  std::optional<AuthError> admit(std::string_view email, const ClientInfo& client,
-                                 std::string_view action, ThrottleAttempt* attempt);
-  void attempt_failed(ThrottleAttempt& attempt);
-  void attempt_succeeded(ThrottleAttempt& attempt);
   AuthError throttled_error(std::string_view action, const ClientInfo& client, UnixSeconds wait);
-  void clear_failures(std::string_view email, const ClientInfo& client,
-                      const ThrottleStore::Counters& seen);
   Session new_session(const User& user, const ClientInfo& client, UnixSeconds now,
                       std::string* refresh_token);
   // Inserts the session and ends the least recently used ones beyond the cap.
@@ -195,8 +190,20 @@ class AuthService {
     return deps_.metrics != nullptr ? *deps_.metrics : NullMetricsSink::instance();
   }
   // REQUIRE_VERIFIED_EMAIL: the 403 for an unverified account, asked only
-  // once its password checked out.
-  std::optional<AuthError> unverified_email_refusal(const User& user, const ClientInfo& client);
+  // once its password checked out, by every use case that opens a session
+  // with a password (login, password change, the second step; finding 1 of
+  // issue 17). A reset opens one too, but it proves the mailbox first.
+  std::optional<AuthError> unverified_email_refusal(const User& user, const ClientInfo& client,
+                                                    std::string_view action = "login");
+  // A reset proves the mailbox, so it removes every factor enrolled while
+  // the address was still unverified: someone who registered another
+  // person's address and enrolled one cannot lock the owner out (API.md
+  // "Password reset while the factor is on"; finding 6 of issue 17). Runs
+  // inside the reset's transaction, on the user row it holds locked and as
+  // it was before the reset marks the address verified. Every kind of
+  // factor is judged here (passkeys join it). Returns what went, for the
+  // audit line.
+  std::vector<std::string> remove_factors_enrolled_unverified(const User& user, UnixSeconds now);
   void queue_mail_request(LinkPurpose purpose, std::string_view raw_email,
                           const ClientInfo& client);
 

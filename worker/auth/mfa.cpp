@@ -33,7 +33,7 @@ Outcome<User> AuthService::account_of(const Authenticated& who) {
 bool AuthService::totp_matches(const User& user, std::string_view code, UnixSeconds now) {
   if (!policy_.mfa_key) return false;
   const MfaState state = deps_.mfa.read(user.id);
-  auto secret = unseal(*policy_.mfa_key, state.secret_sealed);
+  auto secret = unseal(*policy_.mfa_key, state.secret_sealed, user.id.as_bytes());
   if (!state.enabled || !secret) return false;
   auto step = totp::matching_step(*secret, code, now, state.last_step);
   // The step is taken with a compare-and-swap: of two requests carrying the
@@ -92,12 +92,14 @@ Outcome<TotpEnrolment> AuthService::mfa_setup(const Authenticated& who, std::str
   auto account = account_of(who);
   if (!account) return account.error();
   User& user = account.value();
-  ThrottleStore::Counters seen;
-  if (auto refused = throttled(user.email, client, "mfa_setup", &seen)) return *refused;
+  // A right password here clears nothing (it is not a login): leaving
+  // without failed() gives the attempt back.
+  ThrottleAttempt attempt;
+  if (auto refused = admit(user.email, client, "mfa_setup", &attempt)) return *refused;
   // The password again: a stolen access token alone cannot add a factor
   // and lock the owner out.
   if (!password_matches(&user, password)) {
-    count_failure(user.email, client);
+    attempt.failed();
     log::audit(
         "mfa_setup",
         {{"outcome", "wrong_password"}, {"user_id", user.id.to_string()}, {"ip", client.ip}});
@@ -110,7 +112,7 @@ Outcome<TotpEnrolment> AuthService::mfa_setup(const Authenticated& who, std::str
     throw std::runtime_error("MFA_ENCRYPTION_KEY is not configured: cannot seal a TOTP secret");
   }
   const std::string secret = deps_.random.bytes(totp::kSecretBytes);
-  deps_.mfa.set_pending(user.id, seal(*policy_.mfa_key, secret, deps_.random));
+  deps_.mfa.set_pending(user.id, seal(*policy_.mfa_key, secret, deps_.random, user.id.as_bytes()));
   log::audit("mfa_setup",
              {{"outcome", "started"}, {"user_id", user.id.to_string()}, {"ip", client.ip}});
   return TotpEnrolment{totp::base32(secret),
@@ -123,8 +125,8 @@ Outcome<std::vector<std::string>> AuthService::mfa_confirm(const Authenticated& 
   auto account = account_of(who);
   if (!account) return account.error();
   User& user = account.value();
-  ThrottleStore::Counters seen;
-  if (auto refused = throttled(user.email, client, "mfa_confirm", &seen)) return *refused;
+  ThrottleAttempt attempt;
+  if (auto refused = admit(user.email, client, "mfa_confirm", &attempt)) return *refused;
   if (user.mfa_enabled) {
     return fail(AuthErrc::mfa_already_enabled, "The second factor is already on.");
   }
@@ -132,12 +134,12 @@ Outcome<std::vector<std::string>> AuthService::mfa_confirm(const Authenticated& 
   const MfaState state = deps_.mfa.read(user.id);
   std::optional<std::string> secret;
   if (policy_.mfa_key && !state.pending_sealed.empty()) {
-    secret = unseal(*policy_.mfa_key, state.pending_sealed);
+    secret = unseal(*policy_.mfa_key, state.pending_sealed, user.id.as_bytes());
   }
   std::optional<std::int64_t> step;
   if (secret) step = totp::matching_step(*secret, code, now, std::nullopt);
   if (!step) {
-    if (secret) count_failure(user.email, client);
+    if (secret) attempt.failed();  // with nothing pending there was no code to judge
     log::audit("mfa_confirm", {{"outcome", secret ? "wrong_code" : "nothing_pending"},
                                {"user_id", user.id.to_string()},
                                {"ip", client.ip}});
@@ -167,7 +169,7 @@ Outcome<std::vector<std::string>> AuthService::mfa_confirm(const Authenticated& 
         return enabled = stored.enabled && stored.secret_sealed == state.pending_sealed;
       });
   if (!enabled) return wrong_code();  // a newer setup replaced this one meanwhile
-  clear_failures(user.email, client, seen);
+  attempt.succeeded();
   log::audit("mfa_enabled", {{"outcome", "ok"},
                              {"user_id", user.id.to_string()},
                              {"sessions_ended", ended},
@@ -193,8 +195,11 @@ Outcome<TokenGrant> AuthService::mfa_verify(std::string_view mfa_token,
   auto user = deps_.users.find_by_id(challenge->user_id);
   if (!user || !user->mfa_enabled) return refused;
   if (user->disabled_at) return fail(AuthErrc::account_disabled, "This account has been disabled.");
-  ThrottleStore::Counters seen;
-  if (auto denied = throttled(user->email, client, "mfa_verify", &seen)) {
+  // An mfa_token issued before REQUIRE_VERIFIED_EMAIL was turned on opens no
+  // session for an unverified address either.
+  if (auto unverified = unverified_email_refusal(*user, client, "mfa_verify")) return *unverified;
+  ThrottleAttempt attempt;
+  if (auto denied = admit(user->email, client, "mfa_verify", &attempt)) {
     metrics().login(LoginOutcome::throttled);
     return *denied;
   }
@@ -204,7 +209,7 @@ Outcome<TokenGrant> AuthService::mfa_verify(std::string_view mfa_token,
                                 : totp_matches(*user, code.value_or(""), now);
   if (!ok) {
     // A wrong code counts as a failed login and leaves the mfa_token usable.
-    count_failure(user->email, client);
+    attempt.failed();
     metrics().login(LoginOutcome::failed);
     log::audit("mfa_verify", {{"outcome", "wrong_code"},
                               {"method", kind},
@@ -213,7 +218,7 @@ Outcome<TokenGrant> AuthService::mfa_verify(std::string_view mfa_token,
     return wrong_code();
   }
   if (!deps_.mfa.spend_challenge(token_hash, now)) return refused;  // a concurrent success won
-  clear_failures(user->email, client, seen);
+  attempt.succeeded();
   std::string refresh_token;
   Session session = new_session_with(*user, client, now, "pwd,otp", &refresh_token);
   write_then_settle(
@@ -241,10 +246,11 @@ Outcome<std::vector<std::string>> AuthService::mfa_new_recovery_codes(const Auth
   auto account = account_of(who);
   if (!account) return account.error();
   User& user = account.value();
-  ThrottleStore::Counters seen;
-  if (auto refused = throttled(user.email, client, "mfa_recovery_codes", &seen)) return *refused;
+  // As at setup, a right password clears nothing: the attempt is given back.
+  ThrottleAttempt attempt;
+  if (auto refused = admit(user.email, client, "mfa_recovery_codes", &attempt)) return *refused;
   if (!password_matches(&user, password)) {
-    count_failure(user.email, client);
+    attempt.failed();
     log::audit(
         "mfa_recovery_codes",
         {{"outcome", "wrong_password"}, {"user_id", user.id.to_string()}, {"ip", client.ip}});
@@ -263,12 +269,12 @@ Outcome<bool> AuthService::mfa_disable(const Authenticated& who, std::string_vie
   auto account = account_of(who);
   if (!account) return account.error();
   User& user = account.value();
-  ThrottleStore::Counters seen;
-  if (auto refused = throttled(user.email, client, "mfa_disable", &seen)) return *refused;
+  ThrottleAttempt attempt;
+  if (auto refused = admit(user.email, client, "mfa_disable", &attempt)) return *refused;
   // The password before the code: a request refused for its password
   // spends no code.
   if (!password_matches(&user, password)) {
-    count_failure(user.email, client);
+    attempt.failed();
     log::audit(
         "mfa_disable",
         {{"outcome", "wrong_password"}, {"user_id", user.id.to_string()}, {"ip", client.ip}});
@@ -278,7 +284,7 @@ Outcome<bool> AuthService::mfa_disable(const Authenticated& who, std::string_vie
   const UnixSeconds now = deps_.clock.now();
   std::string kind;
   if (!second_factor_matches(user, code, now, &kind)) {
-    count_failure(user.email, client);
+    attempt.failed();
     log::audit("mfa_disable", {{"outcome", "wrong_code"},
                                {"method", kind},
                                {"user_id", user.id.to_string()},
@@ -295,7 +301,7 @@ Outcome<bool> AuthService::mfa_disable(const Authenticated& who, std::string_vie
         });
       },
       [&] { return !deps_.mfa.read(user.id).enabled; });
-  clear_failures(user.email, client, seen);
+  attempt.succeeded();
   log::audit("mfa_disabled", {{"outcome", "ok"},
                               {"method", kind},
                               {"user_id", user.id.to_string()},

@@ -15,13 +15,17 @@ Outcome<OperatorResult> OperatorService::disable_user(std::string_view raw_email
   if (!user) return no_account();
   const UnixSeconds now = clock_.now();
   OperatorResult result;
-  // No token outlives the disabling: both in one commit.
+  // No token outlives the disabling, not even one that would work again
+  // once the account is enabled: the sessions, the reset links and the
+  // mfa_tokens of logins under way all end in one commit (finding 14).
   write_then_settle(
       "disable",
       [&] {
         transactions_.in_transaction([&] {
           users_.set_disabled(user->id, now);
           result.sessions_ended = sessions_.revoke_all_for_user(user->id, now);
+          email_tokens_.remove_all(user->id, LinkPurpose::reset_password);
+          mfa_.void_challenges(user->id, now);
         });
       },
       [&] {

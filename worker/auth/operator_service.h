@@ -5,6 +5,7 @@
 
 #include "auth/outcome.h"
 #include "ports/clock.h"
+#include "ports/email_token_store.h"
 #include "ports/mfa_store.h"
 #include "ports/records.h"
 #include "ports/session_store.h"
@@ -23,15 +24,19 @@ struct OperatorResult {
 class OperatorService {
  public:
   OperatorService(UserStore& users, SessionStore& sessions, ThrottleStore& throttle, MfaStore& mfa,
-                  TransactionRunner& transactions, const Clock& clock)
+                  EmailTokenStore& email_tokens, TransactionRunner& transactions,
+                  const Clock& clock)
       : users_(users),
         sessions_(sessions),
         throttle_(throttle),
         mfa_(mfa),
+        email_tokens_(email_tokens),
         transactions_(transactions),
         clock_(clock) {}
 
-  // Disabled and every session ended in one commit.
+  // Disabled, every session ended, pending reset links and the second steps
+  // of logins under way voided, in one commit: enabling the account later
+  // brings none of them back.
   Outcome<OperatorResult> disable_user(std::string_view email);
   // Sessions stay ended.
   Outcome<OperatorResult> enable_user(std::string_view email);
@@ -47,6 +52,7 @@ class OperatorService {
   SessionStore& sessions_;
   ThrottleStore& throttle_;
   MfaStore& mfa_;
+  EmailTokenStore& email_tokens_;
   TransactionRunner& transactions_;
   const Clock& clock_;
 };

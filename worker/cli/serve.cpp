@@ -140,9 +140,10 @@ int serve() {
   std::optional<fcgi::Listener> fast_listener;
   const std::string* opening = &config.listen;
   try {
-    listener.emplace(config.listen, backlog);
+    listener.emplace(config.listen, backlog, config.fcgi_socket_group);
     opening = &config.fast_listen;
-    if (config.fast_workers > 0) fast_listener.emplace(config.fast_listen, backlog);
+    if (config.fast_workers > 0)
+      fast_listener.emplace(config.fast_listen, backlog, config.fcgi_socket_group);
   } catch (const std::exception& e) {
     log::error("startup_failed", {{"error", e.what()}, {"listen", *opening}});
     return 1;

@@ -6,6 +6,7 @@
 
 #include "adapters/crypto/system_clock.h"
 #include "adapters/mysql/connection.h"
+#include "adapters/mysql/email_token_store.h"
 #include "adapters/mysql/mfa_store.h"
 #include "adapters/mysql/session_store.h"
 #include "adapters/mysql/throttle_store.h"
@@ -55,7 +56,8 @@ int user(int argc, char** argv) {
     mysql::MysqlMfaStore mfa(connection);
     mysql::MysqlTransactionRunner transactions(connection);
     SystemClock clock;
-    OperatorService service(users, sessions, throttle, mfa, transactions, clock);
+    mysql::MysqlEmailTokenStore email_tokens(connection);
+    OperatorService service(users, sessions, throttle, mfa, email_tokens, transactions, clock);
 
     Outcome<OperatorResult> outcome = AuthError{AuthErrc::not_found, "", 0, {}, {}};
     if (action == "disable") {

@@ -209,6 +209,18 @@ Narrow narrow(std::uint64_t value) {
   return static_cast<Narrow>(value);  // the caller's range check keeps it in bounds
 }
 
+std::string parse_socket_group(const Environment& env) {
+  constexpr const char* kName = "FCGI_SOCKET_GROUP";
+  const auto value = env.get(kName);
+  if (!value) return {};
+  const bool ok = value->size() <= 32 && std::all_of(value->begin(), value->end(), [](char c) {
+                    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           c == '_' || c == '-' || c == '.';
+                  });
+  if (!ok) fail(kName, "must be a group name or number" + got(*value));
+  return *value;
+}
+
 LogLevel parse_log_level(const Environment& env) {
   const auto value = env.get("LOGLEVEL");
   if (!value) return LogLevel::info;
@@ -550,6 +562,7 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
   }
   config.admission_max_clock_skew_ms = narrow<std::int64_t>(env.integer(
       "ADMISSION_MAX_CLOCK_SKEW_MS", Config{}.admission_max_clock_skew_ms, 100, 3600000));
+  config.fcgi_socket_group = parse_socket_group(env);
   config.log_level = parse_log_level(env);
   config.http_port = narrow<unsigned>(env.integer("HTTP_PORT", config.http_port, 1, 65535));
   config.memory_budget_mib = env.integer("MEMORY_BUDGET_MIB", 0, 1, 16777216);
@@ -589,6 +602,17 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
   config.password_pepper = parse_secret(env, "PASSWORD_PEPPER", 32);
   config.argon2_memory_kib = env.integer("ARGON2_MEMORY_KIB", 19456, 8, 4194304);
   config.argon2_iterations = env.integer("ARGON2_ITERATIONS", 2, 1, 64);
+  // The floor the README promises (finding 15 of issue 17). Test runs lower
+  // the cost for speed, and must say so with a setting of their own.
+  config.test_weak_argon2 = env.boolean("AUTHD_TEST_WEAK_ARGON2", false);
+  if (!config.test_weak_argon2 &&
+      !argon2_meets_floor(config.argon2_memory_kib, config.argon2_iterations)) {
+    fail("ARGON2_MEMORY_KIB",
+         std::to_string(config.argon2_memory_kib) +
+             " KiB with ARGON2_ITERATIONS=" + std::to_string(config.argon2_iterations) +
+             " is below OWASP's Argon2id floor (at least 47104 KiB with t=1, 19456 with t=2, "
+             "12288 with t=3, 9216 with t=4 or 7168 with t=5)");
+  }
   if (config.memory_budget_mib != 0 && config.memory_budget_mib * 1024 < config.argon2_memory_kib) {
     fail("MEMORY_BUDGET_MIB", std::to_string(config.memory_budget_mib) +
                                   " MiB cannot hold one Argon2id hash of ARGON2_MEMORY_KIB=" +
@@ -610,6 +634,8 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
       narrow<unsigned>(env.integer("LOGIN_EMAIL_FAILURES", 20, 1, 100000));
   config.login_reveal_unknown_email = env.boolean("LOGIN_REVEAL_UNKNOWN_EMAIL", false);
   config.mail_cap_per_hour = narrow<unsigned>(env.integer("MAIL_CAP_PER_HOUR", 5, 1, 1000));
+  config.mail_request_queue_max =
+      narrow<unsigned>(env.integer("MAIL_REQUEST_QUEUE_MAX", 1000, 1, 1000000));
 
   // TLS comes before email: the default PUBLIC_BASE_URL names HTTPS_PORT.
   config.https_port = narrow<unsigned>(env.integer("HTTPS_PORT", config.https_port, 1, 65535));
@@ -633,6 +659,7 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
   config.smtp_user = env.line("SMTP_USER", "");
   config.smtp_password = env.text("SMTP_PASSWORD", "");
   config.smtp_ca_file = env.text("SMTP_CA_FILE", "");
+  config.smtp_allow_plaintext = env.boolean("SMTP_ALLOW_PLAINTEXT", false);
   config.mail_dir = env.text("MAIL_DIR", config.mail_dir);
   config.mail_poll_ms =
       narrow<unsigned>(env.integer("MAIL_POLL_MS", config.mail_poll_ms, 50, 60000));
@@ -672,6 +699,16 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
 }
 
 }  // namespace
+
+bool argon2_meets_floor(std::uint64_t memory_kib, std::uint64_t iterations) {
+  struct Pair {
+    std::uint64_t memory_kib, iterations;
+  };
+  constexpr Pair kFloor[] = {{47104, 1}, {19456, 2}, {12288, 3}, {9216, 4}, {7168, 5}};
+  return std::any_of(std::begin(kFloor), std::end(kFloor), [&](const Pair& p) {
+    return memory_kib >= p.memory_kib && iterations >= p.iterations;
+  });
+}
 
 std::variant<Config, ConfigError> parse_config(const EnvLookup& env, ConfigPurpose purpose,
                                                unsigned detected_cpus) {

@@ -76,7 +76,14 @@ class MailRequestStore {
  public:
   virtual ~MailRequestStore() = default;
 
-  virtual void add(LinkPurpose kind, std::string_view email, UnixSeconds now) = 0;
+  // One pending request per (kind, email): a request already pending stays
+  // where it is in the queue (a repeat adds nothing). A new one is
+  // dropped when `max_pending` requests are pending already, so a flood of
+  // resend/forgot can neither grow the table without bound nor delay a real
+  // request by more than a queue's worth (finding 13 of issue 17). True
+  // when a new request was queued.
+  virtual bool add(LinkPurpose kind, std::string_view email, UnixSeconds now,
+                   unsigned max_pending) = 0;
   // Inside a transaction: the oldest request no other mailer holds, locked.
   virtual std::optional<MailRequest> claim_next() = 0;
   virtual void remove(std::int64_t id) = 0;
