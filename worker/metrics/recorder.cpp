@@ -62,6 +62,16 @@ void Recorder::database_reconnected() noexcept {
   block_.db_reconnects.fetch_add(1, std::memory_order_relaxed);
 }
 
+void Recorder::passkey_registration(PasskeyRegistration outcome) noexcept {
+  block_.passkey_registrations[static_cast<std::size_t>(outcome)].fetch_add(
+      1, std::memory_order_relaxed);
+}
+
+void Recorder::passkey_login(PasskeyLoginKind kind, PasskeyLogin outcome) noexcept {
+  block_.passkey_logins[static_cast<std::size_t>(kind)][static_cast<std::size_t>(outcome)]
+      .fetch_add(1, std::memory_order_relaxed);
+}
+
 std::string Recorder::render() const {
   return render_text(take_snapshot(block_), names_);
 }

@@ -40,6 +40,8 @@ class Recorder final : public MetricsSink, public http::RequestObserver {
   void refresh_reuse_detected() noexcept override;
   void database_failure(DatabaseFailure failure) noexcept override;
   void database_reconnected() noexcept override;
+  void passkey_registration(PasskeyRegistration outcome) noexcept override;
+  void passkey_login(PasskeyLoginKind kind, PasskeyLogin outcome) noexcept override;
 
   // The whole pool, in the Prometheus text format.
   std::string render() const;
