@@ -47,7 +47,7 @@ def pytest_configure(config):
 OTHER_DOORS = {"es256_url", "es256_api", "rate_limited_url", "auth_request_url"}
 # Modules whose client cannot be pointed at the stack's CA (a headless
 # browser trusts the system's store only): first pass, over plain HTTP.
-FIRST_PASS_MODULES = {"test_docs_browser.py"}
+FIRST_PASS_MODULES = {"test_docs_browser.py", "test_passkeys_browser.py"}
 
 
 def pytest_collection_modifyitems(session, config, items):
