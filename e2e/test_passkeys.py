@@ -574,6 +574,32 @@ def test_mfa_passkey_options(api, make_user, make_session, session, second_facto
                    404, "not_found")
 
 
+# --- behind nginx auth_request ---------------------------------------------------------
+
+def test_passkey_logins_pass_the_second_factor_location(api, session, second_factor, origin,
+                                                       auth_request_url):
+    """The example's /app-otp/ asks require_amr=otp,hwk,swk: a passkey login,
+    alone or as the second step, passes; a password alone does not."""
+    import json
+    _, device = second_factor
+    gate = Api(auth_request_url)
+    try:
+        body = assert_problem(gate.get("/app-otp/x", token=session.access_token), 403,
+                              "mfa_required")
+        assert "passkey" in body["methods"]
+        alone = assert_json(log_in_with(api, device, origin), 200)
+        seen = json.loads(gate.get("/app-otp/x", token=alone["access_token"]).text)
+        assert seen["x_auth_amr"] == "hwk,mfa" and seen["x_auth_user_id"] == session.user.id
+        token = mfa_token_of(api, session.user)
+        second = assert_json(api.post_json("/auth/mfa/verify", {
+            "mfa_token": token, "passkey": device.get(mfa_options(api, token), origin)}), 200)
+        r = gate.get("/app-otp/x", token=second["access_token"])
+        assert r.status_code == 200, r.text
+        assert json.loads(r.text)["x_auth_amr"] == "pwd,hwk"
+    finally:
+        gate.close()
+
+
 # --- operators ------------------------------------------------------------------------
 
 def test_operator_passkey_reset(api, session, device, origin, authd_bin, db_settings):
