@@ -40,6 +40,52 @@ bool canonical_within(const cbor_item_t* item, int depth) {
   }
 }
 
+// The length of the well-formed item at the start of `in`, judged before
+// libcbor sees it: libcbor 0.8 allocates what a header declares (an array
+// "of 2.6 billion items" in five bytes asks for 20 GB), so every declared
+// length is checked against the bytes that are left first (an element takes
+// at least one byte, a map entry two). Indefinite lengths, tags, reserved
+// additional information and nesting beyond kMaxDepth are refused.
+std::optional<std::size_t> scan(std::string_view in, std::size_t at, int depth) {
+  if (depth > kMaxDepth || at >= in.size()) return std::nullopt;
+  const auto head = static_cast<unsigned char>(in[at++]);
+  const int major = head >> 5;
+  const int info = head & 0x1f;
+  std::uint64_t value = static_cast<std::uint64_t>(info);
+  if (info >= 24) {
+    if (info > 27) return std::nullopt;  // reserved, or indefinite / break
+    const std::size_t bytes = std::size_t{1} << (info - 24);
+    if (in.size() - at < bytes) return std::nullopt;
+    value = 0;
+    for (std::size_t i = 0; i < bytes; ++i)
+      value = value << 8 | static_cast<unsigned char>(in[at++]);
+  }
+  const std::uint64_t left = in.size() - at;
+  switch (major) {
+    case 0:
+    case 1:
+    case 7:  // integers, simple values and floats: the head is all of it
+      return at;
+    case 2:
+    case 3:
+      if (value > left) return std::nullopt;
+      return at + static_cast<std::size_t>(value);
+    case 4:
+    case 5: {
+      const std::uint64_t items = major == 4 ? value : value * 2;
+      if (value > left || items > left) return std::nullopt;
+      for (std::uint64_t i = 0; i < items; ++i) {
+        auto next = scan(in, at, depth + 1);
+        if (!next) return std::nullopt;
+        at = *next;
+      }
+      return at;
+    }
+    default:  // 6: tags (CTAP2's canonical CBOR has none)
+      return std::nullopt;
+  }
+}
+
 }  // namespace
 
 CborItem::~CborItem() {
@@ -56,11 +102,11 @@ CborItem& CborItem::operator=(CborItem&& other) noexcept {
 }
 
 std::optional<CborPrefix> load_cbor_prefix(std::string_view bytes) {
-  if (bytes.empty()) return std::nullopt;
+  const auto length = scan(bytes, 0, 0);
+  if (!length) return std::nullopt;
   struct cbor_load_result result {};
-  CborItem item(cbor_load(reinterpret_cast<cbor_data>(bytes.data()), bytes.size(), &result));
-  if (!item || result.error.code != CBOR_ERR_NONE || result.read == 0 ||
-      result.read > bytes.size()) {
+  CborItem item(cbor_load(reinterpret_cast<cbor_data>(bytes.data()), *length, &result));
+  if (!item || result.error.code != CBOR_ERR_NONE || result.read != *length) {
     return std::nullopt;
   }
   if (!canonical_within(item.get(), 0)) return std::nullopt;

@@ -2,7 +2,9 @@
 // Strict CBOR for hostile input (libcbor 0.8): one item of definite lengths
 // throughout, no deeper than a WebAuthn structure ever is, and nothing after
 // it unless the caller asks where it ended. libcbor accepts indefinite
-// lengths and trailing bytes; WebAuthn's CTAP2 canonical form has neither.
+// lengths and trailing bytes, which WebAuthn's CTAP2 canonical form has
+// neither of, and allocates whatever length a header declares: the bytes are
+// scanned first, and libcbor sees only an item whose every length fits.
 #include <cbor.h>
 
 #include <cstddef>

@@ -86,6 +86,21 @@ TEST(Cbor, RefusesNestingBeyondSixteenLevels) {
   EXPECT_FALSE(load_cbor(std::string(12000, '\x81') + zero));
 }
 
+TEST(Cbor, DeclaredLengthsMustFitTheBytesLeft) {
+  // Found by fuzz_webauthn: an array header "of 2.6 billion items" made
+  // libcbor allocate 20 GB for a 130-byte input.
+  EXPECT_FALSE(load_cbor_prefix("\x9a\x9a\x9a\x9a\x9a\x01"));
+  EXPECT_FALSE(load_cbor_prefix(std::string("\xbb\x00\x00\x00\x10\x00\x00\x00\x00", 9) + "ab"));
+  EXPECT_FALSE(
+      load_cbor_prefix("\x5a\x7f\xff\xff\xff"
+                       "abc"));            // longer than what is left
+  EXPECT_FALSE(load_cbor_prefix("\x1c"));  // reserved additional information
+  EXPECT_FALSE(load_cbor_prefix("\xff"));  // a lone break
+  // Lengths that fit are read, whatever their width.
+  EXPECT_EQ(load_cbor_prefix(std::string("\x59\x00\x02xy!", 6))->length, 5u);
+  EXPECT_EQ(load_cbor_prefix(std::string("\x82\x18\x20\xf9\x3c\x00", 6))->length, 6u);
+}
+
 TEST(Cbor, ReadsIntegersOfEveryWidth) {
   EXPECT_EQ(cbor_int(load_cbor(cb::integer(-257))->get()), -257);
   EXPECT_EQ(cbor_int(load_cbor(cb::integer(70000))->get()), 70000);
