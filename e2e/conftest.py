@@ -235,6 +235,17 @@ def authd_bin() -> str:
 
 
 @pytest.fixture(scope="session")
+def operator_env(authd_bin, db_settings) -> dict:
+    """The environment `authd user …` runs with: the stack's database, none
+    of the caller's MYSQL_* or E2E_*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MYSQL_", "E2E_"))}
+    env.update(MYSQL_HOST=db_settings["host"], MYSQL_PORT=str(db_settings["port"]),
+               MYSQL_USER=db_settings["user"], MYSQL_PASSWORD=db_settings["password"],
+               MYSQL_DB=db_settings["database"])
+    return env
+
+
+@pytest.fixture(scope="session")
 def client_ip(log_files) -> str:
     """The address the server sees for this suite's requests (127.0.0.1 on
     loopback; a gateway address when a container network is in between):

@@ -9,7 +9,7 @@ import os
 import pytest
 import requests
 
-from authd_e2e import Api, assert_json, remember_tokens
+from authd_e2e import Api, assert_json, remember, remember_tokens
 from webauthn_forge import SoftAuthenticator, Spoil, unb64u
 
 RP_ID = os.environ.get("E2E_WEBAUTHN_RP_ID", "")
@@ -70,6 +70,18 @@ def log_in_with(api: Api, authenticator: SoftAuthenticator, origin: str,
                 spoil: Spoil | None = None, user_handle="own") -> requests.Response:
     options = login_options(api)
     return passkey_login(api, authenticator.get(options, origin, spoil, user_handle))
+
+
+def turn_on_totp(api: Api, session):
+    """TOTP on for the session's user: the pyotp.TOTP that makes its codes."""
+    import pyotp
+    h = bearer(session.access_token)
+    setup = assert_json(api.post_json("/auth/mfa/totp/setup", {"password": session.user.password},
+                                      headers=h), 200)
+    remember(setup["secret"])
+    totp = pyotp.TOTP(setup["secret"])
+    assert_json(api.post_json("/auth/mfa/totp/confirm", {"code": totp.now()}, headers=h), 200)
+    return totp
 
 
 def challenge_digest(challenge_b64: str) -> bytes:

@@ -7,18 +7,17 @@ of WebAuthn L3 §7.1 and §7.2 spoiled on its own; the challenge single use,
 cannot lock the owner out; passkeys as the second factor; the notices; the
 operator's passkey-reset. The browser's side is test_passkeys_browser.py."""
 import subprocess
-import threading
 import os
+import threading
 
-import pyotp
 import pytest
 
 from authd_e2e import (SECRETS, Api, assert_bearer_401, assert_json, assert_problem,
                        assert_retry_after, assert_token_answer, age_session, decode_jwt,
-                       remember, strong_password, unique_email)
-from passkeys_e2e import (bearer, challenge_digest, enrol, expire_challenge, failures_of,
-                          log_in_with, login_options, options_for, passkey_login, register,
-                          registration_options, relying_party, stored_passkey)
+                       unique_email)
+from passkeys_e2e import (bearer, enrol, expire_challenge, failures_of, log_in_with,
+                          login_options, options_for, passkey_login, register,
+                          registration_options, relying_party, stored_passkey, turn_on_totp)
 from webauthn_forge import (AT, BE, BS, ED, UP, UV, SoftAuthenticator, Spoil, b64u,
                             cross_check_assertion, cross_check_registration, unb64u)
 
@@ -115,13 +114,8 @@ def test_registration_options_need_a_token_then_the_password(api, session):
     assert again["user"]["id"] == options["user"]["id"], "one user handle per account"
 
 
-def test_registration_options_need_a_code_while_totp_is_on(api, session, make_session):
-    h = bearer(session.access_token)
-    setup = assert_json(api.post_json("/auth/mfa/totp/setup", {"password": session.user.password},
-                                      headers=h), 200)
-    remember(setup["secret"])
-    totp = pyotp.TOTP(setup["secret"])
-    assert_json(api.post_json("/auth/mfa/totp/confirm", {"code": totp.now()}, headers=h), 200)
+def test_registration_options_need_a_code_while_totp_is_on(api, session):
+    turn_on_totp(api, session)
     body = assert_problem(registration_options(api, session.access_token, session.user.password),
                           403, "mfa_required")
     assert body["methods"] == ["totp", "recovery_code"] and "mfa_token" not in body
@@ -451,12 +445,8 @@ def test_failed_passwords_never_lock_the_passkey_out(api, session, device, origi
 
 
 def test_a_disabled_account_is_403_after_the_counter_is_stored(api, session, device, origin, db,
-                                                              authd_bin, db_settings):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MYSQL_", "E2E_"))}
-    env.update(MYSQL_HOST=db_settings["host"], MYSQL_PORT=str(db_settings["port"]),
-               MYSQL_USER=db_settings["user"], MYSQL_PASSWORD=db_settings["password"],
-               MYSQL_DB=db_settings["database"])
-    p = subprocess.run([authd_bin, "user", "disable", session.user.email], env=env,
+                                                              authd_bin, operator_env):
+    p = subprocess.run([authd_bin, "user", "disable", session.user.email], env=operator_env,
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 0, p.stderr
     before = failures_of(db, session.user.email)
@@ -466,12 +456,7 @@ def test_a_disabled_account_is_403_after_the_counter_is_stored(api, session, dev
 
 
 def test_totp_on_needs_no_code_for_a_passkey(api, session, device, origin):
-    h = bearer(session.access_token)
-    setup = assert_json(api.post_json("/auth/mfa/totp/setup", {"password": session.user.password},
-                                      headers=h), 200)
-    remember(setup["secret"])
-    totp = pyotp.TOTP(setup["secret"])
-    assert_json(api.post_json("/auth/mfa/totp/confirm", {"code": totp.now()}, headers=h), 200)
+    turn_on_totp(api, session)
     assert amr_of(assert_json(log_in_with(api, device, origin), 200)) == ["hwk", "mfa"]
 
 
@@ -480,13 +465,7 @@ def test_totp_on_needs_no_code_for_a_passkey(api, session, device, origin):
 @pytest.fixture
 def second_factor(api, session, device):
     """The session's user with TOTP on and a passkey: (pyotp.TOTP, passkey)."""
-    h = bearer(session.access_token)
-    setup = assert_json(api.post_json("/auth/mfa/totp/setup", {"password": session.user.password},
-                                      headers=h), 200)
-    remember(setup["secret"])
-    totp = pyotp.TOTP(setup["secret"])
-    assert_json(api.post_json("/auth/mfa/totp/confirm", {"code": totp.now()}, headers=h), 200)
-    return totp, device
+    return turn_on_totp(api, session), device
 
 
 def mfa_token_of(api, user) -> str:
@@ -561,13 +540,7 @@ def test_mfa_passkey_options(api, make_user, make_session, session, second_facto
                    "invalid_token")
     # An account with TOTP and no passkey: 404, and `passkey` is not offered.
     other = make_user()
-    s = make_session(other)
-    h = bearer(s.access_token)
-    setup = assert_json(api.post_json("/auth/mfa/totp/setup", {"password": other.password},
-                                      headers=h), 200)
-    remember(setup["secret"])
-    assert_json(api.post_json("/auth/mfa/totp/confirm",
-                              {"code": pyotp.TOTP(setup["secret"]).now()}, headers=h), 200)
+    turn_on_totp(api, make_session(other))
     body = assert_problem(api.login(other.email, other.password), 403, "mfa_required")
     assert body["methods"] == ["totp", "recovery_code"]
     assert_problem(api.post_json("/auth/mfa/passkey/options", {"mfa_token": body["mfa_token"]}),
@@ -602,13 +575,10 @@ def test_passkey_logins_pass_the_second_factor_location(api, session, second_fac
 
 # --- operators ------------------------------------------------------------------------
 
-def test_operator_passkey_reset(api, session, device, origin, authd_bin, db_settings):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MYSQL_", "E2E_"))}
-    env.update(MYSQL_HOST=db_settings["host"], MYSQL_PORT=str(db_settings["port"]),
-               MYSQL_USER=db_settings["user"], MYSQL_PASSWORD=db_settings["password"],
-               MYSQL_DB=db_settings["database"])
-    run = lambda email: subprocess.run([authd_bin, "user", "passkey-reset", email], env=env,
-                                       capture_output=True, text=True, timeout=30)
+def test_operator_passkey_reset(api, session, device, origin, authd_bin, operator_env):
+    def run(email):
+        return subprocess.run([authd_bin, "user", "passkey-reset", email], env=operator_env,
+                              capture_output=True, text=True, timeout=30)
     p = run(session.user.email.upper())
     assert p.returncode == 0, p.stderr
     assert "1 passkey(s) removed" in p.stdout

@@ -14,13 +14,12 @@ import base64
 import json
 import os
 
-import pyotp
 import pytest
 
-from authd_e2e import Api, assert_json, assert_problem, remember, strong_password, unique_email
+from authd_e2e import assert_json, assert_problem, remember, strong_password, unique_email
 from cdp import Browser
-from passkeys_e2e import (bearer, login_options, options_for, passkey_login, register,
-                          registration_options, relying_party)
+from passkeys_e2e import (login_options, options_for, passkey_login, register, relying_party,
+                          turn_on_totp)
 from webauthn_forge import SoftAuthenticator, Spoil, cross_check_assertion, \
     cross_check_registration, unb64u
 
@@ -258,12 +257,7 @@ def test_the_exported_key_forges_what_the_browser_will_not_send(browser, api, se
 
 def test_a_passkey_from_the_browser_completes_a_password_login(browser, api, session):
     registered_in(browser, api, session)
-    h = bearer(session.access_token)
-    setup = assert_json(api.post_json("/auth/mfa/totp/setup", {"password": session.user.password},
-                                      headers=h), 200)
-    remember(setup["secret"])
-    assert_json(api.post_json("/auth/mfa/totp/confirm",
-                              {"code": pyotp.TOTP(setup["secret"]).now()}, headers=h), 200)
+    turn_on_totp(api, session)
     challenge = assert_problem(api.login(session.user.email, session.user.password), 403,
                                "mfa_required")
     assert "passkey" in challenge["methods"]

@@ -269,6 +269,12 @@ class AuthService {
   // not one of `purpose`, is spent or expired.
   std::optional<WebAuthnChallenge> take_webauthn_challenge(std::string_view challenge_text,
                                                            ChallengePurpose purpose);
+  // WebAuthn L3 §7.2 against the passkey's stored key, then its counter and
+  // use (record_passkey_use): nullopt when accepted.
+  std::optional<webauthn::Check> verify_passkey_use(const Passkey& passkey,
+                                                    const webauthn::Assertion& response,
+                                                    bool require_user_verification,
+                                                    const ClientInfo& client);
   // The signature counter (WebAuthn L3 §7.2 step 22) and the use stored:
   // nullopt when accepted.
   std::optional<webauthn::Check> record_passkey_use(const Passkey& passkey,

@@ -4,6 +4,8 @@
 // themselves are the webauthn room's; here are the ones that need the
 // database: the challenge (single use, 5 minutes, bound to its purpose and
 // account), the credential's owner and user handle, the counter.
+#include <algorithm>
+
 #include "auth/auth_service.h"
 #include "auth/commit_outcome.h"
 #include "auth/ids.h"
@@ -118,6 +120,17 @@ std::optional<webauthn::Check> AuthService::record_passkey_use(
   counter_audit("not_grown_synced");
   deps_.passkeys.record_use(passkey.id, std::nullopt, verified.backed_up, now);
   return std::nullopt;
+}
+
+std::optional<webauthn::Check> AuthService::verify_passkey_use(const Passkey& passkey,
+                                                               const webauthn::Assertion& response,
+                                                               bool require_user_verification,
+                                                               const ClientInfo& client) {
+  const webauthn::StoredKey key{passkey.alg, passkey.public_key, passkey.backup_eligible};
+  auto verified =
+      webauthn::verify_assertion(response, policy_.relying_party, key, require_user_verification);
+  if (const auto* check = std::get_if<webauthn::Check>(&verified)) return *check;
+  return record_passkey_use(passkey, std::get<webauthn::VerifiedAssertion>(verified), client);
 }
 
 // --- registration ------------------------------------------------------------------
@@ -352,12 +365,8 @@ Outcome<TokenGrant> AuthService::passkey_login(const webauthn::Assertion& respon
   if (!response.user_handle || !handle || *response.user_handle != *handle) {
     return failed(webauthn::Check::user_handle);
   }
-  const webauthn::StoredKey key{passkey->alg, passkey->public_key, passkey->backup_eligible};
-  auto verified = webauthn::verify_assertion(response, policy_.relying_party, key,
-                                             /*require_user_verification=*/true);
-  if (const auto* check = std::get_if<webauthn::Check>(&verified)) return failed(*check);
   if (auto check =
-          record_passkey_use(*passkey, std::get<webauthn::VerifiedAssertion>(verified), client)) {
+          verify_passkey_use(*passkey, response, /*require_user_verification=*/true, client)) {
     return failed(*check);
   }
   // Verified, and the counter stored: an account that may not log in now is
@@ -451,12 +460,8 @@ Outcome<TokenGrant> AuthService::mfa_verify_passkey(std::string_view mfa_token,
     const auto handle = deps_.passkeys.find_user_handle(user.id);
     if (!handle || *response.user_handle != *handle) return failed(webauthn::Check::user_handle);
   }
-  const webauthn::StoredKey key{passkey->alg, passkey->public_key, passkey->backup_eligible};
-  auto verified = webauthn::verify_assertion(response, policy_.relying_party, key,
-                                             /*require_user_verification=*/false);
-  if (const auto* check = std::get_if<webauthn::Check>(&verified)) return failed(*check);
   if (auto check =
-          record_passkey_use(*passkey, std::get<webauthn::VerifiedAssertion>(verified), client)) {
+          verify_passkey_use(*passkey, response, /*require_user_verification=*/false, client)) {
     return failed(*check);
   }
   auto grant = complete_second_step(step.value(), "pwd," + std::string(key_amr(*passkey)),

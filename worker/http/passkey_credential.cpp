@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "util/base64url.h"
+#include "util/strict_json.h"
 #include "webauthn/attestation_object.h"
 #include "webauthn/client_data.h"
 
@@ -16,19 +17,8 @@ Problem malformed(std::string_view field, std::string_view what) {
   return p;
 }
 
-const rapidjson::Value* member(const rapidjson::Value& object, const char* name) {
-  auto it = object.FindMember(name);
-  return it == object.MemberEnd() ? nullptr : &it->value;
-}
-
-std::optional<std::string> string_member(const rapidjson::Value& object, const char* name) {
-  const rapidjson::Value* v = member(object, name);
-  if (v == nullptr || !v->IsString()) return std::nullopt;
-  return std::string(v->GetString(), v->GetStringLength());
-}
-
 std::optional<std::string> base64url_member(const rapidjson::Value& object, const char* name) {
-  auto text = string_member(object, name);
+  auto text = json_string_member(object, name);
   if (!text) return std::nullopt;
   return base64url_decode(*text);
 }
@@ -47,17 +37,17 @@ std::variant<Common, Problem> read_common(const rapidjson::Value& credential,
                                           std::string_view field) {
   if (!credential.IsObject()) return malformed(field, "not an object");
   Common c;
-  auto id = string_member(credential, "id");
-  auto raw_id_text = string_member(credential, "rawId");
+  auto id = json_string_member(credential, "id");
+  auto raw_id_text = json_string_member(credential, "rawId");
   if (!id || !raw_id_text) return malformed(field, "id and rawId must be strings");
   auto raw_id = base64url_decode(*raw_id_text);
   if (!raw_id || raw_id->empty()) return malformed(field, "rawId is not base64url");
   if (*id != *raw_id_text) return malformed(field, "id and rawId differ");
   c.raw_id = std::move(*raw_id);
-  auto type = string_member(credential, "type");
+  auto type = json_string_member(credential, "type");
   if (!type) return malformed(field, "type must be a string");
   c.type = std::move(*type);
-  c.response = member(credential, "response");
+  c.response = json_member(credential, "response");
   if (c.response == nullptr || !c.response->IsObject()) {
     return malformed(field, "response must be an object");
   }
@@ -90,7 +80,7 @@ std::variant<RegistrationCredential, Problem> read_registration_credential(
                      "authData");
   }
   RegistrationCredential out;
-  if (const rapidjson::Value* transports = member(*c.response, "transports")) {
+  if (const rapidjson::Value* transports = json_member(*c.response, "transports")) {
     if (!transports->IsArray()) return malformed(field, "response.transports must be an array");
     for (const auto& t : transports->GetArray()) {
       if (!t.IsString()) return malformed(field, "response.transports must hold strings");
@@ -118,7 +108,7 @@ std::variant<webauthn::Assertion, Problem> read_assertion_credential(
   webauthn::Assertion out;
   // userHandle: absent or null is no handle (a failed check at passwordless
   // login, fine for a second factor); anything else must be base64url.
-  if (const rapidjson::Value* handle = member(*c.response, "userHandle");
+  if (const rapidjson::Value* handle = json_member(*c.response, "userHandle");
       handle != nullptr && !handle->IsNull()) {
     auto decoded = base64url_member(*c.response, "userHandle");
     if (!decoded) return malformed(field, "response.userHandle is not base64url");
