@@ -36,11 +36,13 @@ def registration_options(api: Api, token: str | None, password: str,
     return api.post_json("/auth/passkeys/register/options", body, headers=bearer(token))
 
 
-def register(api: Api, token: str | None, credential, name: str | None = None) -> requests.Response:
+def register(api: Api, token: str | None, credential, name: str | None = None,
+             headers: dict | None = None) -> requests.Response:
     body = {"credential": credential}
     if name is not None:
         body["name"] = name
-    return api.post_json("/auth/passkeys/register", body, headers=bearer(token))
+    return api.post_json("/auth/passkeys/register", body,
+                         headers={**bearer(token), **(headers or {})})
 
 
 def login_options(api: Api) -> dict:
