@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # and nginx's template must both follow.
 FAST_LANE = {
     "/auth/me", "/auth/verify", "/auth/refresh", "/auth/logout", "/auth/sessions",
-    "/auth/sessions/{id}", "/.well-known/jwks.json", "/health", "/health/ready", "/metrics",
+    "/auth/sessions/{id}", "/auth/passkeys", "/auth/passkeys/{id}", "/.well-known/jwks.json",
+    "/health", "/health/ready", "/metrics",
 }
 # Answered by nginx from files, never by a worker.
 STATIC = {"/docs", "/docs/{file}", "/apidoc", "/openapi.json", "/openapi.yaml"}

@@ -22,6 +22,8 @@ FAMILIES = {
     "authd_password_hash_duration_seconds": "histogram",
     "authd_logins": "counter",
     "authd_refresh_token_reuse": "counter",
+    "authd_passkey_registrations": "counter",
+    "authd_passkey_logins": "counter",
     "authd_db_errors": "counter",
     "authd_db_reconnects": "counter",
     "authd_worker_restarts": "counter",

@@ -25,6 +25,10 @@ API_MD_ENDPOINTS = {
     ("DELETE", "/auth/mfa/totp"), ("GET", "/.well-known/jwks.json"), ("GET", "/health"),
     ("GET", "/health/ready"), ("GET", "/docs"), ("GET", "/apidoc"), ("GET", "/openapi.json"),
     ("GET", "/metrics"),
+    ("POST", "/auth/passkeys/register/options"), ("POST", "/auth/passkeys/register"),
+    ("GET", "/auth/passkeys"), ("DELETE", "/auth/passkeys/{id}"),
+    ("POST", "/auth/passkeys/login/options"), ("POST", "/auth/passkeys/login"),
+    ("POST", "/auth/mfa/passkey/options"),
 }
 
 
@@ -38,7 +42,8 @@ def test_every_endpoint_of_the_contract_is_documented():
     documented = set(operations())
     assert API_MD_ENDPOINTS <= documented, f"missing: {sorted(API_MD_ENDPOINTS - documented)}"
     extra = documented - API_MD_ENDPOINTS
-    assert extra == {("GET", "/openapi.yaml"), ("GET", "/docs/{file}")}, \
+    assert extra == {("GET", "/openapi.yaml"), ("GET", "/docs/{file}"),
+                     ("GET", "/examples/{file}")}, \
         f"not in API.md: {sorted(extra)}"
 
 
@@ -51,7 +56,8 @@ def test_every_problem_response_lists_its_codes():
         "reauthentication_required", "email_not_verified", "not_found", "unknown_email",
         "method_not_allowed", "email_taken", "mfa_already_enabled", "mfa_not_enabled",
         "payload_too_large", "unsupported_media_type", "invalid_email", "weak_password",
-        "password_unchanged", "too_many_attempts", "unavailable", "internal"}
+        "password_unchanged", "too_many_attempts", "unavailable", "internal",
+        "invalid_passkey", "passkey_exists", "passkey_limit"}
     checked = 0
     for (method, path), op in operations().items():
         for status, response in op["responses"].items():
@@ -74,7 +80,7 @@ def test_every_operation_documents_the_answers_nginx_may_give():
     for (method, path), op in operations().items():
         statuses = set(op["responses"])
         served_by_nginx_alone = path in ("/docs", "/docs/{file}", "/apidoc", "/openapi.json",
-                                         "/openapi.yaml")
+                                         "/openapi.yaml", "/examples/{file}")
         if not served_by_nginx_alone:
             assert {"500", "503"} <= statuses, f"{method} {path}: {sorted(statuses)}"
         if method == "POST" and path.startswith("/auth/"):

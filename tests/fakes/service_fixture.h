@@ -8,6 +8,7 @@
 #include "auth/auth_service.h"
 #include "fakes/fakes.h"
 #include "fakes/mail_fakes.h"
+#include "fakes/passkey_fakes.h"
 
 namespace authd::testing {
 
@@ -23,6 +24,7 @@ struct ServiceWorld {
   InMemoryEmailTokenStore email_tokens;
   InMemoryOutbox outbox;
   InMemoryMailRequests mail_requests;
+  InMemoryPasskeyStore passkeys;
   JwtSigner signer{[] {
     JwtSettings s;
     s.hmac_secret = std::string(48, 'k');
@@ -33,7 +35,7 @@ struct ServiceWorld {
 
   explicit ServiceWorld(ServicePolicy p = {}) : policy(with_mfa_key(p)) {
     transactions.participants = {email_tokens.snapshot(), outbox.snapshot(),
-                                 mail_requests.snapshot()};
+                                 mail_requests.snapshot(), passkeys.snapshot()};
     rebuild();
   }
   static ServicePolicy with_mfa_key(ServicePolicy p) {
@@ -44,7 +46,7 @@ struct ServiceWorld {
     if (sodium_init() < 0) throw std::runtime_error("sodium_init");
     service = std::make_unique<AuthService>(
         ServiceDeps{users, sessions, throttle, mfa, transactions, hasher, signer, clock, random,
-                    email_tokens, outbox, mail_requests},
+                    email_tokens, outbox, mail_requests, passkeys},
         policy);
   }
   AuthService& auth() { return *service; }

@@ -32,6 +32,7 @@
 #include "adapters/mysql/email_token_store.h"
 #include "adapters/mysql/mfa_store.h"
 #include "adapters/mysql/outbox_store.h"
+#include "adapters/mysql/passkey_store.h"
 #include "adapters/mysql/session_store.h"
 #include "adapters/mysql/throttle_store.h"
 #include "adapters/mysql/transaction_runner.h"
@@ -68,12 +69,13 @@ struct Worker {
         email_tokens(*connection),
         outbox(*connection),
         mail_requests(*connection),
+        passkeys(*connection),
         // The lowest Argon2id cost by default: these tests are about the
         // database (a test that needs a hash to take time says so).
         hasher(argon2_kib, 1, ""),
         signer(jwt_settings()),
         service(ServiceDeps{users, sessions, throttle, mfa, transactions, hasher, signer, clock,
-                            random, email_tokens, outbox, mail_requests},
+                            random, email_tokens, outbox, mail_requests, passkeys},
                 std::move(policy)) {
     users.find_by_email("warm-up@example.com");  // connected before any race
   }
@@ -87,6 +89,7 @@ struct Worker {
   mysql::MysqlEmailTokenStore email_tokens;
   mysql::MysqlOutboxStore outbox;
   mysql::MysqlMailRequestStore mail_requests;
+  mysql::MysqlPasskeyStore passkeys;
   Argon2idHasher hasher;
   JwtSigner signer;
   SodiumRandom random;

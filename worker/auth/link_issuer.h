@@ -3,7 +3,10 @@
 // new token is stored (its digest), and the message that carries it is
 // written to the outbox. Runs inside the caller's transaction, so the link
 // exists exactly when its message does (registration: with the account).
+#include <string_view>
+
 #include "auth/mail_policy.h"
+#include "mail/templates.h"
 #include "ports/clock.h"
 #include "ports/email_token_store.h"
 #include "ports/outbox_store.h"
@@ -29,5 +32,19 @@ class LinkIssuer {
 };
 
 UnixSeconds link_lifetime(const MailPolicy& policy, LinkPurpose purpose);
+
+// The message of `purpose` to the user, as the outbox takes it: the letter
+// with `values`, the envelope from the policy, to be sent before
+// `expires_at`.
+OutgoingMail compose_mail(const User& user, LinkPurpose purpose, const mail::LetterValues& values,
+                          const MailPolicy& policy, const Clock& clock, Random& random,
+                          UnixSeconds expires_at, bool counts_toward_cap);
+
+// A notice with no link of its own (`kind`: passkey_added, passkey_removed,
+// passkeys_reset) naming `passkey`, queued in the caller's transaction. It
+// does not count toward the hourly cap, and is dropped if it cannot be sent
+// within a week.
+void queue_notice(OutboxStore& outbox, const MailPolicy& policy, const Clock& clock, Random& random,
+                  const User& user, LinkPurpose kind, std::string_view passkey);
 
 }  // namespace authd

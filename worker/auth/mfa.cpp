@@ -84,6 +84,9 @@ AuthError AuthService::mfa_challenge(const User& user, const ClientInfo& client)
   AuthError e = fail(AuthErrc::mfa_required, "Enter a code from your authenticator app.");
   e.mfa_token = token;
   e.methods = {"totp", "recovery_code"};
+  // A passkey answers the second step too (API.md: listed only where an
+  // mfa_token comes with it).
+  if (deps_.passkeys.count(user.id) > 0) e.methods.push_back("passkey");
   return e;
 }
 
@@ -178,13 +181,12 @@ Outcome<std::vector<std::string>> AuthService::mfa_confirm(const Authenticated& 
   return codes;
 }
 
-Outcome<TokenGrant> AuthService::mfa_verify(std::string_view mfa_token,
-                                            std::optional<std::string_view> code,
-                                            std::optional<std::string_view> recovery_code,
-                                            const ClientInfo& client) {
+Outcome<AuthService::SecondStep> AuthService::second_step(std::string_view mfa_token,
+                                                          const ClientInfo& client,
+                                                          ThrottleAttempt* attempt) {
   const UnixSeconds now = deps_.clock.now();
   const auto refused = fail(AuthErrc::invalid_token, "The mfa_token is invalid, spent or expired.");
-  const std::string token_hash = refresh_token_digest(mfa_token);
+  std::string token_hash = refresh_token_digest(mfa_token);
   // The token first, counting for nothing: unknown, spent, expired or from
   // another client address.
   auto challenge = deps_.mfa.find_challenge(token_hash);
@@ -198,11 +200,25 @@ Outcome<TokenGrant> AuthService::mfa_verify(std::string_view mfa_token,
   // An mfa_token issued before REQUIRE_VERIFIED_EMAIL was turned on opens no
   // session for an unverified address either.
   if (auto unverified = unverified_email_refusal(*user, client, "mfa_verify")) return *unverified;
-  ThrottleAttempt attempt;
-  if (auto denied = admit(user->email, client, "mfa_verify", &attempt)) {
-    metrics().login(LoginOutcome::throttled);
-    return *denied;
+  SecondStep step{std::move(*user), std::move(token_hash)};
+  if (attempt != nullptr) {
+    if (auto denied = admit(step.user.email, client, "mfa_verify", attempt)) {
+      metrics().login(LoginOutcome::throttled);
+      return *denied;
+    }
   }
+  return step;
+}
+
+Outcome<TokenGrant> AuthService::mfa_verify(std::string_view mfa_token,
+                                            std::optional<std::string_view> code,
+                                            std::optional<std::string_view> recovery_code,
+                                            const ClientInfo& client) {
+  const UnixSeconds now = deps_.clock.now();
+  ThrottleAttempt attempt;
+  auto step = second_step(mfa_token, client, &attempt);
+  if (!step) return step.error();
+  const User* user = &step.value().user;
 
   std::string kind = recovery_code ? "recovery_code" : "totp";
   const bool ok = recovery_code ? recovery_code_matches(*user, *recovery_code, now)
@@ -217,27 +233,40 @@ Outcome<TokenGrant> AuthService::mfa_verify(std::string_view mfa_token,
                               {"ip", client.ip}});
     return wrong_code();
   }
-  if (!deps_.mfa.spend_challenge(token_hash, now)) return refused;  // a concurrent success won
-  attempt.succeeded();
-  std::string refresh_token;
-  Session session = new_session_with(*user, client, now, "pwd,otp", &refresh_token);
-  write_then_settle(
-      "mfa_verify", [&] { deps_.transactions.in_transaction([&] { open_session(session, now); }); },
-      [&] { return deps_.sessions.find(session.id).has_value(); });
-  metrics().login(LoginOutcome::ok);
-  if (kind == "recovery_code") {
+  auto grant = complete_second_step(step.value(), "pwd,otp", kind, client, &attempt);
+  if (grant && kind == "recovery_code") {
     log::audit(
         "mfa_recovery_code_used",
         {{"user_id", user->id.to_string()},
          {"remaining", static_cast<std::int64_t>(deps_.mfa.unused_recovery_codes(user->id).size())},
          {"ip", client.ip}});
   }
+  return grant;
+}
+
+Outcome<TokenGrant> AuthService::complete_second_step(const SecondStep& step, std::string amr,
+                                                      std::string_view method,
+                                                      const ClientInfo& client,
+                                                      ThrottleAttempt* attempt) {
+  const UnixSeconds now = deps_.clock.now();
+  const User& user = step.user;
+  if (!deps_.mfa.spend_challenge(step.token_hash, now)) {
+    // A concurrent success spent the mfa_token first.
+    return fail(AuthErrc::invalid_token, "The mfa_token is invalid, spent or expired.");
+  }
+  if (attempt != nullptr) attempt->succeeded();
+  std::string refresh_token;
+  Session session = new_session_with(user, client, now, std::move(amr), &refresh_token);
+  write_then_settle(
+      "mfa_verify", [&] { deps_.transactions.in_transaction([&] { open_session(session, now); }); },
+      [&] { return deps_.sessions.find(session.id).has_value(); });
+  metrics().login(LoginOutcome::ok);
   log::audit("login", {{"outcome", "ok"},
-                       {"method", kind},
-                       {"user_id", user->id.to_string()},
+                       {"method", method},
+                       {"user_id", user.id.to_string()},
                        {"session_id", session.id.to_string()},
                        {"ip", client.ip}});
-  return grant_for(*user, session, std::move(refresh_token), now);
+  return grant_for(user, session, std::move(refresh_token), now);
 }
 
 Outcome<std::vector<std::string>> AuthService::mfa_new_recovery_codes(const Authenticated& who,

@@ -3,10 +3,14 @@
 // audit line. An email with no account is not_found and changes nothing.
 #include <string_view>
 
+#include "auth/mail_policy.h"
 #include "auth/outcome.h"
 #include "ports/clock.h"
 #include "ports/email_token_store.h"
 #include "ports/mfa_store.h"
+#include "ports/outbox_store.h"
+#include "ports/passkey_store.h"
+#include "ports/random.h"
 #include "ports/records.h"
 #include "ports/session_store.h"
 #include "ports/throttle_store.h"
@@ -19,6 +23,16 @@ struct OperatorResult {
   User user;
   int sessions_ended = 0;
   int counters_cleared = 0;
+  int passkeys_removed = 0;
+};
+
+// What removing passkeys needs besides the account: their store, and the
+// outbox for the notice to the account's address.
+struct PasskeyResetDeps {
+  PasskeyStore& passkeys;
+  OutboxStore& outbox;
+  Random& random;
+  const MailPolicy& mail;
 };
 
 class OperatorService {
@@ -46,6 +60,9 @@ class OperatorService {
   // For a user who lost the device and the codes: the factor off, its
   // pending logins void and every session ended, in one commit.
   Outcome<OperatorResult> reset_mfa(std::string_view email);
+  // For a user who lost a device: every passkey removed and a notice
+  // queued, in one commit. Sessions stay (the password still works).
+  Outcome<OperatorResult> reset_passkeys(std::string_view email, const PasskeyResetDeps& deps);
 
  private:
   UserStore& users_;

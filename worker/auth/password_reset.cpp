@@ -6,6 +6,8 @@
 // unless that factor was enrolled while the address was unverified: the
 // link proved the mailbox, so such a factor goes and the reset answers the
 // token pair (remove_factors_enrolled_unverified).
+#include <algorithm>
+
 #include "auth/auth_service.h"
 #include "auth/commit_outcome.h"
 #include "auth/link_token.h"
@@ -33,6 +35,11 @@ std::vector<std::string> AuthService::remove_factors_enrolled_unverified(const U
     deps_.mfa.disable(user.id, now);
     removed.push_back("totp");
     removed.push_back("recovery_codes");
+  }
+  // Passkeys registered before the address was proven (or ever, when it
+  // never was): a squatter's way in, as its TOTP is.
+  if (deps_.passkeys.remove_created_while_unverified(user.id, user.email_verified_at) > 0) {
+    removed.push_back("passkeys");
   }
   return removed;
 }
@@ -103,7 +110,10 @@ Outcome<TokenGrant> AuthService::reset_password(std::string_view token,
           deps_.mfa.void_challenges(user->id, now);
           // Judged on the row as it was, before the address is marked verified.
           factors_removed = remove_factors_enrolled_unverified(*current, now);
-          if (!factors_removed.empty()) current->mfa_enabled = false;
+          if (std::find(factors_removed.begin(), factors_removed.end(), "totp") !=
+              factors_removed.end()) {
+            current->mfa_enabled = false;
+          }
           if (deps_.users.mark_email_verified(user->id, now)) {
             current->email_verified_at = now;
             // Proven now: the verification links have nothing left to prove.

@@ -60,6 +60,26 @@ std::optional<AuthError> AuthService::admit(std::string_view email, const Client
   return std::nullopt;
 }
 
+void AuthService::count_passkey_failure(std::string_view email, const ClientInfo& client) {
+  const UnixSeconds now = deps_.clock.now();
+  deps_.throttle.record_failure(email, throttle_network(client.ip),
+                                [&](const ThrottleStore::Counters& before) {
+                                  return with_one_failure(before, now, policy_.throttle);
+                                });
+}
+
+void AuthService::clear_after_passkey(std::string_view email, const ClientInfo& client) {
+  const std::string network = throttle_network(client.ip);
+  // Most logins have nothing to clear: no write then.
+  const ThrottleStore::Counters seen = deps_.throttle.read(email, network);
+  if (seen.pair.failures == 0 && seen.email.failures == 0) return;
+  try {
+    deps_.throttle.clear(email, network);
+  } catch (const StoreCommitUnknown&) {
+    log::warn("throttle_clear_unknown", {{"ip", client.ip}});
+  }
+}
+
 void ThrottleAttempt::failed() {
   settled_ = true;  // counted already
 }

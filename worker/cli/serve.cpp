@@ -18,6 +18,7 @@
 #include "adapters/mysql/mfa_store.h"
 #include "adapters/mysql/migrations.h"
 #include "adapters/mysql/outbox_store.h"
+#include "adapters/mysql/passkey_store.h"
 #include "adapters/mysql/session_store.h"
 #include "adapters/mysql/throttle_store.h"
 #include "adapters/mysql/transaction_runner.h"
@@ -77,14 +78,16 @@ int run_child(const Config& config, const JwtSettings& jwt, int listen_fd, admis
   mysql::MysqlEmailTokenStore email_tokens(connection);
   mysql::MysqlOutboxStore outbox(connection);
   mysql::MysqlMailRequestStore mail_requests(connection);
+  mysql::MysqlPasskeyStore passkeys(connection);
   Argon2idHasher argon2(config.argon2_memory_kib, config.argon2_iterations, config.password_pepper);
   metrics::TimedHasher hasher(argon2, recorder);
   JwtSigner signer(jwt);
   SystemClock clock;
   SodiumRandom random;
-  AuthService service(ServiceDeps{users, sessions, throttle, mfa, transactions, hasher, signer,
-                                  clock, random, email_tokens, outbox, mail_requests, &recorder},
-                      service_policy(config));
+  AuthService service(
+      ServiceDeps{users, sessions, throttle, mfa, transactions, hasher, signer, clock, random,
+                  email_tokens, outbox, mail_requests, passkeys, &recorder},
+      service_policy(config));
   DatabaseHealth health(connection);
   http::HandlerDeps deps{
       service, health, signer.jwks_json(),

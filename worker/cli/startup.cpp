@@ -130,6 +130,10 @@ ServicePolicy service_policy(const Config& config) {
   p.mail.cap_per_hour = config.mail_cap_per_hour;
   p.mail.request_queue_max = config.mail_request_queue_max;
   p.mail.require_verified_email = config.require_verified_email;
+  p.relying_party.id = config.webauthn_rp_id;
+  p.relying_party.name = config.webauthn_rp_name;
+  p.relying_party.origins = config.webauthn_origins;
+  p.max_passkeys_per_user = config.max_passkeys_per_user;
   return p;
 }
 

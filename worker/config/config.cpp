@@ -497,6 +497,120 @@ std::string parse_mfa_issuer(const Environment& env) {
   return *value;
 }
 
+// An origin as browsers serialise it (RFC 6454): lower-case scheme and
+// host, the port only when it is not the scheme's default, nothing after.
+struct Origin {
+  std::string scheme;
+  std::string host;
+  std::string text;
+};
+
+std::optional<Origin> parse_origin(std::string_view value) {
+  const std::size_t scheme_end = value.find("://");
+  if (scheme_end == std::string_view::npos) return std::nullopt;
+  Origin o;
+  o.scheme = ascii_lower(value.substr(0, scheme_end));
+  if (o.scheme != "http" && o.scheme != "https") return std::nullopt;
+  std::string_view authority = value.substr(scheme_end + 3);
+  if (!authority.empty() && authority.back() == '/') authority.remove_suffix(1);
+  if (!is_authority(authority)) return std::nullopt;
+  const std::size_t bracket = authority.rfind(']');
+  const std::size_t colon = authority.rfind(':');
+  std::string port;
+  std::string_view host = authority;
+  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+    host = authority.substr(0, colon);
+    port = std::to_string(*parse_decimal(authority.substr(colon + 1)));
+  }
+  o.host = ascii_lower(host);
+  const bool default_port =
+      (o.scheme == "https" && port == "443") || (o.scheme == "http" && port == "80");
+  o.text = o.scheme + "://" + o.host + (port.empty() || default_port ? "" : ":" + port);
+  return o;
+}
+
+// The RP id names a registrable domain, or localhost: never an IP address
+// (WebAuthn L3 §5.1.3), never upper case (browsers compare it exactly).
+bool is_rp_id(std::string_view id) {
+  if (!is_host_name(id) || id.back() == '.') return false;
+  const bool all_numeric =
+      std::all_of(id.begin(), id.end(), [](char c) { return is_digit(c) || c == '.'; });
+  return !all_numeric;
+}
+
+bool origin_within(const Origin& origin, std::string_view rp_id) {
+  return origin.host == rp_id ||
+         (origin.host.size() > rp_id.size() && origin.host.ends_with(rp_id) &&
+          origin.host[origin.host.size() - rp_id.size() - 1] == '.');
+}
+
+void parse_webauthn(const Environment& env, Config& config) {
+  // PUBLIC_BASE_URL was validated above: scheme://authority, then a path.
+  const std::string_view url = config.public_base_url;
+  const std::size_t path = url.find('/', url.find("://") + 3);
+  const auto base_origin = parse_origin(url.substr(0, path));
+  if (!base_origin) fail("PUBLIC_BASE_URL", "has no origin a browser could use" + got(url));
+  const Origin& base = *base_origin;
+  if (const auto id = env.get("WEBAUTHN_RP_ID")) {
+    const std::string lowered = ascii_lower(*id);
+    if (!is_rp_id(lowered)) {
+      fail("WEBAUTHN_RP_ID",
+           "must be a host name such as example.com or localhost (not an IP "
+           "address)" +
+               got(*id));
+    }
+    config.webauthn_rp_id = lowered;
+  } else {
+    config.webauthn_rp_id = base.host;
+  }
+  config.webauthn_rp_name = env.line("WEBAUTHN_RP_NAME", config.mfa_issuer);
+  if (config.webauthn_rp_name.size() > 100) {
+    fail("WEBAUTHN_RP_NAME", "must be at most 100 bytes" + got(config.webauthn_rp_name));
+  }
+  config.webauthn_origins.clear();
+  const auto list = env.get("WEBAUTHN_ORIGINS");
+  if (!list) {
+    // The default is taken as it comes: a PUBLIC_BASE_URL on an address
+    // browsers refuse WebAuthn on (http://127.0.0.1) must not stop a server
+    // that never sees a passkey.
+    config.webauthn_origins.push_back(base.text);
+  }
+  std::string_view rest = list ? std::string_view(*list) : std::string_view();
+  while (list) {
+    const std::size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
+      item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t'))
+      item.remove_suffix(1);
+    if (!item.empty()) {
+      const auto origin = parse_origin(item);
+      if (!origin) {
+        fail("WEBAUTHN_ORIGINS",
+             "each entry must be an origin, scheme://host[:port] with http or https" + got(item));
+      }
+      // Browsers offer WebAuthn over plain HTTP to localhost only.
+      if (origin->scheme == "http" && origin->host != "localhost" &&
+          !origin->host.ends_with(".localhost")) {
+        fail("WEBAUTHN_ORIGINS", "plain http is a secure context for localhost only" + got(item));
+      }
+      // A browser never signs for an RP id its page's host is not within.
+      if (!origin_within(*origin, config.webauthn_rp_id)) {
+        fail("WEBAUTHN_ORIGINS", "every origin's host must be WEBAUTHN_RP_ID (\"" +
+                                     config.webauthn_rp_id + "\") or below it" + got(item));
+      }
+      if (std::find(config.webauthn_origins.begin(), config.webauthn_origins.end(), origin->text) ==
+          config.webauthn_origins.end()) {
+        config.webauthn_origins.push_back(origin->text);
+      }
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  if (config.webauthn_origins.empty()) fail("WEBAUTHN_ORIGINS", "must name at least one origin");
+  config.max_passkeys_per_user = narrow<unsigned>(env.integer("MAX_PASSKEYS_PER_USER", 10, 1, 100));
+}
+
 void require(const Environment& env, const char* name, std::string_view why = "required") {
   if (!env.has(name)) fail(name, why);
 }
@@ -692,6 +806,9 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
     config.mfa_encryption_key = decode_mfa_key(*key);
   }
   config.mfa_issuer = parse_mfa_issuer(env);
+
+  // Passkeys: after PUBLIC_BASE_URL and MFA_ISSUER, their defaults.
+  parse_webauthn(env, config);
 
   // Metrics.
   config.metrics_allow = parse_cidr_list(env, "METRICS_ALLOW", config.metrics_allow);

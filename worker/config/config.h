@@ -127,6 +127,14 @@ struct Config {
   std::optional<std::array<unsigned char, kMfaKeyBytes>> mfa_encryption_key;
   std::string mfa_issuer = "auth";  // MFA_ISSUER: 1..100 bytes, no ':' nor control characters
 
+  // Passkeys (WebAuthn). The RP id is a lower-case host name; each origin is
+  // scheme://host[:port] (http only for localhost, as browsers allow),
+  // normalised (lower case, no default port), on the RP id or below it.
+  std::string webauthn_rp_id;                 // WEBAUTHN_RP_ID [the host of PUBLIC_BASE_URL]
+  std::string webauthn_rp_name;               // WEBAUTHN_RP_NAME [MFA_ISSUER], 1..100 bytes
+  std::vector<std::string> webauthn_origins;  // WEBAUTHN_ORIGINS [the origin of PUBLIC_BASE_URL]
+  unsigned max_passkeys_per_user = 10;        // MAX_PASSKEYS_PER_USER, 1..100
+
   // TLS (nginx's side; validated here so every process agrees).
   unsigned https_port = 8443;           // HTTPS_PORT, 1..65535, != HTTP_PORT
   std::string tls_cert;                 // TLS_CERT (PEM path), set together with TLS_KEY

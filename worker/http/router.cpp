@@ -35,8 +35,14 @@ bool Router::path_matches(const Route& route, std::string_view path,
 
 Router::Match Router::match(std::string_view method, std::string_view path) const {
   Match m;
+  // A path that is a route of its own is never also a `{param}` of another
+  // (/auth/passkeys/register is not the passkey "register").
+  const bool exact = std::any_of(routes_.begin(), routes_.end(), [&](const Route& route) {
+    return !route.has_param && route.prefix == path;
+  });
   for (const auto& route : routes_) {
     std::string_view param;
+    if (exact && route.has_param) continue;
     if (!path_matches(route, path, &param)) continue;
     if (route.method == method) {
       m.handler = &route.handler;

@@ -1,5 +1,6 @@
 #pragma once
-// The routing table: exact paths, and paths ending in one `{param}` segment.
+// The routing table: exact paths, and paths ending in one `{param}` segment
+// (a path that is an exact route is never also matched as a parameter).
 #include <functional>
 #include <string>
 #include <string_view>

@@ -4,8 +4,8 @@
 //
 // Each purpose has NAME.txt (first line `Subject: ...`, a blank line, then
 // the plain-text body) and NAME.html (the HTML body). Placeholders are
-// {{link}}, {{email}} and {{valid_for}}; in the HTML part every value is
-// HTML-escaped.
+// {{link}}, {{email}}, {{valid_for}}, {{passkey}} (a passkey's name) and
+// {{when}} (an RFC 3339 time); in the HTML part every value is HTML-escaped.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +26,8 @@ struct LetterValues {
   std::string link;
   std::string email;
   std::string valid_for;  // "24 hours"
+  std::string passkey;    // the notices of passkeys: its name
+  std::string when;       // ... and when it happened
 };
 
 // What a message says, before it becomes MIME.

@@ -92,9 +92,12 @@ struct alignas(64) WorkerSlot {
 // API_WORKERS is at most 256; a reload runs one replacement beside them.
 inline constexpr std::size_t kMaxWorkerSlots = 512;
 
-inline constexpr std::size_t kLoginOutcomes = 5;     // LoginOutcome
-inline constexpr std::size_t kPasswordWorks = 2;     // PasswordWork
-inline constexpr std::size_t kDatabaseFailures = 2;  // DatabaseFailure
+inline constexpr std::size_t kLoginOutcomes = 5;         // LoginOutcome
+inline constexpr std::size_t kPasswordWorks = 2;         // PasswordWork
+inline constexpr std::size_t kDatabaseFailures = 2;      // DatabaseFailure
+inline constexpr std::size_t kPasskeyRegistrations = 4;  // PasskeyRegistration
+inline constexpr std::size_t kPasskeyLoginKinds = 2;     // PasskeyLoginKind
+inline constexpr std::size_t kPasskeyLogins = 5;         // PasskeyLogin
 inline constexpr std::size_t kLanes = admission::kLanes;
 
 struct Block {
@@ -110,6 +113,8 @@ struct Block {
   Counter admission_refused[kLanes];
   HistogramCells<kWaitBoundsNs.size()> admission_wait[kLanes];
   Counter admission_refusal_cpu_ns;
+  Counter passkey_registrations[kPasskeyRegistrations];
+  Counter passkey_logins[kPasskeyLoginKinds][kPasskeyLogins];
   WorkerSlot workers[kMaxWorkerSlots];
 };
 

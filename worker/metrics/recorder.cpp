@@ -80,6 +80,16 @@ void Recorder::set_admission(admission::PoolState* state, const admission::Setti
   fast_lane_ = fast_lane;
 }
 
+void Recorder::passkey_registration(PasskeyRegistration outcome) noexcept {
+  block_.passkey_registrations[static_cast<std::size_t>(outcome)].fetch_add(
+      1, std::memory_order_relaxed);
+}
+
+void Recorder::passkey_login(PasskeyLoginKind kind, PasskeyLogin outcome) noexcept {
+  block_.passkey_logins[static_cast<std::size_t>(kind)][static_cast<std::size_t>(outcome)]
+      .fetch_add(1, std::memory_order_relaxed);
+}
+
 std::string Recorder::render() const {
   Snapshot snapshot = take_snapshot(block_);
   if (admission_state_ != nullptr) {

@@ -44,6 +44,8 @@ class Recorder final : public MetricsSink,
   void refresh_reuse_detected() noexcept override;
   void database_failure(DatabaseFailure failure) noexcept override;
   void database_reconnected() noexcept override;
+  void passkey_registration(PasskeyRegistration outcome) noexcept override;
+  void passkey_login(PasskeyLoginKind kind, PasskeyLogin outcome) noexcept override;
 
   // admission::Observer
   void admitted(admission::Lane lane, std::int64_t wait_ms) noexcept override;

@@ -75,6 +75,11 @@ const char* const kLoginOutcomeNames[kLoginOutcomes] = {"ok", "failed", "throttl
 const char* const kPasswordWorkNames[kPasswordWorks] = {"hash", "verify"};
 const char* const kDatabaseFailureNames[kDatabaseFailures] = {"connect", "lost"};
 const char* const kLaneNames[kLanes] = {"hashing", "fast"};
+const char* const kPasskeyRegistrationNames[kPasskeyRegistrations] = {"ok", "invalid", "exists",
+                                                                      "limit"};
+const char* const kPasskeyLoginKindNames[kPasskeyLoginKinds] = {"passwordless", "second_factor"};
+const char* const kPasskeyLoginNames[kPasskeyLogins] = {"ok", "failed", "unknown_credential",
+                                                        "invalid_challenge", "refused"};
 
 }  // namespace
 
@@ -139,6 +144,24 @@ std::string render_text(const Snapshot& s, const std::vector<std::string>& route
          "factor pending).");
   for (std::size_t i = 0; i < kLoginOutcomes; ++i)
     sample(out, "authd_logins_total", label("outcome", kLoginOutcomeNames[i]), s.logins[i]);
+
+  header(out, "authd_passkey_registrations_total", "counter",
+         "Passkey registrations by outcome (ok; invalid: a WebAuthn check failed; exists: the "
+         "credential id is registered already; limit: MAX_PASSKEYS_PER_USER reached).");
+  for (std::size_t i = 0; i < kPasskeyRegistrations; ++i)
+    sample(out, "authd_passkey_registrations_total", label("outcome", kPasskeyRegistrationNames[i]),
+           s.passkey_registrations[i]);
+
+  header(out, "authd_passkey_logins_total", "counter",
+         "Passkey logins by kind (passwordless, or the second step of a password login) and "
+         "outcome (ok; failed: a registered passkey failed a check; unknown_credential; "
+         "invalid_challenge; refused: verified, but the account is disabled or unverified).");
+  for (std::size_t k = 0; k < kPasskeyLoginKinds; ++k)
+    for (std::size_t i = 0; i < kPasskeyLogins; ++i)
+      sample(
+          out, "authd_passkey_logins_total",
+          label("kind", kPasskeyLoginKindNames[k]) + "," + label("outcome", kPasskeyLoginNames[i]),
+          s.passkey_logins[k][i]);
 
   header(out, "authd_refresh_token_reuse_total", "counter",
          "Spent refresh tokens presented again outside the grace window (each ended a session).");

@@ -12,10 +12,19 @@ namespace authd {
 
 // What a link is for. Each purpose has its own tokens: a reset token does
 // not verify an email, and a new link supersedes the older ones of its
-// purpose only.
-enum class LinkPurpose { verify_email, reset_password };
+// purpose only. The passkey kinds are notices that carry no link (ASVS 5.0
+// 6.3.7: a way in was added or removed); they share the outbox and its
+// templates, and never have tokens.
+enum class LinkPurpose {
+  verify_email,
+  reset_password,
+  passkey_added,
+  passkey_removed,
+  passkeys_reset
+};
 
-// The stored names of the purposes ('verify_email', 'reset_password').
+// The stored names of the purposes ('verify_email', 'reset_password',
+// 'passkey_added', 'passkey_removed', 'passkeys_reset').
 std::string_view purpose_name(LinkPurpose purpose);
 std::optional<LinkPurpose> purpose_from_name(std::string_view name);
 

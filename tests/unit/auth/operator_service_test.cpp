@@ -91,3 +91,50 @@ TEST_F(OperatorServiceTest, RevokeSessions) {
 
 }  // namespace
 }  // namespace authd
+
+namespace authd {
+namespace {
+
+TEST(OperatorPasskeyReset, RemovesEveryPasskeyOfTheAccountWithANoticeAndKeepsSessions) {
+  testing::ServiceWorld w;
+  OperatorService ops{w.users,        w.sessions,     w.throttle, w.mfa,
+                      w.email_tokens, w.transactions, w.clock};
+  const ClientInfo client{"203.0.113.7", "agent"};
+  const User ann =
+      w.auth().register_user("ann@example.com", testing::kStrongPassword, client).value();
+  const User bob =
+      w.auth().register_user("bob@example.com", testing::kStrongPassword, client).value();
+  auto g = w.auth().login("ann@example.com", testing::kStrongPassword, client).value();
+  for (int i = 0; i < 2; ++i) {
+    Passkey p;
+    p.id = Uuid{};
+    p.id.bytes[0] = static_cast<std::uint8_t>(i + 1);
+    p.user_id = ann.id;
+    p.credential_id = "ann-" + std::to_string(i);
+    ASSERT_EQ(w.passkeys.add(p, 10), PasskeyStore::AddResult::added);
+  }
+  Passkey bobs;
+  bobs.id.bytes[0] = 9;
+  bobs.user_id = bob.id;
+  bobs.credential_id = "bob";
+  ASSERT_EQ(w.passkeys.add(bobs, 10), PasskeyStore::AddResult::added);
+  const auto mails_before = w.outbox.rows.size();
+
+  const PasskeyResetDeps deps{w.passkeys, w.outbox, w.random, w.policy.mail};
+  EXPECT_EQ(ops.reset_passkeys("nobody@example.com", deps).error().code, AuthErrc::not_found);
+  auto r = ops.reset_passkeys(" Ann@Example.com", deps);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value().passkeys_removed, 2);
+  EXPECT_EQ(w.passkeys.count(ann.id), 0u);
+  EXPECT_EQ(w.passkeys.count(bob.id), 1u);
+  ASSERT_EQ(w.outbox.rows.size(), mails_before + 1);
+  EXPECT_EQ(w.outbox.rows.rbegin()->second.mail.kind, LinkPurpose::passkeys_reset);
+  EXPECT_EQ(w.outbox.rows.rbegin()->second.mail.recipient, "ann@example.com");
+  EXPECT_TRUE(w.auth().authenticate(g.access_token).ok()) << "sessions stay";
+  // Nothing left: nothing removed, no notice.
+  EXPECT_EQ(ops.reset_passkeys("ann@example.com", deps).value().passkeys_removed, 0);
+  EXPECT_EQ(w.outbox.rows.size(), mails_before + 1);
+}
+
+}  // namespace
+}  // namespace authd

@@ -140,5 +140,35 @@ TEST_F(PasswordResetWithSecondFactor, Finding06AFactorEnrolledBeforeALaterVerifi
   EXPECT_FALSE(w.mfa.read(squatted.id).enabled);
 }
 
+// Finding 6, passkeys (issue 14): a squatter's passkey, registered while the
+// address was unverified, goes with the reset; the owner's, registered after
+// the address was proven, stays, and so does a TOTP enrolled then.
+TEST_F(PasswordResetWithSecondFactor, Finding06APasskeyRegisteredWhileUnverifiedGoes) {
+  const User ann = registered();
+  auto passkey = [&](std::uint8_t n, UnixSeconds created_at) {
+    Passkey p;
+    p.id.bytes[0] = n;
+    p.user_id = ann.id;
+    p.credential_id = std::string(16, static_cast<char>(n));
+    p.name = "key" + std::to_string(n);
+    p.created_at = created_at;
+    EXPECT_EQ(w.passkeys.add(p, 10), PasskeyStore::AddResult::added);
+    return p.id;
+  };
+  const Uuid squatters = passkey(1, w.clock.now());
+  w.clock.advance(10);
+  w.users.users[ann.id].email_verified_at = w.clock.now();  // the owner proves the mailbox
+  w.clock.advance(1);
+  const Uuid owners = passkey(2, w.clock.now());
+  enrol();
+
+  auto reset = w.auth().reset_password(mailed_reset_token(), kOtherStrongPassword, kClient);
+  ASSERT_FALSE(reset.ok());
+  EXPECT_EQ(reset.error().code, AuthErrc::mfa_required) << "the owner's TOTP stays";
+  EXPECT_FALSE(w.passkeys.find(squatters));
+  EXPECT_TRUE(w.passkeys.find(owners));
+  EXPECT_TRUE(w.mfa.read(ann.id).enabled);
+}
+
 }  // namespace
 }  // namespace authd

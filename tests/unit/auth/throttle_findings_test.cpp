@@ -126,7 +126,7 @@ TEST_F(SecondFactorBurst, Finding04ABurstOfWrongPasswordsOnTheBearerRoutesIsJudg
   } hasher(w.hasher);
   AuthService service(
       ServiceDeps{w.users, w.sessions, w.throttle, w.mfa, w.transactions, hasher, w.signer, w.clock,
-                  w.random, w.email_tokens, w.outbox, w.mail_requests},
+                  w.random, w.email_tokens, w.outbox, w.mail_requests, w.passkeys},
       w.policy);
   int started = 0;
   std::function<void()> next = [&] {

@@ -253,7 +253,11 @@ TEST(ConfigDefaults, EveryVariableSetEmptyCountsAsUnset) {
                            "TLS_CERT",
                            "TLS_KEY",
                            "HTTP_REDIRECT_TO_HTTPS",
-                           "METRICS_ALLOW"}) {
+                           "METRICS_ALLOW",
+                           "WEBAUTHN_RP_ID",
+                           "WEBAUTHN_RP_NAME",
+                           "WEBAUTHN_ORIGINS",
+                           "MAX_PASSKEYS_PER_USER"}) {
     variables[name] = "";
   }
   const Config config = parsed(variables, ConfigPurpose::serve, 2);
@@ -270,6 +274,8 @@ TEST(ConfigDefaults, EveryVariableSetEmptyCountsAsUnset) {
   EXPECT_EQ(config.metrics_allow, reference.metrics_allow);
   EXPECT_TRUE(config.trusted_proxies.empty());
   EXPECT_EQ(config.mfa_issuer, "auth");
+  EXPECT_EQ(config.webauthn_origins, reference.webauthn_origins);
+  EXPECT_EQ(config.max_passkeys_per_user, 10u);
 }
 
 TEST(ConfigDefaults, EmptyRequiredValueIsMissing) {
@@ -1043,6 +1049,79 @@ TEST(ProcessEnv, ReadsTheEnvironment) {
   EXPECT_EQ(env("AUTHD_CONFIG_TEST_VARIABLE"), std::optional<std::string>("value 1"));
   ASSERT_EQ(unsetenv("AUTHD_CONFIG_TEST_VARIABLE"), 0);
   EXPECT_EQ(env("AUTHD_CONFIG_TEST_VARIABLE"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace authd
+
+namespace authd {
+namespace {
+
+// --- passkeys ----------------------------------------------------------------
+
+TEST(ConfigWebauthn, DefaultsComeFromPublicBaseUrlAndMfaIssuer) {
+  Config c = parsed(minimal_serve());
+  EXPECT_EQ(c.webauthn_rp_id, "localhost");
+  EXPECT_EQ(c.webauthn_rp_name, "auth");
+  EXPECT_THAT(c.webauthn_origins, ElementsAre("https://localhost:8443"));
+  EXPECT_EQ(c.max_passkeys_per_user, 10u);
+  c = parsed(with(minimal_serve(), {{"PUBLIC_BASE_URL", "https://Auth.Example.com:443/base/"},
+                                    {"MFA_ISSUER", "Example"}}));
+  EXPECT_EQ(c.webauthn_rp_id, "auth.example.com");
+  EXPECT_EQ(c.webauthn_rp_name, "Example");
+  EXPECT_THAT(c.webauthn_origins, ElementsAre("https://auth.example.com"))
+      << "an origin as browsers write it: lower case, no default port, no path";
+  // A default a browser would refuse still starts the server.
+  c = parsed(with(minimal_serve(), {{"PUBLIC_BASE_URL", "http://127.0.0.1:8080"}}));
+  EXPECT_THAT(c.webauthn_origins, ElementsAre("http://127.0.0.1:8080"));
+}
+
+TEST(ConfigWebauthn, ValuesAreTakenAndOriginsNormalised) {
+  const Config c = parsed(
+      with(minimal_serve(),
+           {{"WEBAUTHN_RP_ID", "Example.COM"},
+            {"WEBAUTHN_RP_NAME", "Example Accounts"},
+            {"WEBAUTHN_ORIGINS",
+             " https://example.com , https://login.example.com:8443/,HTTPS://EXAMPLE.COM:443"},
+            {"MAX_PASSKEYS_PER_USER", "3"}}));
+  EXPECT_EQ(c.webauthn_rp_id, "example.com");
+  EXPECT_EQ(c.webauthn_rp_name, "Example Accounts");
+  EXPECT_THAT(c.webauthn_origins,
+              ElementsAre("https://example.com", "https://login.example.com:8443"));
+  EXPECT_EQ(c.max_passkeys_per_user, 3u);
+}
+
+TEST(ConfigWebauthn, LocalhostOverPlainHttpIsAllowedAsBrowsersDo) {
+  const Config c = parsed(with(
+      minimal_serve(), {{"WEBAUTHN_RP_ID", "localhost"},
+                        {"WEBAUTHN_ORIGINS", "http://localhost:8080,https://localhost:8443"}}));
+  EXPECT_THAT(c.webauthn_origins, ElementsAre("http://localhost:8080", "https://localhost:8443"));
+}
+
+TEST(ConfigWebauthn, RefusesWhatNoBrowserWouldSign) {
+  EXPECT_THAT(error_of(with(minimal_serve(), {{"WEBAUTHN_RP_ID", "127.0.0.1"}})),
+              StartsWith("WEBAUTHN_RP_ID: "));
+  EXPECT_THAT(error_of(with(minimal_serve(), {{"WEBAUTHN_RP_ID", "exa mple.com"}})),
+              StartsWith("WEBAUTHN_RP_ID: "));
+  EXPECT_THAT(error_of(with(minimal_serve(), {{"WEBAUTHN_RP_ID", "example.com"},
+                                              {"WEBAUTHN_ORIGINS", "https://evil.com"}})),
+              HasSubstr("WEBAUTHN_RP_ID"));
+  EXPECT_THAT(error_of(with(minimal_serve(), {{"WEBAUTHN_RP_ID", "example.com"},
+                                              {"WEBAUTHN_ORIGINS", "https://notexample.com"}})),
+              StartsWith("WEBAUTHN_ORIGINS: "));
+  EXPECT_THAT(error_of(with(minimal_serve(), {{"WEBAUTHN_RP_ID", "example.com"},
+                                              {"WEBAUTHN_ORIGINS", "http://example.com"}})),
+              HasSubstr("localhost only"));
+  EXPECT_THAT(error_of(with(minimal_serve(), {{"WEBAUTHN_ORIGINS", "localhost:8080"}})),
+              StartsWith("WEBAUTHN_ORIGINS: "));
+  EXPECT_THAT(error_of(with(minimal_serve(), {{"WEBAUTHN_ORIGINS", "https://localhost/path"}})),
+              StartsWith("WEBAUTHN_ORIGINS: "));
+  EXPECT_THAT(error_of(with(minimal_serve(), {{"WEBAUTHN_ORIGINS", " , "}})),
+              StartsWith("WEBAUTHN_ORIGINS: "));
+  EXPECT_THAT(error_of(with(minimal_serve(), {{"MAX_PASSKEYS_PER_USER", "0"}})),
+              StartsWith("MAX_PASSKEYS_PER_USER: "));
+  EXPECT_THAT(error_of(with(minimal_serve(), {{"WEBAUTHN_RP_NAME", std::string(101, 'n')}})),
+              StartsWith("WEBAUTHN_RP_NAME: "));
 }
 
 }  // namespace

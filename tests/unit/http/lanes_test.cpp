@@ -75,6 +75,10 @@ TEST_F(LanesTest, TheFastLanesRoutesNeverComputeArgon2id) {
   EXPECT_EQ(
       call(fast, "DELETE", "/auth/sessions/" + other_id, "/auth/sessions/{id}", bearer).status,
       204);
+  EXPECT_EQ(call(fast, "GET", "/auth/passkeys", "/auth/passkeys", bearer).status, 200);
+  EXPECT_EQ(
+      call(fast, "DELETE", "/auth/passkeys/" + other_id, "/auth/passkeys/{id}", bearer).status, 404)
+      << "no passkey of that id";
   EXPECT_EQ(call(fast, "GET", "/.well-known/jwks.json", "/.well-known/jwks.json").status, 404)
       << "HS256: no public key";
   EXPECT_EQ(call(fast, "GET", "/health", "/health").status, 200);

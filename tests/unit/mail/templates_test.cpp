@@ -8,7 +8,8 @@ namespace authd::mail {
 namespace {
 
 LetterValues sample_values() {
-  return {"https://auth.example.com/verify-email#token=abc_DEF-123", "ann@example.com", "24 hours"};
+  return {"https://auth.example.com/verify-email#token=abc_DEF-123", "ann@example.com", "24 hours",
+          "", ""};
 }
 
 TEST(MailTemplates, EveryPurposeHasBothPartsAndASubject) {
@@ -32,6 +33,24 @@ TEST(MailTemplates, EveryPurposeHasBothPartsAndASubject) {
             "Reset your password");
 }
 
+TEST(MailTemplates, PasskeyNoticesNameThePasskeyTheAccountAndTheTime) {
+  const LetterValues v{"https://auth.example.com", "ann@example.com", "", "Laptop <b>",
+                       "2026-11-24T06:18:22Z"};
+  for (LinkPurpose kind :
+       {LinkPurpose::passkey_added, LinkPurpose::passkey_removed, LinkPurpose::passkeys_reset}) {
+    const Letter letter = render_letter(kind, v);
+    EXPECT_NE(letter.subject.find("passkey"), std::string::npos) << letter.subject;
+    for (const std::string* part : {&letter.text, &letter.html}) {
+      EXPECT_NE(part->find("ann@example.com"), std::string::npos);
+      EXPECT_NE(part->find("2026-11-24T06:18:22Z"), std::string::npos);
+      EXPECT_NE(part->find("https://auth.example.com"), std::string::npos);
+      EXPECT_EQ(part->find("{{"), std::string::npos);
+    }
+    EXPECT_NE(letter.text.find("Laptop <b>"), std::string::npos);
+    EXPECT_NE(letter.html.find("Laptop &lt;b&gt;"), std::string::npos);
+  }
+}
+
 TEST(MailTemplates, AreAsciiWithShortLines) {
   // 7bit parts, and room for a 512-byte PUBLIC_BASE_URL in a link line.
   ASSERT_GE(embedded_templates().size(), 4u);
@@ -47,7 +66,7 @@ TEST(MailTemplates, AreAsciiWithShortLines) {
 }
 
 TEST(FillTemplate, EscapesValuesInHtmlOnly) {
-  LetterValues v{"https://x.example/a?b=1&c=<2>", "o'neil@example.com", "1 hour"};
+  LetterValues v{"https://x.example/a?b=1&c=<2>", "o'neil@example.com", "1 hour", "", ""};
   EXPECT_EQ(fill_template("{{link}} {{email}}", v, false),
             "https://x.example/a?b=1&c=<2> o'neil@example.com");
   EXPECT_EQ(fill_template("{{link}} {{email}}", v, true),

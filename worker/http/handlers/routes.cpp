@@ -40,9 +40,22 @@ Router make_router(HandlerDeps& deps) {
   r.add("DELETE", "/auth/mfa/totp", bind(handlers::mfa_disable));
   r.add("POST", "/auth/mfa/verify", bind(handlers::mfa_verify));
   r.add("POST", "/auth/mfa/recovery-codes", bind(handlers::mfa_recovery_codes));
+  r.add("POST", "/auth/mfa/passkey/options", bind(handlers::mfa_passkey_options));
+  r.add("POST", "/auth/passkeys/register/options", bind(handlers::passkey_register_options));
+  r.add("POST", "/auth/passkeys/register", bind(handlers::passkey_register));
+  r.add("GET", "/auth/passkeys", bind(handlers::list_passkeys), fast);
+  r.add(
+      "DELETE", "/auth/passkeys/{id}",
+      [&deps](const Request& req, RequestContext& ctx, const RouteParams& params) {
+        return handlers::remove_passkey(deps, req, ctx, params.param);
+      },
+      fast);
+  r.add("POST", "/auth/passkeys/login/options", bind(handlers::passkey_login_options));
+  r.add("POST", "/auth/passkeys/login", bind(handlers::passkey_login));
   r.add("GET", "/health", bind(handlers::health), fast);
   r.add("GET", "/health/ready", bind(handlers::health_ready), fast);
   r.add("GET", "/metrics", bind(handlers::metrics), fast);
+
   return r;
 }
 
