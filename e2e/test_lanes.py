@@ -24,7 +24,7 @@ FAST_LANE = {
     "/health", "/health/ready", "/metrics",
 }
 # Answered by nginx from files, never by a worker.
-STATIC = {"/docs", "/docs/{file}", "/apidoc", "/openapi.json", "/openapi.yaml"}
+STATIC = {"/docs", "/docs/{file}", "/apidoc", "/openapi.json", "/openapi.yaml", "/examples/{file}"}
 
 pytestmark = pytest.mark.single_pool
 
