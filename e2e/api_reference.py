@@ -27,47 +27,9 @@ METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 Entry = tuple[str, str, int, "str | None"]  # method, path, status, code (None: no problem)
 
-_PASSKEYS = "passkeys (issue 14: its routes join api/openapi.yaml with its merge)"
-_VERIFIED = "REQUIRE_VERIFIED_EMAIL on every route that opens a session (issue 17)"
-
-
-def _passkey_routes() -> dict[Entry, str]:
-    out = {}
-    common = [(413, "payload_too_large"), (415, "unsupported_media_type"),
-              (429, "too_many_attempts"), (500, "internal"), (503, "unavailable")]
-    shape = [(400, "invalid_json"), (400, "missing_field"), (400, "invalid_field")]
-    routes = {
-        ("POST", "/auth/passkeys/register/options"):
-            [(200, None), *shape, (401, "invalid_token"), (401, "invalid_credentials"),
-             (401, "invalid_mfa_code"), (403, "mfa_required"), *common],
-        ("POST", "/auth/passkeys/register"):
-            [(201, None), *shape, (401, "invalid_token"), (409, "passkey_exists"),
-             (409, "passkey_limit"), (422, "invalid_passkey"), *common],
-        ("GET", "/auth/passkeys"):
-            [(200, None), (401, "invalid_token"), (500, "internal"), (503, "unavailable")],
-        ("DELETE", "/auth/passkeys/{id}"):
-            [(204, None), (401, "invalid_token"), (403, "reauthentication_required"),
-             (404, "not_found"), (500, "internal"), (503, "unavailable")],
-        ("POST", "/auth/passkeys/login/options"):
-            [(200, None), (400, "invalid_json"), *common],
-        ("POST", "/auth/passkeys/login"):
-            [(200, None), *shape, (401, "invalid_token"), (401, "invalid_credentials"),
-             (403, "account_disabled"), (403, "email_not_verified"), *common],
-        ("POST", "/auth/mfa/passkey/options"):
-            [(200, None), *shape, (401, "invalid_token"), (404, "not_found"), *common],
-    }
-    for (method, path), answers in routes.items():
-        for status, code in answers:
-            out[(method, path, status, code)] = _PASSKEYS
-    return out
-
-
-# In docs/api.md, not yet in api/openapi.yaml: what brings each.
-PENDING: dict[Entry, str] = {
-    **_passkey_routes(),
-    ("POST", "/auth/password", 403, "email_not_verified"): _VERIFIED,
-    ("POST", "/auth/mfa/verify", 403, "email_not_verified"): _VERIFIED,
-}
+# In docs/api.md, not yet in api/openapi.yaml: what brings each. Empty since
+# passkeys (issue 14) and the security findings (issue 17) were merged.
+PENDING: dict[Entry, str] = {}
 
 
 # --- docs/api.md ------------------------------------------------------------------------

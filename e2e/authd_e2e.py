@@ -8,6 +8,7 @@ the checks that need access to the database, the logs or the secret key.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import hashlib
 import hmac
@@ -44,14 +45,18 @@ class RawAnswer:
     body: bytes
 
 
-def raw_exchange(request: bytes, base_url: str = BASE_URL, timeout: float = 10) -> RawAnswer:
+def raw_exchange(request: bytes, base_url: str = BASE_URL, timeout: float = 10,
+                 cafile: str | None = None) -> RawAnswer:
     """Send bytes no HTTP library would (a broken request line, a missing
-    Host, an oversized header) and read the answer until nginx closes."""
+    Host, an oversized header) and read the answer until nginx closes.
+    HTTPS is verified against `cafile`, else the stack's CA."""
     url = urlsplit(base_url)
     port = url.port or (443 if url.scheme == "https" else 80)
     sock = socket.create_connection((url.hostname, port), timeout=timeout)
     if url.scheme == "https":
-        ctx = ssl.create_default_context(cafile=CA_BUNDLE if CA_BUNDLE is not True else None)
+        if cafile is None and CA_BUNDLE is not True:
+            cafile = CA_BUNDLE
+        ctx = ssl.create_default_context(cafile=cafile)
         sock = ctx.wrap_socket(sock, server_hostname=url.hostname)
     with sock:
         sock.sendall(request)
@@ -412,6 +417,8 @@ def assert_token_answer(r: requests.Response, email: str, verified: bool = False
         assert_timestamp(user["email_verified_at"])
     else:
         assert user["email_verified_at"] is None, user
+    claims = decode_jwt(body["access_token"])[1]
+    assert claims.get("email_verified") is verified, claims
     for secret_field in ("password", "password_hash"):
         assert secret_field not in user
     return body
@@ -494,8 +501,9 @@ class Session:
 # --- the second factor -------------------------------------------------------------
 
 
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
+def bearer(token: str | None) -> dict:
+    """The Authorization header of an access token (none for None)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def start_setup(api: "Api", session: Session, password: str) -> requests.Response:
@@ -615,3 +623,61 @@ def api_from(source_address: str, log_files: list[str], **kw: Any) -> "Api":
         pytest.skip(f"requests from {source_address} reach the server as {seen or 'nothing'}: "
                     "local source addresses are not distinct clients here")
     return a
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def own_nginx(settings: dict[str, str], patch=None):
+    """A second nginx rendered from nginx/authd.conf.template with `settings`
+    (render.sh's inputs; FCGI_TARGET defaults to the stack's pool) on free
+    ports, in front of whatever FCGI_TARGET names; `patch(conf_text)` may
+    change the rendered file (a test-only location). Yields its base URLs
+    ({"http": …, "https": … when TLS_CERT is given}). Needs E2E_ROOT and
+    E2E_FCGI_SOCKET (scripts/e2e-stack.sh sets both); skips otherwise."""
+    import subprocess
+    import tempfile
+    import pytest
+    root = os.environ.get("E2E_ROOT")
+    sock = os.environ.get("E2E_FCGI_SOCKET")
+    if not root or not sock:
+        pytest.skip("E2E_ROOT / E2E_FCGI_SOCKET not set: cannot start a second nginx")
+    http_port = free_port()
+    https_port = free_port()
+    with tempfile.TemporaryDirectory() as d:
+        env = dict(os.environ, HTTP_PORT=str(http_port), HTTPS_PORT=str(https_port),
+                   IP_RATE_LIMIT="0", NGINX_PREFIX=d, FCGI_TARGET=sock,
+                   NGINX_LISTEN_ADDR="127.0.0.1", NGINX_ACCESS_LOG=f"{d}/access.log",
+                   NGINX_ERROR_LOG=f"{d}/error.log")
+        env.pop("TLS_CERT", None)
+        env.pop("TLS_KEY", None)
+        env.update(settings)
+        subprocess.run([f"{root}/nginx/render.sh", f"{d}/nginx.conf"], env=env, check=True)
+        if patch is not None:
+            with open(f"{d}/nginx.conf", encoding="utf-8") as f:
+                text = patch(f.read())
+            with open(f"{d}/nginx.conf", "w", encoding="utf-8") as f:
+                f.write(text)
+        nginx = subprocess.Popen(["nginx", "-e", f"{d}/error.log", "-p", d, "-c",
+                                  f"{d}/nginx.conf"], start_new_session=True)
+        try:
+            urls = {"http": f"http://127.0.0.1:{http_port}"}
+            if settings.get("TLS_CERT"):
+                urls["https"] = f"https://localhost:{https_port}"
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", http_port), timeout=1).close()
+                    break
+                except OSError:
+                    assert nginx.poll() is None, "the second nginx exited at start"
+                    assert time.monotonic() < deadline, "the second nginx did not start"
+                    time.sleep(0.1)
+            yield urls
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=10)

@@ -47,7 +47,7 @@ def pytest_configure(config):
 OTHER_DOORS = {"es256_url", "es256_api", "rate_limited_url", "auth_request_url"}
 # Modules whose client cannot be pointed at the stack's CA (a headless
 # browser trusts the system's store only): first pass, over plain HTTP.
-FIRST_PASS_MODULES = {"test_docs_browser.py"}
+FIRST_PASS_MODULES = {"test_docs_browser.py", "test_passkeys_browser.py"}
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -253,7 +253,8 @@ def authd_bin() -> str:
 
 @pytest.fixture(scope="session")
 def operator_env(authd_bin, db_settings) -> dict:
-    """The environment of an operator command against the stack's database."""
+    """The environment `authd user …` runs with: the stack's database, none
+    of the caller's MYSQL_* or E2E_*."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MYSQL_", "E2E_"))}
     env.update(MYSQL_HOST=db_settings["host"], MYSQL_PORT=str(db_settings["port"]),
                MYSQL_USER=db_settings["user"], MYSQL_PASSWORD=db_settings["password"],

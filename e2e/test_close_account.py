@@ -134,6 +134,11 @@ def as_bytes(cell) -> bytes:
     return cell if isinstance(cell, (bytes, bytearray)) else str(cell).encode()
 
 
+# BINARY columns that name no row: a passkey's AAGUID is its authenticator
+# model's, shared by every passkey of that model (all zeros for many).
+NOT_IDS = {("passkeys", "aaguid")}
+
+
 def rows_of(account_id: str, email: str, tables, rows) -> tuple[set[bytes], dict[str, list[tuple]]]:
     """The rows that belong to an account: those holding its id, its email or
     the SHA-256 of its email (the throttle's key), and, to a fixed point, those
@@ -141,7 +146,8 @@ def rows_of(account_id: str, email: str, tables, rows) -> tuple[set[bytes], dict
     refresh history names the session, not the account)."""
     needles = {uuid.UUID(account_id).bytes, account_id.encode(), email.encode(),
                hashlib.sha256(email.encode()).digest()}
-    binary_columns = {t: [i for i, (_, ctype) in enumerate(cols) if ctype.startswith("binary(")]
+    binary_columns = {t: [i for i, (name, ctype) in enumerate(cols)
+                          if ctype.startswith("binary(") and (t, name) not in NOT_IDS]
                       for t, cols in tables.items()}
     while True:
         found = {t: [r for r in rows[t] if any(n in as_bytes(cell) for cell in r if cell is not None
@@ -163,13 +169,21 @@ def wait_until(predicate, timeout=20.0, what="condition"):
 
 def give_everything(api, make_user, make_session) -> tuple:
     """An account with a row in every table there is: sessions (one of them
-    refreshed: refresh history), a second factor with recovery codes, a
-    pending second step, email links and their messages, failed-login
-    counters of its email. Returns (user, session, its recovery codes)."""
+    refreshed: refresh history), a passkey (and the account's user handle),
+    the challenges of a passkey registration and of a passkey second step
+    under way, a second factor with recovery codes, a pending second step,
+    email links and their messages, failed-login counters of its email.
+    Returns (user, session, its recovery codes)."""
     import pyotp
     from mail_capture import wait_for_mail
+    from passkeys_e2e import enrol, options_for, relying_party
+    from webauthn_forge import SoftAuthenticator
     u = make_user()
     s = make_session(u)
+    rp_id, origin = relying_party()
+    r, _ = enrol(api, s, SoftAuthenticator("ES256", rp_id=rp_id), origin)
+    assert r.status_code == 201, r.text
+    options_for(api, s)  # a registration under way: its challenge waits
     r = start_setup(api, s, u.password)
     totp = pyotp.TOTP(r.json()["secret"])
     remember(r.json()["secret"])
@@ -179,12 +193,15 @@ def give_everything(api, make_user, make_session) -> tuple:
     codes = r.json()["recovery_codes"]
     for c in codes:
         remember(c)
-    assert_problem(api.login(u.email, u.password), 403, "mfa_required")  # a pending second step
+    # A pending second step, with a passkey's challenge bound to it.
+    pending = assert_problem(api.login(u.email, u.password), 403, "mfa_required")
+    r = api.post_json("/auth/mfa/passkey/options", {"mfa_token": pending["mfa_token"]})
+    assert r.status_code == 200, r.text
     refresh_token, _ = make_session_after_mfa(api, u, totp, step)
     assert api.refresh(refresh_token).status_code == 200  # refresh history
     assert api.login(u.email, "wrong-" + strong_password()).status_code == 401  # throttle rows
     assert api.forgot(u.email).status_code == 202  # a reset link, made by the mailer
-    wait_for_mail(u.email, 2)
+    wait_for_mail(u.email, subject="Reset your password")
     return u, s, codes
 
 
@@ -220,7 +237,8 @@ def test_closing_leaves_no_row_of_the_account_and_touches_no_other(
     _, other_rows = rows_of(other.id, other.email, tables, before)
     # The setup did give both accounts a row wherever an account can have one.
     for t in ("users", "sessions", "refresh_token_history", "mfa_recovery_codes",
-              "mfa_challenges", "email_tokens", "mail_outbox", "login_throttle"):
+              "mfa_challenges", "email_tokens", "mail_outbox", "login_throttle", "passkeys",
+              "passkey_user_handles", "webauthn_challenges"):
         assert closing_rows.get(t) and other_rows.get(t), f"no {t} row to check"
 
     # A forgot request still pending for its email: removed with the account

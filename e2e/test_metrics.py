@@ -22,11 +22,17 @@ FAMILIES = {
     "authd_password_hash_duration_seconds": "histogram",
     "authd_logins": "counter",
     "authd_refresh_token_reuse": "counter",
+    "authd_passkey_registrations": "counter",
+    "authd_passkey_logins": "counter",
     "authd_db_errors": "counter",
     "authd_db_reconnects": "counter",
     "authd_worker_restarts": "counter",
     "authd_workers": "gauge",
     "authd_workers_busy": "gauge",
+    "authd_admission_refused": "counter",
+    "authd_admission_wait_seconds": "histogram",
+    "authd_admission_budget_seconds": "gauge",
+    "authd_admission_refusal_cpu_seconds": "counter",
     "authd_admin_requests": "counter",
 }
 
@@ -57,8 +63,17 @@ def delta(before: dict, after: dict, name: str, **labels) -> float:
 
 def test_metrics_parse_and_describe_the_pool(api):
     samples = scrape(api)
-    assert value(samples, "authd_workers") == 2, "API_WORKERS=2 in the e2e stack"
+    assert value(samples, "authd_workers") == 4, (
+        "API_WORKERS=2 in the e2e stack, and the fast lane's API_FAST_WORKERS=2 (the default)")
     assert value(samples, "authd_workers_busy") == 1, "only the worker answering this scrape"
+    # Nothing waited long in this quiet stack: no refusal, and each lane's
+    # long budget in force (ADMISSION_BUDGET_MS, 3 s by default).
+    for lane in ("hashing", "fast"):
+        assert ("authd_admission_refused_total", (("lane", lane),)) in samples
+        assert value(samples, "authd_admission_refused_total", lane=lane) == 0
+        assert value(samples, "authd_admission_budget_seconds", lane=lane) == 3.0
+    assert value(samples, "authd_admission_wait_seconds_count", lane="fast") >= 1, (
+        "this scrape itself was timed in the fast lane's queue")
     assert value(samples, "authd_worker_restarts_total") == 0
     for outcome in ("ok", "failed", "throttled", "disabled", "mfa_required"):
         assert ("authd_logins_total", (("outcome", outcome),)) in samples
@@ -178,15 +193,16 @@ def test_counters_move_by_exactly_what_the_test_did_across_workers(api, make_use
     assert delta(before, after, "authd_http_request_duration_seconds_bucket",
                  route="/auth/login", le="+Inf") == 18
     assert delta(before, after, "authd_worker_restarts_total") == 0
-    assert value(after, "authd_workers") == 2
+    assert value(after, "authd_workers") == 4
 
-    # Both workers served the marked requests: the counts above are the
-    # pool's, not one worker's. (The worker log names the pid of each.)
+    # Both hashing workers served the marked logins (and the fast lane's the
+    # rest): the counts above are the pool's, not one worker's. (The worker
+    # log names the pid of each.)
     log_files = [f for f in os.environ.get("E2E_LOG_FILES", "").split(":") if f]
     if not log_files:
         print("E2E_LOG_FILES is not set: which workers served is not checked")
         return
-    pids = set()
+    pids = {"hashing": set(), "fast": set()}
     for path in log_files:
         with open(path, encoding="utf-8", errors="replace") as f:
             for line in f:
@@ -194,9 +210,10 @@ def test_counters_move_by_exactly_what_the_test_did_across_workers(api, make_use
                     continue
                 event = json.loads(line)
                 if event.get("event") == "request" and event.get("component") == "worker":
-                    pids.add(event["pid"])
-    print(f"the marked requests were served by worker pids {sorted(pids)}")
-    assert len(pids) == 2, f"all marked requests went to one worker: {pids}"
+                    pids[event["lane"]].add(event["pid"])
+    print(f"the marked requests were served by worker pids {pids}")
+    assert len(pids["hashing"]) == 2, f"all marked logins went to one worker: {pids}"
+    assert pids["fast"] and not pids["fast"] & pids["hashing"], pids
 
 
 @pytest.mark.parametrize("path", ["/metrics"])

@@ -217,9 +217,10 @@ def test_no_cleartext_secret_or_code_in_the_database(api, enrolled, db):
 
 
 def test_a_location_that_admits_only_second_factor_logins(api, enrolled, auth_request_url):
-    """nginx's auth_request example gains /app-otp/: a password-only token is
-    refused (403 mfa_required), a token from a completed second step passes,
-    its amr handed on as X-Auth-AMR."""
+    """nginx's auth_request example gains /app-otp/ (require_amr=otp,hwk,swk):
+    a password-only token is refused (403 mfa_required), a token from a
+    completed second step passes, its amr handed on as X-Auth-AMR. (Passkey
+    logins passing it: test_passkeys.py.)"""
     import json
 
     from authd_e2e import Api
@@ -228,7 +229,7 @@ def test_a_location_that_admits_only_second_factor_logins(api, enrolled, auth_re
     try:
         r = gate.get("/app-otp/reports", token=s.access_token)  # the enrolling login: pwd only
         body = assert_problem(r, 403, "mfa_required")
-        assert body["methods"] == ["totp", "recovery_code"]
+        assert body["methods"] == ["totp", "recovery_code", "passkey"]
         assert "x_auth_user_id" not in r.text
         token = api.login(user.email, user.password).json()["mfa_token"]
         code, _ = next_step_code(totp, step)

@@ -146,6 +146,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (r.status == 500) broken("a 500 (a bug)", r);
   if (!kContractStatuses.count(r.status)) broken("a status outside the contract", r);
   if (!r.header("X-Request-ID")) broken("no X-Request-ID", r);
+  // Whatever the parameters said, the id that goes back is a safe token
+  // (issue 17, finding 7: a CR LF in it was a header injection).
+  if (!fcgi::is_valid_request_id(*r.header("X-Request-ID"))) broken("an unsafe X-Request-ID", r);
   if (r.status >= 400) {
     const std::string* type = r.header("Content-Type");
     if (type && *type == "application/problem+json") {
@@ -157,7 +160,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         broken("a problem whose status is not the answer's", r);
       auto code = doc.FindMember("code");
       if (code == doc.MemberEnd() || !code->value.IsString()) broken("a problem without code", r);
-    } else if (!(r.status == 401 && r.body.empty())) {  // /auth/verify's bare 401
+    } else if (!((r.status == 401 || r.status == 403) && r.body.empty())) {  // /auth/verify's
       broken("an error that is not a problem document", r);
     }
   }

@@ -9,6 +9,11 @@
 #                                   all addresses, as in the container
 #   FCGI_TARGET        required: an absolute unix socket path
 #                      (/abs/var/run/authd.sock) or host:port (worker:9000)
+#   API_FAST_WORKERS   [2]  the pool's fast lane; 0 = none, every route goes
+#                      to FCGI_TARGET
+#   FCGI_FAST_TARGET   [derived as the pool derives FCGI_FAST_LISTEN from
+#                      FCGI_LISTEN: DIR/NAME.sock → DIR/NAME-fast.sock,
+#                      host:port → host:port+1]  the fast lane's socket
 #   NGINX_RESOLVER     [empty]  empty: FCGI_TARGET is fixed (local runs).
 #                      An address, or `auto` (the first nameserver of
 #                      /etc/resolv.conf): nginx re-resolves FCGI_TARGET's host
@@ -71,14 +76,39 @@ fi
 
 target=${FCGI_TARGET:?render.sh: FCGI_TARGET is required (unix socket path or host:port)}
 resolver=${NGINX_RESOLVER:-}
+fast_workers=${API_FAST_WORKERS:-2}
+[[ $fast_workers =~ ^[0-9]+$ ]] || die "API_FAST_WORKERS must be a whole number, got '$fast_workers'"
+# The fast lane's socket, derived exactly as the pool derives it
+# (worker/config/config.cpp, fast_listen_for) unless given.
+fast_target_for() {
+  local t=$1
+  if [[ $t == /* ]]; then
+    if [[ $t == *.sock ]]; then echo "${t%.sock}-fast.sock"; else echo "$t-fast"; fi
+  else
+    local port=${t##*:}
+    ((10#$port < 65535)) || die "FCGI_TARGET's port + 1 does not exist: set FCGI_FAST_TARGET"
+    echo "${t%:*}:$((10#$port + 1))"
+  fi
+}
+if ((10#$fast_workers == 0)); then
+  fast_target=$target
+else
+  fast_target=${FCGI_FAST_TARGET:-$(fast_target_for "$target")}
+fi
 if [[ $target == /* ]]; then
-  [[ $target =~ ^/[A-Za-z0-9._/-]+$ ]] || die "FCGI_TARGET path has unusual characters: '$target'"
+  for t in "$target" "$fast_target"; do
+    [[ $t =~ ^/[A-Za-z0-9._/-]+$ ]] || die "FCGI_TARGET / FCGI_FAST_TARGET path has unusual characters: '$t'"
+  done
   [[ -z $resolver ]] || die "NGINX_RESOLVER makes no sense with a unix socket FCGI_TARGET"
   NGINX_FASTCGI_PASS="unix:$target"
+  NGINX_FASTCGI_PASS_FAST="unix:$fast_target"
   NGINX_DYNAMIC_UPSTREAM=""
 elif [[ $target =~ ^[A-Za-z0-9._-]+:[0-9]+$ || $target =~ ^\[[0-9A-Fa-f:]+\]:[0-9]+$ ]]; then
+  [[ $fast_target =~ ^[A-Za-z0-9._-]+:[0-9]+$ || $fast_target =~ ^\[[0-9A-Fa-f:]+\]:[0-9]+$ ]] ||
+    die "FCGI_FAST_TARGET must be host:port like FCGI_TARGET, got '$fast_target'"
   if [[ -z $resolver ]]; then
     NGINX_FASTCGI_PASS=$target
+    NGINX_FASTCGI_PASS_FAST=$fast_target
     NGINX_DYNAMIC_UPSTREAM=""
   else
     if [[ $resolver == auto ]]; then
@@ -91,7 +121,9 @@ elif [[ $target =~ ^[A-Za-z0-9._-]+:[0-9]+$ || $target =~ ^\[[0-9A-Fa-f:]+\]:[0-
     # The variable in fastcgi_pass is what makes nginx re-resolve the name.
     # shellcheck disable=SC2016  # nginx's variable, literally
     NGINX_FASTCGI_PASS='$authd_worker'
-    NGINX_DYNAMIC_UPSTREAM="resolver $resolver valid=5s ipv6=off; resolver_timeout 2s; set \$authd_worker $target;"
+    # shellcheck disable=SC2016  # nginx's variable, literally
+    NGINX_FASTCGI_PASS_FAST='$authd_worker_fast'
+    NGINX_DYNAMIC_UPSTREAM="resolver $resolver valid=5s ipv6=off; resolver_timeout 2s; set \$authd_worker $target; set \$authd_worker_fast $fast_target;"
   fi
 else
   die "FCGI_TARGET must be an absolute unix socket path or host:port, got '$target'"
@@ -234,21 +266,21 @@ if [[ -n $example_port || -n $example_upstream_port ]]; then
   EXAMPLE_UPSTREAM_LISTEN="127.0.0.1:$((10#$example_upstream_port))"
   example_out="$(dirname "$out")/auth-request-example.conf"
   mkdir -p "$(dirname "$out")"
-  export EXAMPLE_LISTEN EXAMPLE_UPSTREAM_LISTEN NGINX_FASTCGI_PASS NGINX_DYNAMIC_UPSTREAM
+  export EXAMPLE_LISTEN EXAMPLE_UPSTREAM_LISTEN NGINX_FASTCGI_PASS_FAST NGINX_DYNAMIC_UPSTREAM
   # shellcheck disable=SC2016  # envsubst's own syntax, literally
-  envsubst '${EXAMPLE_LISTEN} ${EXAMPLE_UPSTREAM_LISTEN} ${NGINX_FASTCGI_PASS} ${NGINX_DYNAMIC_UPSTREAM}' \
+  envsubst '${EXAMPLE_LISTEN} ${EXAMPLE_UPSTREAM_LISTEN} ${NGINX_FASTCGI_PASS_FAST} ${NGINX_DYNAMIC_UPSTREAM}' \
     <"$here/auth-request-example.conf.template" >"$example_out"
   NGINX_EXAMPLE_INCLUDE="include $(cd "$(dirname "$example_out")" && pwd)/auth-request-example.conf;"
 fi
 
 # shellcheck disable=SC2090  # the quotes in NGINX_REDIRECT are nginx's
 export NGINX_DOCS_ROOT NGINX_USER_DIRECTIVE NGINX_PID_FILE NGINX_ERROR_LOG NGINX_ACCESS_LOG NGINX_TEMP_DIR \
-  NGINX_LISTEN NGINX_FASTCGI_PASS NGINX_DYNAMIC_UPSTREAM NGINX_REAL_IP NGINX_LIMIT_REQ_ZONE \
+  NGINX_LISTEN NGINX_FASTCGI_PASS NGINX_FASTCGI_PASS_FAST NGINX_DYNAMIC_UPSTREAM NGINX_REAL_IP NGINX_LIMIT_REQ_ZONE \
   NGINX_LIMIT_REQ NGINX_RETRY_AFTER_IP NGINX_EXAMPLE_INCLUDE NGINX_LISTEN_TLS NGINX_TLS NGINX_REDIRECT NGINX_FASTCGI_READ_TIMEOUT \
   NGINX_ADMIN_ALLOW
 # The explicit list: nothing else in the template is touched.
 # shellcheck disable=SC2016  # envsubst's own syntax, literally
-vars='${NGINX_USER_DIRECTIVE} ${NGINX_PID_FILE} ${NGINX_ERROR_LOG} ${NGINX_ACCESS_LOG} ${NGINX_TEMP_DIR} ${NGINX_LISTEN} ${NGINX_FASTCGI_PASS} ${NGINX_DYNAMIC_UPSTREAM} ${NGINX_REAL_IP} ${NGINX_LIMIT_REQ_ZONE} ${NGINX_LIMIT_REQ} ${NGINX_RETRY_AFTER_IP} ${NGINX_EXAMPLE_INCLUDE} ${NGINX_LISTEN_TLS} ${NGINX_TLS} ${NGINX_REDIRECT} ${NGINX_DOCS_ROOT} ${NGINX_FASTCGI_READ_TIMEOUT} ${NGINX_ADMIN_ALLOW}'
+vars='${NGINX_USER_DIRECTIVE} ${NGINX_PID_FILE} ${NGINX_ERROR_LOG} ${NGINX_ACCESS_LOG} ${NGINX_TEMP_DIR} ${NGINX_LISTEN} ${NGINX_FASTCGI_PASS} ${NGINX_FASTCGI_PASS_FAST} ${NGINX_DYNAMIC_UPSTREAM} ${NGINX_REAL_IP} ${NGINX_LIMIT_REQ_ZONE} ${NGINX_LIMIT_REQ} ${NGINX_RETRY_AFTER_IP} ${NGINX_EXAMPLE_INCLUDE} ${NGINX_LISTEN_TLS} ${NGINX_TLS} ${NGINX_REDIRECT} ${NGINX_DOCS_ROOT} ${NGINX_FASTCGI_READ_TIMEOUT} ${NGINX_ADMIN_ALLOW}'
 if [[ $out == - ]]; then
   envsubst "$vars" <"$template"
 else

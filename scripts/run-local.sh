@@ -166,6 +166,15 @@ fi
 say "applying migrations"
 "$authd" migrate || die "authd migrate failed"
 
+# --- passkeys -------------------------------------------------------------------
+# Browsers offer WebAuthn over plain HTTP on localhost only (never on
+# 127.0.0.1), with the RP id localhost: both doors are accepted as origins,
+# unless the environment names its own relying party.
+if [[ -z ${WEBAUTHN_RP_ID:-} && -z ${WEBAUTHN_ORIGINS:-} ]]; then
+  export WEBAUTHN_RP_ID=localhost
+  export WEBAUTHN_ORIGINS="http://localhost:$HTTP_PORT,https://localhost:$HTTPS_PORT"
+fi
+
 # --- the pool ----------------------------------------------------------------
 sock="$var/run/authd.sock"
 rm -f "$sock"
@@ -251,6 +260,7 @@ cat >&2 <<BANNER
   curl -s $base/health/ready
 
   API docs: $base/docs   (Swagger UI; the document: $base/openapi.json)
+  passkeys: http://localhost:$HTTP_PORT/examples/passkeys.html   (localhost, not 127.0.0.1: browsers allow WebAuthn there)
   metrics:  curl -s $base/metrics   (Prometheus text; METRICS_ALLOW, default loopback)
   admin:    make admin-key ARGS="create --name backoffice --scopes users:read,users:write"
             curl -s $base/admin/users -H "Authorization: Bearer \$ADMIN_KEY"   (ADMIN_ALLOW, default loopback)

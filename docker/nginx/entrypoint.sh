@@ -4,7 +4,8 @@
 # as the image's non-root user.
 #
 # Compose defaults (each can be overridden from the environment):
-#   FCGI_TARGET=worker:9000   the worker service on the compose network
+#   FCGI_TARGET=worker:9000   the worker service on the compose network (its
+#                             fast lane: worker:9001, unless API_FAST_WORKERS=0)
 #   NGINX_RESOLVER=auto       the nameserver of this container's
 #                             /etc/resolv.conf (Docker: 127.0.0.11; podman:
 #                             the network's aardvark-dns), so nginx

@@ -2,9 +2,22 @@
 # Container health check of the worker: one FastCGI "GET /health" to the pool
 # in this container (cgi-fcgi from libfcgi-bin); healthy when it answers 2xx.
 # Liveness only: the database is /health/ready's business, so a database
-# outage does not mark every worker unhealthy.
+# outage does not mark every worker unhealthy. Asked of the fast lane (its
+# own socket, derived from FCGI_LISTEN as the pool derives it), whose queue
+# never holds hashes: a login storm must not make a healthy pool look dead.
 set -eu
 listen=${FCGI_LISTEN:-0.0.0.0:9000}
+if [ "${API_FAST_WORKERS:-2}" != 0 ]; then
+  if [ -n "${FCGI_FAST_LISTEN:-}" ]; then
+    listen=$FCGI_FAST_LISTEN
+  else
+    case $listen in
+      /*.sock) listen=${listen%.sock}-fast.sock ;;
+      /*) listen=$listen-fast ;;
+      *) listen=${listen%:*}:$((${listen##*:} + 1)) ;;
+    esac
+  fi
+fi
 case $listen in
   /*) target=$listen ;;                       # unix socket path
   *) target=127.0.0.1:${listen##*:} ;;        # [host]:port -> loopback:port

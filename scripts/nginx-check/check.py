@@ -22,8 +22,11 @@ ROUTES = ["/auth/register", "/auth/login", "/auth/password", "/auth/me", "/auth/
           "/auth/refresh", "/auth/logout", "/auth/sessions",
           "/auth/sessions/0190a6c4-7f2e-7cc1-8a4b-1234567890ab", "/auth/email/verify",
           "/auth/email/resend", "/auth/password/forgot", "/auth/password/reset",
-          "/auth/mfa/totp/setup", "/auth/mfa/verify", "/.well-known/jwks.json", "/health",
-          "/health/ready", "/metrics", "/admin/users",
+          "/auth/mfa/totp/setup", "/auth/mfa/verify", "/auth/mfa/passkey/options",
+          "/auth/passkeys", "/auth/passkeys/register/options", "/auth/passkeys/register",
+          "/auth/passkeys/0190a6c4-7f2e-7cc1-8a4b-1234567890ab", "/auth/passkeys/login/options",
+          "/auth/passkeys/login", "/.well-known/jwks.json", "/health", "/health/ready", "/metrics",
+          "/admin/users",
           "/admin/users/0190a6c4-7f2e-7cc1-8a4b-1234567890ab",
           "/admin/users/0190a6c4-7f2e-7cc1-8a4b-1234567890ab/disable",
           "/admin/users/0190a6c4-7f2e-7cc1-8a4b-1234567890ab/enable",
@@ -31,6 +34,7 @@ ROUTES = ["/auth/register", "/auth/login", "/auth/password", "/auth/me", "/auth/
 UNKNOWN = ["/index.html", "/x.gif", "/", "/nope", "/auth", "/auth/", "/auth/nope", "/auth/login/", "/auth/LOGIN",
            "/health/", "/healthz", "/auth/sessions/a/b", "/auth/sessions/", "/auth/mfa",
            "/docsx", "/openapi.jsonx", "/auth/register.php", "/.well-known/", "/auth/mfa/",
+           "/auth/passkeys/", "/auth/passkeysx",
            "/admin", "/admin/", "/admin/users/", "/admin/users/a/b", "/admin/users/a/delete"]
 
 failures = []

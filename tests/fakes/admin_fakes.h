@@ -8,6 +8,7 @@
 
 #include "fakes/fakes.h"
 #include "ports/admin_store.h"
+#include "ports/passkey_store.h"
 
 namespace authd::testing {
 
@@ -50,7 +51,8 @@ class InMemoryAdminKeyStore final : public AdminKeyStore {
 
 class InMemoryAccountDirectory final : public AccountDirectory {
  public:
-  explicit InMemoryAccountDirectory(InMemoryUserStore& users) : users_(users) {}
+  InMemoryAccountDirectory(InMemoryUserStore& users, PasskeyStore& passkeys)
+      : users_(users), passkeys_(passkeys) {}
   std::vector<AccountSummary> list(const Query& q) override {
     std::vector<AccountSummary> out;
     for (auto it = users_.users.rbegin(); it != users_.users.rend(); ++it) {
@@ -60,7 +62,7 @@ class InMemoryAccountDirectory final : public AccountDirectory {
         const bool match = q.prefix ? u.email.starts_with(q.email) : u.email == q.email;
         if (!match) continue;
       }
-      out.push_back({u, 0});
+      out.push_back({u, passkeys_.count(u.id)});
       if (out.size() == q.limit) break;
     }
     return out;
@@ -68,11 +70,12 @@ class InMemoryAccountDirectory final : public AccountDirectory {
   std::optional<AccountSummary> find(const Uuid& id) override {
     auto u = users_.find_by_id(id);
     if (!u) return std::nullopt;
-    return AccountSummary{*u, 0};
+    return AccountSummary{*u, passkeys_.count(id)};
   }
 
  private:
   InMemoryUserStore& users_;
+  PasskeyStore& passkeys_;
 };
 
 }  // namespace authd::testing

@@ -240,15 +240,21 @@ class InMemoryThrottleStore final : public ThrottleStore {
 class InMemoryMfaStore final : public MfaStore {
  public:
   explicit InMemoryMfaStore(InMemoryUserStore& users) : users_(users) {}
-  MfaState read(const Uuid& user_id) override { return states[user_id]; }
+  MfaState read(const Uuid& user_id) override {
+    MfaState state = states[user_id];
+    if (after_read) after_read();  // lets a test race another worker here
+    return state;
+  }
+  std::function<void()> after_read;
   void set_pending(const Uuid& user_id, std::string_view sealed) override {
     if (!states[user_id].enabled) states[user_id].pending_sealed = std::string(sealed);
   }
   bool enable(const Uuid& user_id, std::string_view pending, std::int64_t step,
-              UnixSeconds) override {
+              UnixSeconds now) override {
     auto& s = states[user_id];
     if (s.enabled || s.pending_sealed.empty() || s.pending_sealed != pending) return false;
     s.enabled = true;
+    s.enabled_at = now;
     s.secret_sealed = s.pending_sealed;
     s.pending_sealed.clear();
     s.last_step = step;
@@ -271,6 +277,29 @@ class InMemoryMfaStore final : public MfaStore {
     for (const auto& [id, s] : states)
       if (s.enabled) return true;
     return false;
+  }
+  std::vector<SealedTotp> sealed_not_shaped(const Uuid& after, std::size_t size,
+                                            unsigned char version, unsigned limit) override {
+    auto shaped = [&](const std::string& s) {
+      return s.empty() || (s.size() == size && static_cast<unsigned char>(s[0]) == version);
+    };
+    std::vector<SealedTotp> out;
+    for (const auto& [id, s] : states) {
+      if (id <= after || out.size() >= limit) continue;
+      if (!shaped(s.secret_sealed) || !shaped(s.pending_sealed)) {
+        out.push_back({id, s.secret_sealed, s.pending_sealed});
+      }
+    }
+    return out;
+  }
+  bool replace_sealed(const SealedTotp& before, const SealedTotp& after) override {
+    auto& s = states[before.user_id];
+    if (s.secret_sealed != before.secret_sealed || s.pending_sealed != before.pending_sealed) {
+      return false;
+    }
+    s.secret_sealed = after.secret_sealed;
+    s.pending_sealed = after.pending_sealed;
+    return true;
   }
   void replace_recovery_codes(const Uuid& user_id,
                               const std::vector<std::string>& hashes) override {

@@ -125,9 +125,14 @@ class InMemoryOutbox final : public OutboxStore, public OutboxDelivery {
 
 class InMemoryMailRequests final : public MailRequestStore {
  public:
-  void add(LinkPurpose kind, std::string_view email, UnixSeconds now) override {
+  bool add(LinkPurpose kind, std::string_view email, UnixSeconds now,
+           unsigned max_pending) override {
     ++adds;
+    for (const auto& r : queue)
+      if (r.kind == kind && r.email == email) return false;
+    if (queue.size() >= max_pending) return false;
     queue.push_back(MailRequest{next_id++, kind, std::string(email), now});
+    return true;
   }
   std::optional<MailRequest> claim_next() override {
     if (queue.empty()) return std::nullopt;

@@ -56,6 +56,7 @@ def alive(pid: int) -> bool:
 class Stack:
     build_dir: Path
     workers: int = 2
+    fast_workers: int = 2  # the fast lane's processes (API_FAST_WORKERS)
     env_extra: dict = field(default_factory=dict)
     tmp: Path = None
     db_port: int = 0
@@ -68,6 +69,13 @@ class Stack:
 
     # --- lifecycle -----------------------------------------------------------------
     def start(self) -> "Stack":
+        try:
+            return self._start()
+        except BaseException:
+            self.close()  # nothing half-started is left running
+            raise
+
+    def _start(self) -> "Stack":
         self.tmp = Path(tempfile.mkdtemp(prefix="authd-faults."))
         (self.tmp / "run").mkdir()
         (self.tmp / "log").mkdir()
@@ -99,6 +107,8 @@ class Stack:
                     os.killpg(proc.pid, signal.SIGKILL)  # stragglers of its group
                 except (ProcessLookupError, PermissionError):
                     pass
+        if self.tmp is None:
+            return
         self.resume_db()
         subprocess.run([str(ROOT / "scripts/mariadb.sh"), "stop", str(self.tmp / "mysql")],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -110,6 +120,11 @@ class Stack:
     @property
     def authd(self) -> Path:
         return Path(os.environ.get("AUTHD_BIN", self.build_dir / "authd"))
+
+    @property
+    def processes(self) -> int:
+        """Every child of the pool's master: both lanes' workers."""
+        return self.workers + self.fast_workers
 
     @property
     def base_url(self) -> str:
@@ -133,6 +148,7 @@ class Stack:
         env.update({
             "SECRET_KEY": "fault-tests-" + "k" * 40,
             "API_WORKERS": str(self.workers),
+            "API_FAST_WORKERS": str(self.fast_workers),
             "LOGLEVEL": "INFO",
             "FCGI_LISTEN": str(self.sock),
             # Many failures from one address on purpose (races): not throttled.
@@ -198,7 +214,7 @@ class Stack:
                                        start_new_session=True, preexec_fn=self.favoured)
         log.close()
         deadline = time.monotonic() + 60
-        while len(self.workers_pids()) < self.workers:
+        while len(self.workers_pids()) < self.processes:
             if self.master.poll() is not None:
                 raise RuntimeError(f"authd serve exited ({self.master.returncode}); "
                                    f"see {self.worker_log}")
@@ -210,6 +226,19 @@ class Stack:
         if not self.master or self.master.poll() is not None:
             return []
         return [p for p in children_of(self.master.pid) if alive(p)]
+
+    def pool_pss_kib(self) -> int:
+        """The pool's memory: the proportional set size of every worker
+        (forked workers share pages, so PSS and not RSS adds up)."""
+        total = 0
+        for pid in self.workers_pids():
+            try:
+                for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+            except OSError:
+                continue
+        return total
 
     @staticmethod
     def favoured() -> None:
@@ -226,6 +255,7 @@ class Stack:
         self.http_port = free_port()
         prefix = self.tmp / "nginx"
         env = dict(os.environ, HTTP_PORT=str(self.http_port), IP_RATE_LIMIT="0",
+                   API_FAST_WORKERS=str(self.fast_workers),
                    NGINX_PREFIX=str(prefix), NGINX_LISTEN_ADDR="127.0.0.1",
                    NGINX_ACCESS_LOG=str(self.tmp / "log" / "nginx-access.log"),
                    NGINX_ERROR_LOG=str(self.nginx_error_log), FCGI_TARGET=str(self.sock))

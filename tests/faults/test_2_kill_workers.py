@@ -32,7 +32,7 @@ def test_killed_workers_are_replaced_and_nothing_is_half_written(stack):
             os.kill(victim, signal.SIGKILL)
             while True:
                 pids = stack.workers_pids()
-                if victim not in pids and len(pids) >= stack.workers:
+                if victim not in pids and len(pids) >= stack.processes:
                     break
                 assert time.monotonic() - t0 < 10, "no replacement in 10 s"
                 await asyncio.sleep(0.005)

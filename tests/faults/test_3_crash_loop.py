@@ -30,7 +30,7 @@ def test_a_crash_loop_is_rate_limited_and_logged(stack):
         time.sleep(0.002)
     t0 = time.monotonic()
     stack.wait_ready(timeout=30)
-    while len(stack.workers_pids()) < stack.workers:
+    while len(stack.workers_pids()) < stack.processes:
         assert time.monotonic() - t0 < 30
         time.sleep(0.02)
     recovered = time.monotonic() - t0

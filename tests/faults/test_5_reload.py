@@ -30,7 +30,7 @@ async def reload_under(stack, prefix, clients, reloads):
         took.append(float("inf"))
         while time.monotonic() - t0 <= RELOAD_WITHIN_S:
             now = set(stack.workers_pids())
-            if not (now & before) and len(now) >= stack.workers:
+            if not (now & before) and len(now) >= stack.processes:
                 took[-1] = time.monotonic() - t0
                 break
             await asyncio.sleep(0.01)

@@ -11,6 +11,7 @@
 #include "adapters/mysql/email_token_store.h"
 #include "adapters/mysql/mfa_store.h"
 #include "adapters/mysql/outbox_store.h"
+#include "adapters/mysql/passkey_store.h"
 #include "adapters/mysql/session_store.h"
 #include "adapters/mysql/throttle_store.h"
 #include "adapters/mysql/transaction_runner.h"
@@ -50,6 +51,7 @@ class AccountEraseTest : public StoreTest {
   mysql::MysqlOutboxStore outbox{app()};
   mysql::MysqlMailRequestStore requests{app()};
   mysql::MysqlThrottleStore throttle{app()};
+  mysql::MysqlPasskeyStore passkeys{app()};
 
   // Every base table and which of its columns are BINARY (ids, digests).
   std::map<std::string, std::vector<bool>> tables() {
@@ -137,7 +139,7 @@ class AccountEraseTest : public StoreTest {
     m.created_at = kNow;
     m.expires_at = kNow + 1800;
     outbox.enqueue(m);
-    requests.add(LinkPurpose::reset_password, email, kNow);
+    requests.add(LinkPurpose::reset_password, email, kNow, 100);
     throttle.record_failure(email, "203.0.113.7", [](const ThrottleStore::Counters& before) {
       ThrottleStore::Counters after = before;
       after.pair.failures += 1;
@@ -146,6 +148,40 @@ class AccountEraseTest : public StoreTest {
       after.email.last_failure_at = kNow;
       return after;
     });
+    // A passkey (and with it the account's user handle), and the challenges
+    // of a registration and of a second step under way. Every binary value
+    // is random, so nothing of one account equals the other's.
+    passkeys.user_handle(u.id, random_digest());
+    Passkey p;
+    p.id = random_uuid();
+    p.user_id = u.id;
+    p.credential_id = random_digest();
+    p.alg = -7;
+    p.public_key = std::string(64, 'k');
+    p.aaguid = std::string(random_uuid().as_bytes());
+    p.transports = "internal";
+    p.name = "Laptop";
+    p.created_at = kNow;
+    mysql::MysqlTransactionRunner tx(app());
+    tx.in_transaction([&] { EXPECT_EQ(passkeys.add(p, 10), PasskeyStore::AddResult::added); });
+    WebAuthnChallenge registration;
+    registration.challenge_hash = random_digest();
+    registration.purpose = ChallengePurpose::registration;
+    registration.user_id = u.id;
+    registration.created_at = kNow;
+    registration.expires_at = kNow + 300;
+    passkeys.insert_challenge(registration);
+    WebAuthnChallenge second_step = registration;
+    second_step.challenge_hash = random_digest();
+    second_step.purpose = ChallengePurpose::second_factor;
+    second_step.mfa_token_hash = c.token_hash;
+    passkeys.insert_challenge(second_step);
+    // A passwordless login's challenge names nobody: it stays.
+    WebAuthnChallenge login = registration;
+    login.challenge_hash = random_digest();
+    login.purpose = ChallengePurpose::login;
+    login.user_id.reset();
+    passkeys.insert_challenge(login);
     return u;
   }
   static std::string random_digest() {
@@ -163,7 +199,8 @@ TEST_F(AccountEraseTest, NoRowOfTheAccountIsLeftAndNoOtherRowIsTouched) {
   // Every table an account can have rows in holds some of the closing one's.
   for (const char* table :
        {"users", "sessions", "refresh_token_history", "mfa_recovery_codes", "mfa_challenges",
-        "email_tokens", "mail_outbox", "mail_requests", "login_throttle"}) {
+        "email_tokens", "mail_outbox", "mail_requests", "login_throttle", "passkeys",
+        "passkey_user_handles", "webauthn_challenges"}) {
     bool found = false;
     for (const auto& row : before.at(table))
       found |= holds_any(row, needles);

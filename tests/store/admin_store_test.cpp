@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "adapters/mysql/passkey_store.h"
+#include "adapters/mysql/transaction_runner.h"
 #include "adapters/mysql/user_store.h"
 #include "store_test_support.h"
 
@@ -111,6 +113,34 @@ TEST_F(AdminStoreTest, AccountsNewestFirstByExactAddressOrLiteralPrefix) {
   EXPECT_EQ(found->user.email, "bob@example.com");
   EXPECT_EQ(found->passkeys, 0u);
   EXPECT_FALSE(directory.find(random_uuid()));
+}
+
+TEST_F(AdminStoreTest, AnAccountShowsHowManyPasskeysItHas) {
+  const User ann = account(1, "ann@example.com");
+  const User bob = account(2, "bob@example.com");
+  mysql::MysqlPasskeyStore passkeys(app());
+  mysql::MysqlTransactionRunner tx(app());
+  for (int i = 0; i < 2; ++i) {
+    Passkey p;
+    p.id = random_uuid();
+    p.user_id = ann.id;
+    p.credential_id = "credential-" + std::to_string(i);
+    p.alg = -7;
+    p.public_key = std::string(64, 'k');
+    p.aaguid = std::string(16, '\0');
+    p.name = "Laptop";
+    p.created_at = kNow;
+    tx.in_transaction([&] { ASSERT_EQ(passkeys.add(p, 10), PasskeyStore::AddResult::added); });
+  }
+  EXPECT_EQ(directory.find(ann.id)->passkeys, 2u);
+  EXPECT_EQ(directory.find(bob.id)->passkeys, 0u);
+  AccountDirectory::Query q;
+  q.limit = 10;
+  const auto listed = directory.list(q);
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].user.id, bob.id);
+  EXPECT_EQ(listed[0].passkeys, 0u);
+  EXPECT_EQ(listed[1].passkeys, 2u);
 }
 
 TEST(LikePrefixPattern, EscapesItsOwnEscapeAndTheWildcards) {

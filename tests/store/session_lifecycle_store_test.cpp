@@ -178,6 +178,17 @@ TEST_F(SessionLifecycleStoreTest, CapEndsTheLeastRecentlyUsedTiesTheOlderFirst) 
   EXPECT_FALSE(sessions.find(theirs.id)->revoked_at) << "another user's sessions are not counted";
 }
 
+TEST_F(SessionLifecycleStoreTest, CapEndsEveryOneOverItInOneGo) {
+  const Session a = live_session_with_order(owner, 300, 1);
+  const Session b = live_session_with_order(owner, 200, 2);
+  const Session c = live_session_with_order(owner, 100, 3);
+  const Session d = live_session_with_order(owner, 0, 4);
+  EXPECT_EQ(sessions.revoke_least_recently_used(owner.id, 1, kNow, kIdle), 3);
+  EXPECT_EQ(live_ids(owner), (std::vector<Uuid>{d.id}));
+  for (const Session& ended : {a, b, c})
+    EXPECT_EQ(sessions.find(ended.id)->revoked_at, kNow);
+}
+
 TEST_F(SessionLifecycleStoreTest, CapCountsOnlyLiveSessions) {
   Session ended = live_session(owner, 1);
   ASSERT_TRUE(sessions.revoke(ended.id, kNow));

@@ -2,25 +2,16 @@
 
 #include "auth/commit_outcome.h"
 #include "auth/link_issuer.h"
-#include "mail/message.h"
-#include "mail/templates.h"
 
 namespace authd {
 
 OutgoingMail AccountCloser::notice(const User& user, UnixSeconds now) {
   mail::LetterValues values;
   values.email = user.email;
-  const mail::Envelope envelope = envelope_to(policy_, user.email, now, random_);
-
-  OutgoingMail mail;
+  OutgoingMail mail = compose_mail(user, MailKind::account_closed, values, policy_, clock_, random_,
+                                   now + kClosureNoticeLifetime, /*counts_toward_cap=*/false);
   // No user_id: the row outlives the account and must not name it.
-  mail.kind = MailKind::account_closed;
-  mail.recipient = user.email;
-  mail.message =
-      mail::compose_message(envelope, mail::render_letter(MailKind::account_closed, values));
-  mail.counts_toward_cap = false;
-  mail.created_at = now;
-  mail.expires_at = now + kClosureNoticeLifetime;
+  mail.user_id.reset();
   return mail;
 }
 

@@ -25,8 +25,8 @@ AdminService::AdminService(AdminDeps deps, AdminPolicy policy)
     : deps_(deps), policy_(std::move(policy)), cursor_(policy_.secret_key) {}
 
 OperatorService AdminService::operators() {
-  return OperatorService(deps_.users, deps_.sessions, deps_.throttle, deps_.mfa, deps_.transactions,
-                         deps_.clock);
+  return OperatorService(deps_.users, deps_.sessions, deps_.throttle, deps_.mfa, deps_.email_tokens,
+                         deps_.transactions, deps_.clock);
 }
 
 Outcome<AdminCaller> AdminService::authenticate(std::string_view bearer, AdminScope needed,

@@ -14,14 +14,15 @@ Outcome<User> AuthService::close_account(const Authenticated& who, std::string_v
   if (!account) return account.error();
   const User user = std::move(account.value());
   const std::string user_id = user.id.to_string();
-  // The login throttle's path, as at login and password change: a wrong
-  // password or code here is a failed login. (Where the security work
-  // reserves the attempt under a row lock for every route that judges a
-  // secret, this admit() is the one call to switch.)
+  // The login throttle's reservation, as at login and password change
+  // (auth/throttle_attempt.h): a wrong password or code here is a failed
+  // login; a missing code gives the attempt back. A right password clears
+  // nothing by itself: only a closing that commits does, since the
+  // account's throttle rows go with it (API.md).
   ThrottleAttempt attempt;
   if (auto refused = admit(user.email, client, "close_account", &attempt)) return *refused;
   if (!password_matches(&user, password)) {
-    attempt_failed(attempt);
+    attempt.failed();
     log::audit("close_account",
                {{"outcome", "wrong_password"}, {"user_id", user_id}, {"ip", client.ip}});
     return fail(AuthErrc::invalid_credentials, "The password is wrong.");
@@ -31,7 +32,6 @@ Outcome<User> AuthService::close_account(const Authenticated& who, std::string_v
   if (auto refused = second_factor_refusal(user, second_factor, attempt, "close_account", client)) {
     return *refused;
   }
-  attempt_succeeded(attempt);
 
   // Judged again under the account's lock: the password we checked must
   // still be the current one, and the token's session still live (a
@@ -52,12 +52,26 @@ Outcome<User> AuthService::close_account(const Authenticated& who, std::string_v
           });
   if (!closed) {
     AuthError e = closed.error();
-    // Closed meanwhile by someone else: this token's session went with it.
-    if (e.code == AuthErrc::not_found) e = fail(AuthErrc::invalid_token, "The session has ended.");
+    // A password changed meanwhile: this request's password is no longer
+    // the account's, a wrong password as it would have been after the
+    // change. A session ended meanwhile counts for nothing (the attempt
+    // goes back), as a bad token would.
+    if (e.code == AuthErrc::invalid_credentials) attempt.failed();
+    // Closed meanwhile by someone else: this token's session went with it,
+    // and the email's counters with the account (the attempt is settled
+    // where it stands: a give-back would write the email's rows again).
+    if (e.code == AuthErrc::not_found) {
+      attempt.failed();
+      e = fail(AuthErrc::invalid_token, "The session has ended.");
+    }
     log::audit("close_account",
                {{"outcome", "lost_race"}, {"user_id", user_id}, {"ip", client.ip}});
     return e;
   }
+  // A success: the email's counters went in the closing's commit already
+  // (this clears nothing more, and the attempt is settled, so nothing is
+  // given back: a give-back would write the email's rows again).
+  attempt.succeeded();
   // The account id, never the email: the line outlives the account.
   log::audit("account_closed",
              {{"outcome", "ok"}, {"actor", "self"}, {"user_id", user_id}, {"ip", client.ip}});

@@ -5,9 +5,14 @@
 #include "auth/link_token.h"
 #include "mail/message.h"
 #include "mail/templates.h"
+#include "util/time_format.h"
 
 namespace authd {
 
+namespace {
+
+// The envelope of a message to `recipient`: From as configured, Date, and a
+// fresh random part for its Message-ID and MIME boundary.
 mail::Envelope envelope_to(const MailPolicy& policy, std::string_view recipient, UnixSeconds now,
                            Random& random) {
   mail::Envelope envelope;
@@ -18,6 +23,8 @@ mail::Envelope envelope_to(const MailPolicy& policy, std::string_view recipient,
   envelope.unique = new_random_token(random, 18);
   return envelope;
 }
+
+}  // namespace
 
 bool insert_account_with_link(UserStore& users, TransactionRunner& transactions,
                               std::string_view use_case, const User& user,
@@ -45,6 +52,34 @@ bool insert_account_with_link(UserStore& users, TransactionRunner& transactions,
 UnixSeconds link_lifetime(const MailPolicy& policy, LinkPurpose purpose) {
   return purpose == LinkPurpose::verify_email ? policy.verify_token_ttl_s
                                               : policy.reset_token_ttl_s;
+}
+
+OutgoingMail compose_mail(const User& user, MailKind kind, const mail::LetterValues& values,
+                          const MailPolicy& policy, const Clock& clock, Random& random,
+                          UnixSeconds expires_at, bool counts_toward_cap) {
+  const UnixSeconds now = clock.now();
+  OutgoingMail mail;
+  mail.user_id = user.id;
+  mail.kind = kind;
+  mail.recipient = user.email;
+  mail.message = mail::compose_message(envelope_to(policy, user.email, now, random),
+                                       mail::render_letter(kind, values));
+  mail.counts_toward_cap = counts_toward_cap;
+  mail.created_at = now;
+  mail.expires_at = expires_at;
+  return mail;
+}
+
+void queue_notice(OutboxStore& outbox, const MailPolicy& policy, const Clock& clock, Random& random,
+                  const User& user, MailKind kind, std::string_view passkey) {
+  constexpr UnixSeconds kNoticeLifetime = 7 * 86400;
+  mail::LetterValues values;
+  values.link = policy.public_base_url;
+  values.email = user.email;
+  values.passkey = std::string(passkey);
+  values.when = format_rfc3339(clock.now());
+  outbox.enqueue(compose_mail(user, kind, values, policy, clock, random,
+                              clock.now() + kNoticeLifetime, /*counts_toward_cap=*/false));
 }
 
 void LinkIssuer::issue(const User& user, LinkPurpose purpose, bool counts_toward_cap) {
@@ -76,16 +111,8 @@ void LinkIssuer::issue_as(const User& user, LinkPurpose purpose, MailKind kind,
   values.link = mail::link_url(policy_.public_base_url, purpose, token);
   values.email = user.email;
   values.valid_for = mail::lifetime_in_words(lifetime);
-  const mail::Envelope envelope = envelope_to(policy_, user.email, now, random_);
-
-  OutgoingMail mail;
-  mail.user_id = user.id;
-  mail.kind = kind;
-  mail.recipient = user.email;
-  mail.message = mail::compose_message(envelope, mail::render_letter(kind, values));
-  mail.counts_toward_cap = counts_toward_cap;
-  mail.created_at = now;
-  mail.expires_at = row.expires_at;
+  const OutgoingMail mail =
+      compose_mail(user, kind, values, policy_, clock_, random_, row.expires_at, counts_toward_cap);
   outbox_.enqueue(mail);
 }
 

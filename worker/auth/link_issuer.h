@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "auth/mail_policy.h"
-#include "mail/message.h"
+#include "mail/templates.h"
 #include "ports/clock.h"
 #include "ports/email_token_store.h"
 #include "ports/outbox_store.h"
@@ -43,10 +43,20 @@ class LinkIssuer {
 
 UnixSeconds link_lifetime(const MailPolicy& policy, LinkPurpose purpose);
 
-// The envelope of a message to `recipient`: From as configured, Date, and a
-// fresh random part for its Message-ID and MIME boundary.
-mail::Envelope envelope_to(const MailPolicy& policy, std::string_view recipient, UnixSeconds now,
-                           Random& random);
+// The message of `kind` to the user, as the outbox takes it: the letter
+// with `values`, the envelope from the policy, to be sent before
+// `expires_at`. Every message goes through here (links, invitations,
+// notices).
+OutgoingMail compose_mail(const User& user, MailKind kind, const mail::LetterValues& values,
+                          const MailPolicy& policy, const Clock& clock, Random& random,
+                          UnixSeconds expires_at, bool counts_toward_cap);
+
+// A notice with no link of its own (`kind`: passkey_added, passkey_removed,
+// passkeys_reset) naming `passkey`, queued in the caller's transaction. It
+// does not count toward the hourly cap, and is dropped if it cannot be sent
+// within a week.
+void queue_notice(OutboxStore& outbox, const MailPolicy& policy, const Clock& clock, Random& random,
+                  const User& user, MailKind kind, std::string_view passkey);
 
 // A new account and its first link in one commit (registration, an admin's
 // invitation): `issue` runs in the account's transaction. A commit whose

@@ -17,6 +17,9 @@ struct MailPolicy {
   // Resend and forgot together, per account per rolling hour (the
   // registration's message does not count).
   unsigned cap_per_hour = 5;
+  // Resend and forgot requests waiting for the mailer, at most
+  // (MAIL_REQUEST_QUEUE_MAX): beyond it a request is dropped (still 202).
+  unsigned request_queue_max = 1000;
   bool require_verified_email = false;
 };
 

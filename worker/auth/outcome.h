@@ -24,9 +24,12 @@ enum class AuthErrc {
   email_taken,                // 409
   mfa_already_enabled,        // 409
   mfa_not_enabled,            // 409
+  passkey_exists,             // 409
+  passkey_limit,              // 409
   invalid_email,              // 422
   weak_password,              // 422
   password_unchanged,         // 422
+  invalid_passkey,            // 422
   too_many_attempts,          // 429
 };
 

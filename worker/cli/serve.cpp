@@ -19,10 +19,12 @@
 #include "adapters/mysql/mfa_store.h"
 #include "adapters/mysql/migrations.h"
 #include "adapters/mysql/outbox_store.h"
+#include "adapters/mysql/passkey_store.h"
 #include "adapters/mysql/session_store.h"
 #include "adapters/mysql/throttle_store.h"
 #include "adapters/mysql/transaction_runner.h"
 #include "adapters/mysql/user_store.h"
+#include "admission/gate.h"
 #include "auth/auth_service.h"
 #include "cli/commands.h"
 #include "cli/startup.h"
@@ -38,6 +40,7 @@
 #include "ports/store_errors.h"
 #include "supervisor/memory_budget.h"
 #include "supervisor/prefork.h"
+#include "util/shared_mapping.h"
 
 namespace authd::cli {
 namespace {
@@ -51,18 +54,23 @@ class DatabaseHealth final : public HealthProbe {
   mysql::Connection& connection_;
 };
 
-// What every child shares: the metrics block the master mapped before
-// forking, and who may read it (and who may use the admin API).
-struct PoolMetrics {
-  metrics::SharedBlock& shared;
-  const CidrSet& allow;
+// What every child shares: the metrics block and the admission gates' state
+// the master mapped before forking, who may read the metrics and who may use
+// the admin API.
+struct PoolShared {
+  metrics::SharedBlock& metrics;
+  const CidrSet& metrics_allow;
   const CidrSet& admin_allow;
+  SharedMapping<admission::PoolState>& admission;
+  admission::Settings admission_settings;
+  bool fast_lane;
 };
 
-// One child: its own connection, stores, service and HTTP app.
-int run_child(const Config& config, const JwtSettings& jwt, int listen_fd,
-              const supervisor::ChildSignals& signals, const PoolMetrics& pool) {
-  metrics::Recorder recorder(pool.shared.block(), getpid());
+// One child of a lane: its own connection, stores, service and HTTP app.
+int run_child(const Config& config, const JwtSettings& jwt, int listen_fd, admission::Lane lane,
+              const supervisor::ChildSignals& signals, const PoolShared& pool) {
+  metrics::Recorder recorder(pool.metrics.block(), getpid());
+  recorder.set_admission(&pool.admission.get(), pool.admission_settings, pool.fast_lane);
   mysql::Connection connection(config.db, mysql::Account::app);
   connection.set_metrics(&recorder);
   mysql::MysqlUserStore users(connection);
@@ -73,14 +81,16 @@ int run_child(const Config& config, const JwtSettings& jwt, int listen_fd,
   mysql::MysqlEmailTokenStore email_tokens(connection);
   mysql::MysqlOutboxStore outbox(connection);
   mysql::MysqlMailRequestStore mail_requests(connection);
+  mysql::MysqlPasskeyStore passkeys(connection);
   Argon2idHasher argon2(config.argon2_memory_kib, config.argon2_iterations, config.password_pepper);
   metrics::TimedHasher hasher(argon2, recorder);
   JwtSigner signer(jwt);
   SystemClock clock;
   SodiumRandom random;
-  AuthService service(ServiceDeps{users, sessions, throttle, mfa, transactions, hasher, signer,
-                                  clock, random, email_tokens, outbox, mail_requests, &recorder},
-                      service_policy(config));
+  AuthService service(
+      ServiceDeps{users, sessions, throttle, mfa, transactions, hasher, signer, clock, random,
+                  email_tokens, outbox, mail_requests, passkeys, &recorder},
+      service_policy(config));
   mysql::MysqlAdminKeyStore admin_keys(connection);
   mysql::MysqlAccountDirectory directory(connection);
   AdminService admin(AdminDeps{users, sessions, throttle, mfa, directory, admin_keys, transactions,
@@ -89,14 +99,16 @@ int run_child(const Config& config, const JwtSettings& jwt, int listen_fd,
   DatabaseHealth health(connection);
   http::HandlerDeps deps{
       service, health, signer.jwks_json(),
-      http::MetricsEndpoint{[&recorder] { return recorder.render(); }, pool.allow},
+      http::MetricsEndpoint{[&recorder] { return recorder.render(); }, pool.metrics_allow},
       http::AdminEndpoint{&admin, pool.admin_allow}};
   http::Router router = http::make_router(deps);
   recorder.set_routes(router.patterns());
-  http::HttpApp app(std::move(router), &recorder);
+  http::HttpApp app(std::move(router), &recorder, lane);
 
   fcgi::StopControl stop{signals.stop_requested, signals.drain_requested, signals.idle_mask};
-  long served = fcgi::serve(listen_fd, app, stop);
+  admission::Gate gate(pool.admission.get().lanes[static_cast<std::size_t>(lane)],
+                       pool.admission_settings);
+  long served = fcgi::serve(listen_fd, app, stop, fcgi::AdmissionControl{&gate, lane, &recorder});
   log::debug("worker_exiting", {{"served", served}});
   return 0;
 }
@@ -112,12 +124,14 @@ int serve() {
   // memory it may use is refused here, not discovered by the OOM killer.
   const auto memory_limits = supervisor::read_memory_limits();
   if (auto too_much = supervisor::memory_budget_error(config.workers, config.argon2_memory_kib,
-                                                      config.memory_budget_mib, memory_limits)) {
+                                                      config.memory_budget_mib, memory_limits,
+                                                      config.fast_workers)) {
     std::fprintf(stderr, "authd: configuration error: %s\n", too_much->c_str());
     return 2;
   }
-  const auto memory = supervisor::plan_memory(config.workers, config.argon2_memory_kib,
-                                              config.memory_budget_mib, memory_limits);
+  const auto memory =
+      supervisor::plan_memory(config.workers, config.argon2_memory_kib, config.memory_budget_mib,
+                              memory_limits, config.fast_workers);
   if (sodium_init() < 0) {
     log::error("startup_failed", {{"error", "libsodium could not initialise"}});
     return 1;
@@ -131,19 +145,29 @@ int serve() {
   if (!jwt) return 2;
   if (int rc = check_schema(config); rc != 0) return rc;
 
-  int backlog =
-      config.listen_backlog >= 0 ? config.listen_backlog : fcgi::default_backlog(config.workers);
+  // Both lanes' queues are bounded by time, not length: as deep as the
+  // kernel allows unless FCGI_BACKLOG says otherwise.
+  const int backlog = config.listen_backlog > 0 ? config.listen_backlog : fcgi::default_backlog();
   std::optional<fcgi::Listener> listener;
+  std::optional<fcgi::Listener> fast_listener;
+  const std::string* opening = &config.listen;
   try {
-    listener.emplace(config.listen, backlog);
+    listener.emplace(config.listen, backlog, config.fcgi_socket_group);
+    opening = &config.fast_listen;
+    if (config.fast_workers > 0)
+      fast_listener.emplace(config.fast_listen, backlog, config.fcgi_socket_group);
   } catch (const std::exception& e) {
-    log::error("startup_failed", {{"error", e.what()}, {"listen", config.listen}});
+    log::error("startup_failed", {{"error", e.what()}, {"listen", *opening}});
     return 1;
   }
   log::info("listening",
             {{"address", listener->description()},
+             {"fast_lane", fast_listener ? fast_listener->description() : std::string("none")},
              {"backlog", backlog},
              {"workers", config.workers},
+             {"fast_workers", config.fast_workers},
+             {"admission_budget_ms", config.admission_budget_ms},
+             {"admission_standing_budget_ms", config.admission_standing_budget_ms},
              {"argon2_memory_kib", static_cast<std::int64_t>(config.argon2_memory_kib)},
              {"argon2_iterations", static_cast<std::int64_t>(config.argon2_iterations)},
              {"memory_peak_mib", static_cast<std::int64_t>(memory.need_mib)},
@@ -161,27 +185,43 @@ int serve() {
     log::error("startup_failed", {{"error", "ADMIN_ALLOW holds an entry that is not a CIDR"}});
     return 2;
   }
+  // And the admission gates' view of each listen queue, shared the same way.
   std::optional<metrics::SharedBlock> shared;
+  std::optional<SharedMapping<admission::PoolState>> admission_state;
   try {
     shared.emplace();
+    admission_state.emplace();
   } catch (const std::exception& e) {
     log::error("startup_failed", {{"error", e.what()}});
     return 1;
   }
-  const PoolMetrics pool{*shared, *metrics_allow, *admin_allow};
+  for (auto& lane : admission_state->get().lanes)
+    admission::Gate::start(lane, admission::wall_clock_ms());
+  const PoolShared pool{
+      *shared,
+      *metrics_allow,
+      *admin_allow,
+      *admission_state,
+      admission::Settings{config.admission_budget_ms, config.admission_standing_budget_ms,
+                          config.admission_max_clock_skew_ms},
+      fast_listener.has_value()};
 
+  // Group 0: the hashing lane (every route); group 1: the fast lane.
   supervisor::PreforkOptions options;
-  options.workers = config.workers;
+  options.groups = {supervisor::ChildGroup{config.workers, listener->fd()}};
+  if (fast_listener) {
+    options.groups.push_back(supervisor::ChildGroup{config.fast_workers, fast_listener->fd()});
+  }
   options.on_child_exit = [&pool](pid_t pid, bool unexpected) {
-    metrics::release_worker_slot(pool.shared.block(), pid);
-    if (unexpected) pool.shared.block().worker_restarts.fetch_add(1, std::memory_order_relaxed);
+    metrics::release_worker_slot(pool.metrics.block(), pid);
+    if (unexpected) pool.metrics.block().worker_restarts.fetch_add(1, std::memory_order_relaxed);
   };
-  const int fd = listener->fd();
-  options.listen_fd = fd;
-  return supervisor::run_prefork(options,
-                                 [&config, &jwt, fd, &pool](const supervisor::ChildSignals& s) {
-                                   return run_child(config, *jwt, fd, s, pool);
-                                 });
+  return supervisor::run_prefork(
+      options,
+      [&config, &jwt, &options, &pool](const supervisor::ChildSignals& s, std::size_t group) {
+        const auto lane = group == 0 ? admission::Lane::hashing : admission::Lane::fast;
+        return run_child(config, *jwt, options.groups[group].listen_fd, lane, s, pool);
+      });
 }
 
 }  // namespace authd::cli

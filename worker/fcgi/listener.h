@@ -7,21 +7,25 @@
 
 namespace authd::fcgi {
 
-// The listen() backlog when FCGI_BACKLOG is unset, chosen from measurements
-// (README "Overload"): Linux queues one connection more than the backlog,
-// so `workers - 1` holds one waiting request per worker. A request admitted
-// to the queue then waits at most about one request's time, so admitted
-// requests stay within about twice the unloaded latency, and the rest are
-// refused at once (nginx answers 503 with Retry-After).
-int default_backlog(unsigned workers);
+// The listen() backlog when FCGI_BACKLOG is unset: as deep as the kernel
+// allows (net.core.somaxconn; 4096 when it cannot be read). The queue is
+// bounded by time, not length (admission/gate.h): a burst waits in it and
+// is served whole, and what waited too long is refused by the worker that
+// reaches it. Only beyond somaxconn does nginx's connect fail (503 at once).
+int default_backlog();
 
 class Listener {
  public:
   // `spec`: an absolute unix socket path, or `host:port` / `:port` (TCP).
   // The backlog bounds how many connections wait for a free child: beyond
   // it, nginx's connect fails at once and it answers 503 (shedding).
+  // A unix socket is made mode 0660 (finding 7 of issue 17: 0666 let any
+  // local user speak FastCGI to the pool, forge REMOTE_ADDR and read
+  // /metrics), owned by this process's user and `socket_group` when given
+  // (a name or a number: FCGI_SOCKET_GROUP, the group nginx's workers run
+  // in), else this process's group.
   // Throws std::runtime_error with the reason when it cannot listen.
-  Listener(const std::string& spec, int backlog);
+  Listener(const std::string& spec, int backlog, const std::string& socket_group = {});
   ~Listener();
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;

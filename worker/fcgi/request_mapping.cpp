@@ -1,12 +1,58 @@
 #include "fcgi/request_mapping.h"
 
+#include <sodium.h>
+
 #include <charconv>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "http/app.h"
 
 namespace authd::fcgi {
+
+namespace {
+
+// nginx's $msec: seconds since the epoch, a dot, three digits of
+// milliseconds. Anything else is no stamp at all.
+std::optional<std::int64_t> parse_msec(std::string_view text) {
+  const std::size_t dot = text.find('.');
+  const std::string_view whole = text.substr(0, dot);
+  const std::string_view millis = dot == std::string_view::npos ? "" : text.substr(dot + 1);
+  if (whole.empty() || whole.size() > 12 || (dot != std::string_view::npos && millis.size() != 3)) {
+    return std::nullopt;
+  }
+  std::int64_t seconds = 0;
+  std::int64_t ms = 0;
+  auto [end, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), seconds);
+  if (ec != std::errc() || end != whole.data() + whole.size() || seconds < 0) return std::nullopt;
+  if (!millis.empty()) {
+    auto [mend, mec] = std::from_chars(millis.data(), millis.data() + millis.size(), ms);
+    if (mec != std::errc() || mend != millis.data() + millis.size() || ms < 0) return std::nullopt;
+  }
+  return seconds * 1000 + ms;
+}
+
+}  // namespace
+
+bool is_valid_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string new_request_id() {
+  unsigned char raw[16];
+  randombytes_buf(raw, sizeof raw);
+  char hex[2 * sizeof raw + 1];
+  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+  return std::string(hex, 2 * sizeof raw);
+}
 
 // The parameters the HTTP layer reads, picked out of nginx's list in one
 // pass (FCGX_GetParam would scan the whole list once per name). As with
@@ -53,9 +99,15 @@ http::Request request_from_params(char** envp) {
       if (first(1u << 9)) r.user_agent = value;
     } else if (name == "HTTPS") {
       if (first(1u << 10)) r.https = value == "on";
+    } else if (name == "AUTHD_QUEUED_AT") {
+      if (first(1u << 11)) r.queued_at_ms = parse_msec(value);
     }
   }
   r.path = document_uri.empty() ? request_uri.substr(0, request_uri.find('?')) : document_uri;
+  // nginx replaces an unsafe id with its own, but anyone who reaches the
+  // socket some other way must not get a header (or a log field) of their
+  // choosing back: the worker judges the id itself (finding 7).
+  if (!is_valid_request_id(r.request_id)) r.request_id = new_request_id();
   if (has_content_type && !content_type.empty()) r.content_type = std::string(content_type);
 
   if (!length.empty()) {

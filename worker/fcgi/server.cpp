@@ -5,9 +5,13 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -38,8 +42,10 @@ class FcgiRequest {
 
 // At most this many queued connections are served while draining; the
 // master has stopped new ones from arriving, so this only bounds a drain
-// whose master is gone (PR_SET_PDEATHSIG) while nginx keeps sending.
-constexpr int kMaxDrained = 256;
+// whose master is gone (PR_SET_PDEATHSIG) while nginx keeps sending. The
+// queue may be deep (README "Reliability"), but what waited too long is
+// refused in microseconds.
+constexpr int kMaxDrained = 8192;
 
 // Parameters (fcgi/request_mapping.cpp, which the fuzzer runs too), then
 // the body up to the cap.
@@ -113,6 +119,14 @@ void limit_peer_time(int fd) {
 
 enum class Accepted { connection, nothing, listener_closed };
 
+using admission::wall_clock_ms;
+
+std::chrono::nanoseconds thread_cpu() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
 // The child's wait for the shared listening socket. EPOLLEXCLUSIVE: a new
 // connection wakes one idle child, not all of them (with poll() every idle
 // child woke, and all but one went back to sleep after a failed accept: a
@@ -134,23 +148,40 @@ class ListenWait {
   ListenWait(const ListenWait&) = delete;
   ListenWait& operator=(const ListenWait&) = delete;
 
-  // Waits for a connection while stop signals may arrive; accepts it
-  // without blocking (another child may have taken it).
-  Accepted accept_connection(const StopControl& stop, int* fd_out) {
-    epoll_event ev{};
-    int rc = ::epoll_pwait(epoll_fd_, &ev, 1, -1, stop.idle_mask);
-    if (rc <= 0) return Accepted::nothing;  // EINTR: a signal; the caller checks the flag
+  // Takes the next queued connection without blocking; when there is none,
+  // tells the gate the queue is empty and waits (stop signals may arrive)
+  // until there may be one. The accept comes first so that a busy child goes
+  // from one request to the next without a wait.
+  Accepted accept_connection(const StopControl& stop, admission::Gate* gate, int* fd_out) {
     take_pending_stop_signals(stop);
     if (*stop.stop_requested) return Accepted::nothing;
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) {
-      // EAGAIN: another child won the race. EINVAL: the master shut the
-      // socket down (the pool is stopping).
-      return errno == EINVAL ? Accepted::listener_closed : Accepted::nothing;
+    if (fd >= 0) {
+      limit_peer_time(fd);
+      *fd_out = fd;
+      return Accepted::connection;
     }
-    limit_peer_time(fd);
-    *fd_out = fd;
-    return Accepted::connection;
+    // EINVAL: the master shut the socket down (the pool is stopping).
+    if (errno == EINVAL) return Accepted::listener_closed;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return Accepted::nothing;  // e.g. ECONNABORTED
+    // Nothing queued: the queue is empty now (another child may have taken
+    // the last one: still empty).
+    epoll_event ev{};
+    if (gate == nullptr) {
+      ::epoll_pwait(epoll_fd_, &ev, 1, -1, stop.idle_mask);
+      return Accepted::nothing;  // the caller loops: stop flags, then accept
+    }
+    const std::int64_t idle_since = wall_clock_ms();
+    gate->queue_empty(idle_since);
+    // Idle for the gate's settling time: the queue has drained for real,
+    // which the gate hears even if no request comes to wake this child.
+    int rc = ::epoll_pwait(epoll_fd_, &ev, 1, static_cast<int>(gate->settle_ms()), stop.idle_mask);
+    gate->queue_idle(idle_since, wall_clock_ms());
+    if (rc == 0) {
+      ::epoll_pwait(epoll_fd_, &ev, 1, -1, stop.idle_mask);
+      gate->queue_idle(idle_since, wall_clock_ms());
+    }
+    return Accepted::nothing;  // the caller loops: stop flags, then accept
   }
 
  private:
@@ -178,9 +209,43 @@ void finish(FCGX_Request& req) {
   req.ipcFd = -1;
 }
 
+// Refusals are not logged one by one (at thousands a second the log would
+// cost more than the refusals): a worker that refuses writes one summary line
+// a second at most, and one more at its next request after that.
+class ShedSummary {
+ public:
+  explicit ShedSummary(admission::Lane lane) : lane_(lane) {}
+  void refused(const admission::Verdict& verdict, std::int64_t now_ms) {
+    ++refused_;
+    max_wait_ms_ = std::max(max_wait_ms_, verdict.wait_ms);
+    budget_ms_ = verdict.budget_ms;
+    flush_if_due(now_ms);
+  }
+  void flush_if_due(std::int64_t now_ms) {
+    if (refused_ == 0 || now_ms - last_line_ms_ < 1000) return;
+    log::info("admission_shedding", {{"lane", admission::lane_name(lane_)},
+                                     {"refused", refused_},
+                                     {"max_wait_ms", max_wait_ms_},
+                                     {"budget_ms", budget_ms_}});
+    last_line_ms_ = now_ms;
+    refused_ = 0;
+    max_wait_ms_ = 0;
+  }
+
+ private:
+  admission::Lane lane_;
+  std::int64_t refused_ = 0;
+  std::int64_t max_wait_ms_ = 0;
+  std::int64_t budget_ms_ = 0;
+  std::int64_t last_line_ms_ = 0;
+};
+
 // Serves the one request on `fd`. Returns false when there was nothing to
-// serve.
-bool serve_connection(int fd, FcgiRequest& request, http::HttpApp& app) {
+// serve, or the request was refused for its wait.
+bool serve_connection(int fd, FcgiRequest& request, http::HttpApp& app,
+                      const AdmissionControl& admission, ShedSummary& shed) {
+  const auto cpu_at_accept =
+      admission.observer != nullptr ? thread_cpu() : std::chrono::nanoseconds{};
   // libfcgi reads the FastCGI records from a connection already open in
   // ipcFd instead of accepting one itself: the accept stays ours.
   // keepConnection stops FCGX_Accept_r's opening FCGX_Finish_r from closing
@@ -202,6 +267,26 @@ bool serve_connection(int fd, FcgiRequest& request, http::HttpApp& app) {
     finish(request.get());
     return false;
   }
+  if (admission.gate != nullptr) {
+    const std::int64_t now_ms = wall_clock_ms();
+    const admission::Verdict verdict = admission.gate->judge(now_ms, req.queued_at_ms);
+    if (!verdict.admit) {
+      write_response(request.get(), req,
+                     app.refuse_for_wait(req, verdict.wait_ms, verdict.budget_ms));
+      finish(request.get());
+      if (admission.observer != nullptr) {
+        admission.observer->refused(admission.lane, verdict.wait_ms, thread_cpu() - cpu_at_accept);
+      }
+      shed.refused(verdict, now_ms);
+      return false;
+    }
+    shed.flush_if_due(now_ms);
+    if (verdict.timed) {
+      req.waited_ms = verdict.wait_ms;
+      if (admission.observer != nullptr)
+        admission.observer->admitted(admission.lane, verdict.wait_ms);
+    }
+  }
   http::Response resp = app.handle(req);
   write_response(request.get(), req, resp);
   finish(request.get());
@@ -210,16 +295,18 @@ bool serve_connection(int fd, FcgiRequest& request, http::HttpApp& app) {
 
 }  // namespace
 
-long serve(int listen_fd, http::HttpApp& app, const StopControl& stop) {
+long serve(int listen_fd, http::HttpApp& app, const StopControl& stop,
+           const AdmissionControl& admission) {
   FcgiRequest request(listen_fd);
   ListenWait listening(listen_fd);
+  ShedSummary shed(admission.lane);
   long served = 0;
   bool listener_open = true;
   while (!*stop.stop_requested && listener_open) {
     int fd = -1;
-    switch (listening.accept_connection(stop, &fd)) {
+    switch (listening.accept_connection(stop, admission.gate, &fd)) {
       case Accepted::connection:
-        served += serve_connection(fd, request, app) ? 1 : 0;
+        served += serve_connection(fd, request, app, admission, shed) ? 1 : 0;
         break;
       case Accepted::listener_closed:
         listener_open = false;
@@ -228,13 +315,14 @@ long serve(int listen_fd, http::HttpApp& app, const StopControl& stop) {
         break;
     }
   }
-  // The pool is stopping: what nginx already queued is answered, not reset.
+  // The pool is stopping: what nginx already queued is answered (served, or
+  // refused for its wait like any other), not reset.
   if (*stop.drain_requested) {
     for (int i = 0; i < kMaxDrained; ++i) {
       int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
       if (fd < 0) break;  // EAGAIN: nothing queued; EINVAL: shut down and empty
       limit_peer_time(fd);
-      served += serve_connection(fd, request, app) ? 1 : 0;
+      served += serve_connection(fd, request, app, admission, shed) ? 1 : 0;
     }
   }
   return served;

@@ -3,6 +3,8 @@
 // the http::Response back into FastCGI records. Knows libfcgi, not routes.
 #include <signal.h>
 
+#include "admission/gate.h"
+#include "admission/observer.h"
 #include "http/app.h"
 
 namespace authd::fcgi {
@@ -20,8 +22,17 @@ struct StopControl {
   const sigset_t* idle_mask;
 };
 
+// The admission gate of this worker's listen queue (admission/gate.h):
+// each request is judged by how long it waited before the app sees it.
+struct AdmissionControl {
+  admission::Gate* gate = nullptr;  // null: every request is served
+  admission::Lane lane = admission::Lane::hashing;
+  admission::Observer* observer = nullptr;
+};
+
 // Serves requests one at a time until a stop is requested. Returns the
-// number of requests served.
-long serve(int listen_fd, http::HttpApp& app, const StopControl& stop);
+// number of requests served (refused ones not counted).
+long serve(int listen_fd, http::HttpApp& app, const StopControl& stop,
+           const AdmissionControl& admission = {});
 
 }  // namespace authd::fcgi

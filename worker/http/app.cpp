@@ -12,6 +12,11 @@ namespace authd::http {
 
 Response HttpApp::dispatch(const Request& request, RequestContext& context) {
   auto match = router_.match(request.method, request.path);
+  if (lane_ == Lane::fast && match.lane != Lane::fast &&
+      (match.handler != nullptr || !match.allow.empty())) {
+    log::warn("route_not_in_lane", {{"path", request.path}, {"lane", admission::lane_name(lane_)}});
+    return render_problem(not_found(), request);
+  }
   if (match.handler == nullptr) {
     if (match.allow.empty()) return render_problem(not_found(), request);
     context.route = match.pattern;
@@ -72,7 +77,9 @@ Response HttpApp::handle(const Request& request) noexcept {
                           {"duration_ms", ms},
                           log::Field::optional("user_id", context.user_id),
                           {"ip", request.remote_addr},
-                          {"secure", request.https}});
+                          {"secure", request.https},
+                          {"lane", admission::lane_name(lane_)},
+                          log::Field::optional("waited_ms", request.waited_ms)});
   } catch (...) {
     // Even building the error answer failed (memory): a bare 500.
     response = Response{};
@@ -84,6 +91,33 @@ Response HttpApp::handle(const Request& request) noexcept {
   }
   log::clear_request_id();
   return response;
+}
+
+Response HttpApp::refuse_for_wait(const Request& request, std::int64_t waited_ms,
+                                  std::int64_t budget_ms) noexcept {
+  try {
+    Problem p = unavailable();
+    p.detail = "The server is busy: this request waited " + std::to_string(waited_ms) +
+               " ms for a worker, longer than the admission budget (" + std::to_string(budget_ms) +
+               " ms). Nothing was changed; try again.";
+    Response response = render_problem(p, request);
+    response.set_header("X-Request-ID", request.request_id);
+    response.set_header("Cache-Control", "no-store");
+    if (log::enabled(LogLevel::debug)) {
+      log::set_request_id(request.request_id);
+      log::debug("request_refused", {{"method", request.method},
+                                     {"path", request.path},
+                                     {"waited_ms", waited_ms},
+                                     {"budget_ms", budget_ms},
+                                     {"lane", admission::lane_name(lane_)}});
+      log::clear_request_id();
+    }
+    return response;
+  } catch (...) {
+    Response bare;
+    bare.status = 503;
+    return bare;
+  }
 }
 
 }  // namespace authd::http

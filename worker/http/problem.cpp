@@ -95,6 +95,18 @@ Problem problem_for(const AuthError& e) {
       p = with_detail(409, "mfa_not_enabled", "Second factor not on",
                       "The second factor is not on.");
       break;
+    case AuthErrc::passkey_exists:
+      p = with_detail(409, "passkey_exists", "Passkey exists",
+                      "This passkey is registered already.");
+      break;
+    case AuthErrc::passkey_limit:
+      p = with_detail(409, "passkey_limit", "Too many passkeys",
+                      "This account has as many passkeys as it may have.");
+      break;
+    case AuthErrc::invalid_passkey:
+      p = with_detail(422, "invalid_passkey", "Invalid passkey",
+                      "The passkey failed WebAuthn verification.");
+      break;
     case AuthErrc::invalid_email:
       p = with_detail(422, "invalid_email", "Invalid email", "This is not a valid email address.");
       break;

@@ -1,7 +1,11 @@
 #pragma once
-// A query string as the admin API reads it: `name=value` pairs split on
-// `&`, names and values percent-decoded, `+` left as a plus sign (API.md:
-// an email filter `a+b@x` means what it says).
+// A URL query string as a list of (name, value) pairs: split on '&', each
+// part on its first '=', both sides percent-decoded (RFC 3986). A '+' is a
+// plus sign, not a space (this is a query, not a form body): API.md says so
+// for the admin search's `email` (`a+b@x` means what it says), and a
+// require_amr list holds no spaces. Pairs keep their order and repeats, so a
+// caller can refuse a parameter given twice. The one parser of GET
+// /auth/verify's require_amr and of GET /admin/users.
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -13,17 +17,23 @@ namespace authd::http {
 struct QueryParam {
   std::string name;
   std::string value;
+  bool has_value = false;  // "a=" has one (empty); "a" has none
 };
 
 struct ParsedQuery {
+  // The readable pairs, in order, repeats kept. Empty parts ("a&&b", a
+  // trailing '&') are skipped.
   std::vector<QueryParam> params;
-  // The first parameter that could not be read (a `%` not followed by two
-  // hex digits), by its name as far as it could be read; nullopt when all
-  // were fine.
+  // The first part that could not be read (a '%' not followed by two hex
+  // digits), by its name as far as it could be decoded; nullopt when every
+  // part was fine. Parts after it are still read, so a caller can name the
+  // field, but one that must never fail open refuses the whole query.
   std::optional<std::string> malformed;
 
-  // The value of `name`; nullopt when absent.
+  // The value of `name` (empty when given without '='); nullopt when absent.
   std::optional<std::string_view> get(std::string_view name) const;
+  // How many times `name` was given.
+  std::size_t count(std::string_view name) const;
   // The first of `names` given more than once, if any.
   std::optional<std::string_view> repeated(std::initializer_list<std::string_view> names) const;
 };

@@ -4,6 +4,7 @@
 // callers pass ids, routes and outcomes, not passwords, tokens or hashes.
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,6 +33,9 @@ struct Field {
   // A string, or null when empty (an id that is not known).
   static Field optional(std::string_view k, std::string_view v) {
     return v.empty() ? Field(k, nullptr) : Field(k, v);
+  }
+  static Field optional(std::string_view k, const std::optional<std::int64_t>& v) {
+    return v ? Field(k, *v) : Field(k, nullptr);
   }
 };
 

@@ -70,6 +70,10 @@ std::string fill_template(std::string_view text, const LetterValues& values, boo
       value = &values.email;
     } else if (name == "valid_for") {
       value = &values.valid_for;
+    } else if (name == "passkey") {
+      value = &values.passkey;
+    } else if (name == "when") {
+      value = &values.when;
     } else {
       throw std::logic_error("mail template: unknown placeholder {{" + std::string(name) + "}}");
     }

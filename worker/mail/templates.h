@@ -4,9 +4,10 @@
 //
 // Each kind of message has NAME.txt (first line `Subject: ...`, a blank
 // line, then the plain-text body) and NAME.html (the HTML body), NAME being
-// mail_kind_name(). Placeholders are {{link}}, {{email}} and {{valid_for}};
-// in the HTML part every value is HTML-escaped. A message without a link (a
-// closed account's notice) uses only {{email}}.
+// mail_kind_name(). Placeholders are {{link}}, {{email}}, {{valid_for}},
+// {{passkey}} (a passkey's name) and {{when}} (an RFC 3339 time); in the
+// HTML part every value is HTML-escaped. A notice without a link (a closed
+// account's, a passkey's) uses what it needs of them.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,8 @@ struct LetterValues {
   std::string link;
   std::string email;
   std::string valid_for;  // "24 hours"
+  std::string passkey;    // the notices of passkeys: its name
+  std::string when;       // ... and when it happened
 };
 
 // What a message says, before it becomes MIME.

@@ -14,6 +14,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "admission/gate.h"
+
 namespace authd::metrics {
 
 using Counter = std::atomic<std::uint64_t>;
@@ -44,6 +46,11 @@ inline constexpr std::array<std::uint64_t, 13> kLatencyBoundsNs{
     1'000'000,     2'500'000,     5'000'000,     10'000'000,  25'000'000,
     50'000'000,    100'000'000,   250'000'000,   500'000'000, 1'000'000'000,
     2'500'000'000, 5'000'000'000, 10'000'000'000};
+// How long an admitted request waited in the listen queue: from nothing (a
+// worker was free) to the admission budget (seconds).
+inline constexpr std::array<std::uint64_t, 12> kWaitBoundsNs{
+    1'000'000,   2'500'000,   5'000'000,   10'000'000,    25'000'000,    50'000'000,
+    100'000'000, 250'000'000, 500'000'000, 1'000'000'000, 2'500'000'000, 5'000'000'000};
 inline constexpr std::array<std::uint64_t, 11> kHashBoundsNs{
     2'500'000,  5'000'000,   10'000'000,  20'000'000,  30'000'000,   50'000'000,
     75'000'000, 100'000'000, 200'000'000, 500'000'000, 1'000'000'000};
@@ -85,9 +92,13 @@ struct alignas(64) WorkerSlot {
 // API_WORKERS is at most 256; a reload runs one replacement beside them.
 inline constexpr std::size_t kMaxWorkerSlots = 512;
 
-inline constexpr std::size_t kLoginOutcomes = 5;     // LoginOutcome
-inline constexpr std::size_t kPasswordWorks = 2;     // PasswordWork
-inline constexpr std::size_t kDatabaseFailures = 2;  // DatabaseFailure
+inline constexpr std::size_t kLoginOutcomes = 5;         // LoginOutcome
+inline constexpr std::size_t kPasswordWorks = 2;         // PasswordWork
+inline constexpr std::size_t kDatabaseFailures = 2;      // DatabaseFailure
+inline constexpr std::size_t kPasskeyRegistrations = 4;  // PasskeyRegistration
+inline constexpr std::size_t kPasskeyLoginKinds = 2;     // PasskeyLoginKind
+inline constexpr std::size_t kPasskeyLogins = 5;         // PasskeyLogin
+inline constexpr std::size_t kLanes = admission::kLanes;
 
 // What became of an admin API request, by its status: ok (2xx),
 // bad_request (400, 413, 415), invalid_key (401), insufficient_scope (403),
@@ -120,6 +131,12 @@ struct Block {
   Counter db_failures[kDatabaseFailures];
   Counter db_reconnects;
   Counter worker_restarts;
+  // Admission by waiting time, by lane (admission::Lane).
+  Counter admission_refused[kLanes];
+  HistogramCells<kWaitBoundsNs.size()> admission_wait[kLanes];
+  Counter admission_refusal_cpu_ns;
+  Counter passkey_registrations[kPasskeyRegistrations];
+  Counter passkey_logins[kPasskeyLoginKinds][kPasskeyLogins];
   // Requests of the routes under /admin/ (by route index), by outcome.
   Counter admin_requests[kMaxRoutes][kAdminOutcomes];
   WorkerSlot workers[kMaxWorkerSlots];

@@ -71,8 +71,45 @@ void Recorder::database_reconnected() noexcept {
   block_.db_reconnects.fetch_add(1, std::memory_order_relaxed);
 }
 
+void Recorder::admitted(admission::Lane lane, std::int64_t wait_ms) noexcept {
+  const auto l = static_cast<std::size_t>(lane);
+  block_.admission_wait[l].observe(static_cast<std::uint64_t>(wait_ms) * 1'000'000, kWaitBoundsNs);
+}
+
+void Recorder::refused(admission::Lane lane, std::int64_t /*wait_ms*/,
+                       std::chrono::nanoseconds cpu) noexcept {
+  block_.admission_refused[static_cast<std::size_t>(lane)].fetch_add(1, std::memory_order_relaxed);
+  block_.admission_refusal_cpu_ns.fetch_add(to_ns(cpu), std::memory_order_relaxed);
+}
+
+void Recorder::set_admission(admission::PoolState* state, const admission::Settings& settings,
+                             bool fast_lane) noexcept {
+  admission_state_ = state;
+  admission_settings_ = settings;
+  fast_lane_ = fast_lane;
+}
+
+void Recorder::passkey_registration(PasskeyRegistration outcome) noexcept {
+  block_.passkey_registrations[static_cast<std::size_t>(outcome)].fetch_add(
+      1, std::memory_order_relaxed);
+}
+
+void Recorder::passkey_login(PasskeyLoginKind kind, PasskeyLogin outcome) noexcept {
+  block_.passkey_logins[static_cast<std::size_t>(kind)][static_cast<std::size_t>(outcome)]
+      .fetch_add(1, std::memory_order_relaxed);
+}
+
 std::string Recorder::render() const {
-  return render_text(take_snapshot(block_), names_);
+  Snapshot snapshot = take_snapshot(block_);
+  if (admission_state_ != nullptr) {
+    const std::int64_t now_ms = admission::wall_clock_ms();
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      if (l == static_cast<std::size_t>(admission::Lane::fast) && !fast_lane_) continue;
+      const admission::Gate gate(admission_state_->lanes[l], admission_settings_);
+      snapshot.admission_budget_ms[l] = static_cast<std::uint64_t>(gate.budget_now(now_ms));
+    }
+  }
+  return render_text(snapshot, names_);
 }
 
 }  // namespace authd::metrics

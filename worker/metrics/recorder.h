@@ -11,13 +11,17 @@
 #include <string_view>
 #include <vector>
 
+#include "admission/gate.h"
+#include "admission/observer.h"
 #include "http/request_observer.h"
 #include "metrics/block.h"
 #include "ports/metrics_sink.h"
 
 namespace authd::metrics {
 
-class Recorder final : public MetricsSink, public http::RequestObserver {
+class Recorder final : public MetricsSink,
+                       public http::RequestObserver,
+                       public admission::Observer {
  public:
   // Takes a worker slot for `pid` (the busy gauge).
   Recorder(Block& block, pid_t pid);
@@ -40,6 +44,17 @@ class Recorder final : public MetricsSink, public http::RequestObserver {
   void refresh_reuse_detected() noexcept override;
   void database_failure(DatabaseFailure failure) noexcept override;
   void database_reconnected() noexcept override;
+  void passkey_registration(PasskeyRegistration outcome) noexcept override;
+  void passkey_login(PasskeyLoginKind kind, PasskeyLogin outcome) noexcept override;
+
+  // admission::Observer
+  void admitted(admission::Lane lane, std::int64_t wait_ms) noexcept override;
+  void refused(admission::Lane lane, std::int64_t wait_ms,
+               std::chrono::nanoseconds cpu) noexcept override;
+
+  // The pool's admission gates, for the budget-in-force gauge (optional).
+  void set_admission(admission::PoolState* state, const admission::Settings& settings,
+                     bool fast_lane) noexcept;
 
   // The whole pool, in the Prometheus text format.
   std::string render() const;
@@ -52,6 +67,9 @@ class Recorder final : public MetricsSink, public http::RequestObserver {
   WorkerSlot* slot_;
   std::vector<std::string> names_;  // [0]: no route matched
   std::map<std::string, std::size_t, std::less<>> index_;
+  admission::PoolState* admission_state_ = nullptr;
+  admission::Settings admission_settings_;
+  bool fast_lane_ = false;
   std::vector<bool> admin_;  // by route index: under /admin/
 };
 

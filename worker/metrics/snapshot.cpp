@@ -32,6 +32,16 @@ Snapshot take_snapshot(const Block& block) noexcept {
     s.db_failures[i] = load(block.db_failures[i]);
   s.db_reconnects = load(block.db_reconnects);
   s.worker_restarts = load(block.worker_restarts);
+  for (std::size_t l = 0; l < kLanes; ++l) {
+    s.admission_refused[l] = load(block.admission_refused[l]);
+    copy(block.admission_wait[l], s.admission_wait[l]);
+  }
+  s.admission_refusal_cpu_ns = load(block.admission_refusal_cpu_ns);
+  for (std::size_t i = 0; i < kPasskeyRegistrations; ++i)
+    s.passkey_registrations[i] = load(block.passkey_registrations[i]);
+  for (std::size_t k = 0; k < kPasskeyLoginKinds; ++k)
+    for (std::size_t i = 0; i < kPasskeyLogins; ++i)
+      s.passkey_logins[k][i] = load(block.passkey_logins[k][i]);
   for (std::size_t r = 0; r < kMaxRoutes; ++r) {
     for (std::size_t i = 0; i < kAdminOutcomes; ++i)
       s.admin_requests[r][i] = load(block.admin_requests[r][i]);

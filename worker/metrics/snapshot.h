@@ -33,9 +33,17 @@ struct Snapshot {
   std::array<std::uint64_t, kDatabaseFailures> db_failures{};
   std::uint64_t db_reconnects = 0;
   std::uint64_t worker_restarts = 0;
+  std::array<std::uint64_t, kPasskeyRegistrations> passkey_registrations{};
+  std::array<std::array<std::uint64_t, kPasskeyLogins>, kPasskeyLoginKinds> passkey_logins{};
   std::array<std::array<std::uint64_t, kAdminOutcomes>, kMaxRoutes> admin_requests{};
   std::uint64_t workers_alive = 0;
   std::uint64_t workers_busy = 0;
+  std::array<std::uint64_t, kLanes> admission_refused{};
+  std::array<HistogramValues<kWaitBoundsNs.size()>, kLanes> admission_wait{};
+  std::uint64_t admission_refusal_cpu_ns = 0;
+  // The budget in force per lane (ms), as the gate sees it at the scrape;
+  // 0 when the lane has no gate.
+  std::array<std::uint64_t, kLanes> admission_budget_ms{};
 };
 
 Snapshot take_snapshot(const Block& block) noexcept;

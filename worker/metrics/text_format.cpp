@@ -74,6 +74,12 @@ const char* const kLoginOutcomeNames[kLoginOutcomes] = {"ok", "failed", "throttl
                                                         "mfa_required"};
 const char* const kPasswordWorkNames[kPasswordWorks] = {"hash", "verify"};
 const char* const kDatabaseFailureNames[kDatabaseFailures] = {"connect", "lost"};
+const char* const kLaneNames[kLanes] = {"hashing", "fast"};
+const char* const kPasskeyRegistrationNames[kPasskeyRegistrations] = {"ok", "invalid", "exists",
+                                                                      "limit"};
+const char* const kPasskeyLoginKindNames[kPasskeyLoginKinds] = {"passwordless", "second_factor"};
+const char* const kPasskeyLoginNames[kPasskeyLogins] = {"ok", "failed", "unknown_credential",
+                                                        "invalid_challenge", "refused"};
 const char* const kAdminOutcomeNames[kAdminOutcomes] = {
     "ok", "bad_request", "invalid_key", "insufficient_scope", "not_found", "refused", "error"};
 
@@ -141,6 +147,24 @@ std::string render_text(const Snapshot& s, const std::vector<std::string>& route
   for (std::size_t i = 0; i < kLoginOutcomes; ++i)
     sample(out, "authd_logins_total", label("outcome", kLoginOutcomeNames[i]), s.logins[i]);
 
+  header(out, "authd_passkey_registrations_total", "counter",
+         "Passkey registrations by outcome (ok; invalid: a WebAuthn check failed; exists: the "
+         "credential id is registered already; limit: MAX_PASSKEYS_PER_USER reached).");
+  for (std::size_t i = 0; i < kPasskeyRegistrations; ++i)
+    sample(out, "authd_passkey_registrations_total", label("outcome", kPasskeyRegistrationNames[i]),
+           s.passkey_registrations[i]);
+
+  header(out, "authd_passkey_logins_total", "counter",
+         "Passkey logins by kind (passwordless, or the second step of a password login) and "
+         "outcome (ok; failed: a registered passkey failed a check; unknown_credential; "
+         "invalid_challenge; refused: verified, but the account is disabled or unverified).");
+  for (std::size_t k = 0; k < kPasskeyLoginKinds; ++k)
+    for (std::size_t i = 0; i < kPasskeyLogins; ++i)
+      sample(
+          out, "authd_passkey_logins_total",
+          label("kind", kPasskeyLoginKindNames[k]) + "," + label("outcome", kPasskeyLoginNames[i]),
+          s.passkey_logins[k][i]);
+
   header(out, "authd_refresh_token_reuse_total", "counter",
          "Spent refresh tokens presented again outside the grace window (each ended a session).");
   sample(out, "authd_refresh_token_reuse_total", "", s.refresh_reuse);
@@ -177,6 +201,32 @@ std::string render_text(const Snapshot& s, const std::vector<std::string>& route
   header(out, "authd_workers_busy", "gauge",
          "Workers serving a request right now (the one answering this scrape included).");
   sample(out, "authd_workers_busy", "", s.workers_busy);
+
+  header(out, "authd_admission_refused_total", "counter",
+         "Requests refused (503 + Retry-After, nothing done) because they waited in the listen "
+         "queue longer than the admission budget in force, by lane.");
+  for (std::size_t l = 0; l < kLanes; ++l)
+    sample(out, "authd_admission_refused_total", label("lane", kLaneNames[l]),
+           s.admission_refused[l]);
+
+  header(out, "authd_admission_wait_seconds", "histogram",
+         "How long admitted requests waited in the listen queue before a worker took them, by "
+         "lane.");
+  for (std::size_t l = 0; l < kLanes; ++l)
+    histogram(out, "authd_admission_wait_seconds", label("lane", kLaneNames[l]), kWaitBoundsNs,
+              s.admission_wait[l]);
+
+  header(out, "authd_admission_budget_seconds", "gauge",
+         "The admission budget in force, by lane: the long one while the queue empties "
+         "regularly, the short one once it has stood non-empty for the interval.");
+  for (std::size_t l = 0; l < kLanes; ++l) {
+    out += "authd_admission_budget_seconds{" + label("lane", kLaneNames[l]) + "} " +
+           seconds(s.admission_budget_ms[l] * 1'000'000) + "\n";
+  }
+
+  header(out, "authd_admission_refusal_cpu_seconds_total", "counter",
+         "CPU time the workers spent refusing requests for their wait (accept to close).");
+  out += "authd_admission_refusal_cpu_seconds_total " + seconds(s.admission_refusal_cpu_ns) + "\n";
   return out;
 }
 

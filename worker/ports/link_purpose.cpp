@@ -29,13 +29,18 @@ std::string_view mail_kind_name(MailKind kind) {
       return "invite";
     case MailKind::account_closed:
       return "account_closed";
+    case MailKind::passkey_added:
+      return "passkey_added";
+    case MailKind::passkey_removed:
+      return "passkey_removed";
+    case MailKind::passkeys_reset:
+      return "passkeys_reset";
   }
   return "verify_email";
 }
 
 std::optional<MailKind> mail_kind_from_name(std::string_view name) {
-  for (MailKind k : {MailKind::verify_email, MailKind::reset_password, MailKind::invite,
-                     MailKind::account_closed}) {
+  for (MailKind k : kAllMailKinds) {
     if (mail_kind_name(k) == name) return k;
   }
   return std::nullopt;

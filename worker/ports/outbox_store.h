@@ -15,8 +15,22 @@ namespace authd {
 
 // What a message is: its template, and the `kind` stored with it. The link
 // messages are named after their purpose; an invitation carries a reset
-// link with its own text; the notice of a closed account carries no link.
-enum class MailKind { verify_email, reset_password, invite, account_closed };
+// link with its own text. The notices carry no link: a way in was added or
+// removed (the passkey kinds: ASVS 5.0 6.3.7), or the account was closed.
+enum class MailKind {
+  verify_email,
+  reset_password,
+  invite,
+  account_closed,
+  passkey_added,
+  passkey_removed,
+  passkeys_reset
+};
+
+inline constexpr MailKind kAllMailKinds[] = {MailKind::verify_email,  MailKind::reset_password,
+                                             MailKind::invite,        MailKind::account_closed,
+                                             MailKind::passkey_added, MailKind::passkey_removed,
+                                             MailKind::passkeys_reset};
 
 std::string_view mail_kind_name(MailKind kind);
 std::optional<MailKind> mail_kind_from_name(std::string_view name);
@@ -90,7 +104,14 @@ class MailRequestStore {
  public:
   virtual ~MailRequestStore() = default;
 
-  virtual void add(LinkPurpose kind, std::string_view email, UnixSeconds now) = 0;
+  // One pending request per (kind, email): a request already pending stays
+  // where it is in the queue (a repeat adds nothing). A new one is
+  // dropped when `max_pending` requests are pending already, so a flood of
+  // resend/forgot can neither grow the table without bound nor delay a real
+  // request by more than a queue's worth (finding 13 of issue 17). True
+  // when a new request was queued.
+  virtual bool add(LinkPurpose kind, std::string_view email, UnixSeconds now,
+                   unsigned max_pending) = 0;
   // Inside a transaction: the oldest request no other mailer holds, locked.
   virtual std::optional<MailRequest> claim_next() = 0;
   virtual void remove(std::int64_t id) = 0;

@@ -44,9 +44,17 @@ struct Session {
 // The second factor of a user (sealed secrets only).
 struct MfaState {
   bool enabled = false;
+  std::optional<UnixSeconds> enabled_at;  // when it was confirmed
   std::string secret_sealed;              // the confirmed TOTP secret
   std::string pending_sealed;             // a setup not confirmed yet
   std::optional<std::int64_t> last_step;  // last TOTP time step accepted
+};
+
+// A user's sealed TOTP values, as stored (empty: none).
+struct SealedTotp {
+  Uuid user_id;
+  std::string secret_sealed;
+  std::string pending_sealed;
 };
 
 // One unused recovery code: its slot and its Argon2id hash.

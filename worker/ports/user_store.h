@@ -40,7 +40,8 @@ class UserStore {
   virtual bool record_login(const Uuid& id, UnixSeconds at) = 0;
   // Deletes the account and everything that hangs on it or names its
   // email: sessions and their refresh history, the second factor, recovery
-  // codes and pending second steps, links, queued mail to it, pending resend
+  // codes and pending second steps, passkeys (with the user handle and the
+  // challenges of ceremonies under way), links, queued mail to it, pending resend
   // and forgot requests for the email, throttle counters of the email. The
   // one place that knows the whole list (a table added later joins it here).
   // Runs in the caller's transaction; returns whether the account existed.

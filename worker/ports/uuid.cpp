@@ -2,12 +2,11 @@
 
 #include <cstring>
 
-#include "util/ascii.h"
+#include "util/hex.h"
 
 namespace authd {
 namespace {
 constexpr char kHex[] = "0123456789abcdef";
-
 }  // namespace
 
 std::string Uuid::to_string() const {
@@ -31,8 +30,8 @@ std::optional<Uuid> Uuid::parse(std::string_view text) {
       ++i;
       continue;
     }
-    int hi = hex_digit_value(text[i]);
-    int lo = hex_digit_value(text[i + 1]);
+    int hi = hex_value(text[i]);
+    int lo = hex_value(text[i + 1]);
     if (hi < 0 || lo < 0) return std::nullopt;
     id.bytes[out++] = static_cast<std::uint8_t>(hi << 4 | lo);
     i += 2;

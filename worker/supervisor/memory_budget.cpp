@@ -171,9 +171,12 @@ MemoryLimits read_memory_limits() {
 }
 
 MemoryBudget plan_memory(unsigned workers, std::uint64_t argon2_memory_kib,
-                         std::uint64_t budget_setting_mib, const MemoryLimits& limits) {
+                         std::uint64_t budget_setting_mib, const MemoryLimits& limits,
+                         unsigned fast_workers) {
   MemoryBudget plan;
-  plan.need_mib = ceil_div(workers * (argon2_memory_kib + kWorkerOverheadMib * kKib), kKib);
+  plan.need_mib = ceil_div(workers * (argon2_memory_kib + kWorkerOverheadMib * kKib) +
+                               std::uint64_t{fast_workers} * kWorkerOverheadMib * kKib,
+                           kKib);
   if (budget_setting_mib != 0) {
     plan.budget_mib = budget_setting_mib;
     plan.budget_source = "MEMORY_BUDGET_MIB=" + std::to_string(budget_setting_mib);
@@ -191,11 +194,15 @@ MemoryBudget plan_memory(unsigned workers, std::uint64_t argon2_memory_kib,
 
 std::optional<std::string> memory_budget_error(unsigned workers, std::uint64_t argon2_memory_kib,
                                                std::uint64_t budget_setting_mib,
-                                               const MemoryLimits& limits) {
-  const MemoryBudget plan = plan_memory(workers, argon2_memory_kib, budget_setting_mib, limits);
+                                               const MemoryLimits& limits, unsigned fast_workers) {
+  const MemoryBudget plan =
+      plan_memory(workers, argon2_memory_kib, budget_setting_mib, limits, fast_workers);
   if (plan.budget_mib == 0 || plan.need_mib <= plan.budget_mib) return std::nullopt;
 
-  const std::uint64_t budget_kib = plan.budget_mib * kKib;
+  // What the hashing workers may use: the budget less the fast lane's share.
+  const std::uint64_t fast_kib = std::uint64_t{fast_workers} * kWorkerOverheadMib * kKib;
+  const std::uint64_t whole_kib = plan.budget_mib * kKib;
+  const std::uint64_t budget_kib = whole_kib > fast_kib ? whole_kib - fast_kib : 0;
   const std::uint64_t per_worker_kib = argon2_memory_kib + kWorkerOverheadMib * kKib;
   const std::uint64_t workers_that_fit = budget_kib / per_worker_kib;
   // The Argon2id memory that lets this many workers fit, rounded down to
@@ -214,9 +221,13 @@ std::optional<std::string> memory_budget_error(unsigned workers, std::uint64_t a
   if (!fix.empty()) fix += ", or ";
   fix += "raise MEMORY_BUDGET_MIB";
 
+  const std::string fast = fast_workers == 0
+                               ? std::string()
+                               : " + API_FAST_WORKERS=" + std::to_string(fast_workers) + " x " +
+                                     std::to_string(kWorkerOverheadMib) + " MiB";
   return "memory budget: API_WORKERS=" + std::to_string(workers) +
          " x (ARGON2_MEMORY_KIB=" + std::to_string(argon2_memory_kib) + " + " +
-         std::to_string(kWorkerOverheadMib) + " MiB per worker) needs " +
+         std::to_string(kWorkerOverheadMib) + " MiB per worker)" + fast + " needs " +
          std::to_string(plan.need_mib) + " MiB at peak, over " + plan.budget_source + ": " + fix;
 }
 

@@ -35,14 +35,17 @@ struct MemoryBudget {
 };
 
 // The peak and the budget it is compared with. `budget_setting_mib` is
-// MEMORY_BUDGET_MIB (0: unset).
+// MEMORY_BUDGET_MIB (0: unset). `fast_workers` (API_FAST_WORKERS) never
+// hash: each counts its overhead only.
 MemoryBudget plan_memory(unsigned workers, std::uint64_t argon2_memory_kib,
-                         std::uint64_t budget_setting_mib, const MemoryLimits& limits);
+                         std::uint64_t budget_setting_mib, const MemoryLimits& limits,
+                         unsigned fast_workers = 0);
 
 // One line saying what exceeds what and what to lower; nullopt when it fits.
 std::optional<std::string> memory_budget_error(unsigned workers, std::uint64_t argon2_memory_kib,
                                                std::uint64_t budget_setting_mib,
-                                               const MemoryLimits& limits);
+                                               const MemoryLimits& limits,
+                                               unsigned fast_workers = 0);
 
 // Parsers of the kernel's files (exposed for tests).
 // cgroup v2 memory.max: a number of bytes or "max" (no limit).

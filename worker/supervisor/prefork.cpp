@@ -37,6 +37,7 @@ sigset_t managed_signals() {
 }
 
 struct ChildInfo {
+  std::size_t group = 0;
   Clock::time_point started;
   bool retiring = false;  // asked to stop (reload or drain): not replaced
 };
@@ -49,9 +50,10 @@ class Master {
   int run() {
     sigset_t set = managed_signals();
     sigprocmask(SIG_BLOCK, &set, &original_mask_);
-    log::info("pool_starting", {{"workers", options_.workers}});
-    for (unsigned i = 0; i < options_.workers; ++i)
-      spawn();
+    log::info("pool_starting", {{"workers", total_workers()}});
+    for (std::size_t g = 0; g < options_.groups.size(); ++g)
+      for (unsigned i = 0; i < options_.groups[g].workers; ++i)
+        spawn(g);
 
     while (true) {
       timespec tick{0, 200 * 1000 * 1000};
@@ -65,19 +67,26 @@ class Master {
   }
 
  private:
-  pid_t spawn() {
+  unsigned total_workers() const {
+    unsigned n = 0;
+    for (const auto& g : options_.groups)
+      n += g.workers;
+    return n;
+  }
+
+  pid_t spawn(std::size_t group) {
     pid_t pid = fork();
     if (pid < 0) {
       log::error("fork_failed", {{"error", std::strerror(errno)}});
       return -1;
     }
-    if (pid == 0) _exit(child());
-    children_[pid] = ChildInfo{Clock::now(), false};
+    if (pid == 0) _exit(child(group));
+    children_[pid] = ChildInfo{group, Clock::now(), false};
     log::debug("worker_started", {{"worker_pid", static_cast<std::int64_t>(pid)}});
     return pid;
   }
 
-  int child() {
+  int child(std::size_t group) {
     log::set_component("worker");
     // If the master dies (even SIGKILL), drain and go too.
     prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -103,7 +112,7 @@ class Master {
       sigdelset(&idle, s);
     ChildSignals signals{&g_child_stop, &g_child_drain, &idle};
     try {
-      return child_main_(signals);
+      return child_main_(signals, group);
     } catch (const std::exception& e) {
       log::error("worker_crashed", {{"error", e.what()}});
       return 70;
@@ -156,19 +165,27 @@ class Master {
     }
   }
 
-  unsigned active() const {
+  unsigned active(std::size_t group) const {
     unsigned n = 0;
     for (const auto& [pid, info] : children_)
-      if (!info.retiring) ++n;
+      if (!info.retiring && info.group == group) ++n;
+    return n;
+  }
+  unsigned active() const {
+    unsigned n = 0;
+    for (std::size_t g = 0; g < options_.groups.size(); ++g)
+      n += active(g);
     return n;
   }
 
-  // Keeps the pool at its size, one spawn per allowed moment when crashing.
+  // Keeps each group at its size, one spawn per allowed moment when crashing.
   void top_up() {
-    while (active() < options_.workers) {
-      if (Clock::now() < next_spawn_allowed_) return;
-      if (spawn() < 0) return;
-      if (quick_deaths_ > 0) return;
+    for (std::size_t g = 0; g < options_.groups.size(); ++g) {
+      while (active(g) < options_.groups[g].workers) {
+        if (Clock::now() < next_spawn_allowed_) return;
+        if (spawn(g) < 0) return;
+        if (quick_deaths_ > 0) return;
+      }
     }
   }
 
@@ -186,13 +203,14 @@ class Master {
   // One child at a time: start its replacement, then retire it once the
   // replacement is accepting, so capacity never drops below the pool size.
   void reload() {
-    log::info("pool_reloading", {{"workers", options_.workers}});
+    log::info("pool_reloading", {{"workers", total_workers()}});
     std::vector<pid_t> old;
     for (const auto& [pid, info] : children_)
       if (!info.retiring) old.push_back(pid);
     for (pid_t pid : old) {
-      if (!children_.count(pid)) continue;
-      if (spawn() < 0) break;
+      auto it = children_.find(pid);
+      if (it == children_.end()) continue;
+      if (spawn(it->second.group) < 0) break;
       children_[pid].retiring = true;
       kill(pid, SIGHUP);  // retire: the queue is the others' to serve
       wait_for_exit(pid, Clock::now() + std::chrono::seconds(options_.drain_timeout_s));
@@ -211,7 +229,8 @@ class Master {
     // answers 503 at once, while the children serve what is already queued
     // (on a unix socket; a TCP listener drops its queue, which nginx also
     // answers 503). Nothing queued is left to be reset by our exit.
-    if (options_.listen_fd >= 0) shutdown(options_.listen_fd, SHUT_RD);
+    for (const auto& g : options_.groups)
+      if (g.listen_fd >= 0) shutdown(g.listen_fd, SHUT_RD);
     auto deadline = Clock::now() + std::chrono::seconds(options_.drain_timeout_s);
     while (!children_.empty() && Clock::now() < deadline) {
       timespec tick{0, 20 * 1000 * 1000};

@@ -14,16 +14,23 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <cstddef>
 #include <functional>
+#include <vector>
 
 namespace authd::supervisor {
 
-struct PreforkOptions {
+// A group of identical children (a lane: its own listening socket).
+struct ChildGroup {
   unsigned workers = 1;
-  int drain_timeout_s = 30;  // then SIGKILL what is left
-  // The shared listening socket: shut down (no new connections; nginx
+  // The group's listening socket: shut down (no new connections; nginx
   // answers 503 at once) when the pool stops. -1: none.
   int listen_fd = -1;
+};
+
+struct PreforkOptions {
+  std::vector<ChildGroup> groups{ChildGroup{}};
+  int drain_timeout_s = 30;  // then SIGKILL what is left
   // Called in the master for every child reaped: `unexpected` when it was
   // not asked to stop (it died, and will be replaced). Metrics use it.
   std::function<void(pid_t pid, bool unexpected)> on_child_exit;
@@ -36,8 +43,9 @@ struct ChildSignals {
   const sigset_t* idle_mask;                     // wait with this mask: stop signals unblocked
 };
 
-// Runs in each child after fork; returns the child's exit status.
-using ChildMain = std::function<int(const ChildSignals&)>;
+// Runs in each child after fork (`group`: its index in
+// PreforkOptions::groups); returns the child's exit status.
+using ChildMain = std::function<int(const ChildSignals&, std::size_t group)>;
 
 // Runs the master until it is told to stop; returns the exit status (0
 // after a clean drain).

@@ -18,7 +18,7 @@ class AdminServiceTest : public ::testing::Test {
  protected:
   testing::ServiceWorld w;
   testing::InMemoryAdminKeyStore keys;
-  testing::InMemoryAccountDirectory directory{w.users};
+  testing::InMemoryAccountDirectory directory{w.users, w.passkeys};
   AdminService admin{
       AdminDeps{w.users, w.sessions, w.throttle, w.mfa, directory, keys, w.transactions, w.hasher,
                 w.email_tokens, w.outbox, w.clock, w.random},

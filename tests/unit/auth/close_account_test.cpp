@@ -132,6 +132,8 @@ TEST_F(CloseAccountTest, APasswordChangedMeanwhileRefusesTheClosing) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, AuthErrc::invalid_credentials);
   EXPECT_EQ(w.users.users.size(), 1u);
+  EXPECT_EQ(w.throttle.read("ann@example.com", client.ip).pair.failures, 1u)
+      << "a wrong password by then: a failed login";
 }
 
 TEST_F(CloseAccountTest, ASessionEndedMeanwhileRefusesTheClosing) {
@@ -141,6 +143,8 @@ TEST_F(CloseAccountTest, ASessionEndedMeanwhileRefusesTheClosing) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, AuthErrc::invalid_token);
   EXPECT_EQ(w.users.users.size(), 1u);
+  EXPECT_EQ(w.throttle.read("ann@example.com", client.ip).pair.failures, 0u)
+      << "an ended session counts for nothing: the attempt went back";
 }
 
 TEST_F(CloseAccountTest, AnAccountClosedMeanwhileIsInvalidToken) {
@@ -150,6 +154,18 @@ TEST_F(CloseAccountTest, AnAccountClosedMeanwhileIsInvalidToken) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, AuthErrc::invalid_token);
   EXPECT_TRUE(w.outbox.rows.empty()) << "no second notice";
+  EXPECT_TRUE(w.throttle.rows.empty())
+      << "the email's counters went with the account and are not written again";
+}
+
+TEST_F(CloseAccountTest, TheRightPasswordClearsNothingBeforeTheClosingCommits) {
+  w.auth().login("ann@example.com", "wrong password!", client);
+  // The closing is refused under the lock (the session ended meanwhile):
+  // the right password alone cleared nothing.
+  const Authenticated me = who();
+  w.transactions.before_next = [&] { w.sessions.revoke(me.session.id, w.clock.now()); };
+  ASSERT_FALSE(w.auth().close_account(me, kStrongPassword, std::nullopt, client).ok());
+  EXPECT_EQ(w.throttle.read("ann@example.com", client.ip).pair.failures, 1u);
 }
 
 TEST_F(CloseAccountTest, ALostCommitThatLandedIsAClosing) {
@@ -182,6 +198,7 @@ TEST_F(CloseAccountTest, ALoginRacingTheClosingOpensNoSession) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, AuthErrc::invalid_credentials);
   EXPECT_TRUE(w.sessions.sessions.empty());
+  EXPECT_TRUE(w.throttle.rows.empty()) << "nothing written for the email afterwards";
 }
 
 TEST_F(CloseAccountTest, ALoginRecordsWhenItHappened) {

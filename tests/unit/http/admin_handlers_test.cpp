@@ -12,7 +12,7 @@ namespace {
 struct AdminHttpWorld {
   HttpWorld h;
   InMemoryAdminKeyStore keys;
-  InMemoryAccountDirectory directory{h.w.users};
+  InMemoryAccountDirectory directory{h.w.users, h.w.passkeys};
   AdminService admin{
       AdminDeps{h.w.users, h.w.sessions, h.w.throttle, h.w.mfa, directory, keys, h.w.transactions,
                 h.w.hasher, h.w.email_tokens, h.w.outbox, h.w.clock, h.w.random},
@@ -104,8 +104,13 @@ TEST(AdminHttp, AnAccessTokenIsNoKeyAndAKeyIsNoAccessToken) {
 
 TEST(AdminHttp, TheUserObjectsAndThePage) {
   AdminHttpWorld a;
-  ASSERT_TRUE(a.h.w.auth().register_user("ann@example.com", kStrongPassword, {}).ok());
+  auto ann = a.h.w.auth().register_user("ann@example.com", kStrongPassword, {});
+  ASSERT_TRUE(ann.ok());
   ASSERT_TRUE(a.h.w.auth().login("ann@example.com", kStrongPassword, {}).ok());
+  Passkey passkey;  // registered directly: its count is what matters here
+  passkey.id = Uuid{};
+  passkey.user_id = ann.value().id;
+  a.h.w.passkeys.passkeys[passkey.id] = passkey;
   const std::string k = a.key("users:read,users:write");
   auto r = a.call("GET", "/admin/users?email=ANN%40example.com", k);
   ASSERT_EQ(r.status, 200) << r.body;
@@ -117,6 +122,7 @@ TEST(AdminHttp, TheUserObjectsAndThePage) {
     EXPECT_TRUE(u.HasMember(member)) << member;
   }
   EXPECT_EQ(u.MemberCount(), 8u);
+  EXPECT_EQ(u["passkeys"].GetUint(), 1u) << "the account's real count";
   EXPECT_TRUE(u["last_login_at"].IsString());
   EXPECT_TRUE(page["next_cursor"].IsNull());
   const std::string id = u["id"].GetString();

@@ -28,5 +28,26 @@ TEST(Query, RepeatsAndMalformedEscapesAreNamed) {
                                                      3));
 }
 
+// The require_amr side (issue 17): order and repeats kept, a name without
+// '=' told from an empty value, any broken escape reported.
+TEST(Query, SplitsDecodesAndKeepsRepeats) {
+  auto q = parse_query("a=1&b=%41%2c+&&c&a=");
+  EXPECT_FALSE(q.malformed);
+  ASSERT_EQ(q.params.size(), 4u);
+  EXPECT_EQ(q.params[0].name, "a");
+  EXPECT_EQ(q.params[0].value, "1");
+  EXPECT_EQ(q.params[1].value, "A,+") << "a plus sign stays a plus sign";
+  EXPECT_EQ(q.params[2].name, "c");
+  EXPECT_FALSE(q.params[2].has_value);
+  EXPECT_TRUE(q.params[3].has_value);
+  EXPECT_EQ(q.params[3].value, "");
+  EXPECT_EQ(q.count("a"), 2u);
+  EXPECT_TRUE(parse_query("a=%").malformed);
+  EXPECT_TRUE(parse_query("a=%4").malformed);
+  EXPECT_TRUE(parse_query("%x1=b").malformed);
+  EXPECT_TRUE(parse_query("").params.empty());
+  EXPECT_FALSE(parse_query("").malformed);
+}
+
 }  // namespace
 }  // namespace authd::http

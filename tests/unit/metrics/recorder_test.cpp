@@ -68,6 +68,20 @@ TEST_F(RecorderTest, PortEventsLandInTheirCells) {
   EXPECT_EQ(s.db_reconnects, 1u);
 }
 
+TEST_F(RecorderTest, PasskeyCeremoniesLandInTheirCells) {
+  recorder.passkey_registration(PasskeyRegistration::ok);
+  recorder.passkey_registration(PasskeyRegistration::exists);
+  recorder.passkey_login(PasskeyLoginKind::passwordless, PasskeyLogin::ok);
+  recorder.passkey_login(PasskeyLoginKind::second_factor, PasskeyLogin::unknown_credential);
+  const auto s = take_snapshot(*block);
+  EXPECT_EQ(s.passkey_registrations[0], 1u);
+  EXPECT_EQ(s.passkey_registrations[2], 1u);
+  EXPECT_EQ(s.passkey_registrations[1] + s.passkey_registrations[3], 0u);
+  EXPECT_EQ(s.passkey_logins[0][0], 1u);
+  EXPECT_EQ(s.passkey_logins[1][2], 1u);
+  EXPECT_EQ(s.passkey_logins[0][2] + s.passkey_logins[1][0], 0u);
+}
+
 TEST_F(RecorderTest, RenderNamesRoutesByPattern) {
   recorder.request_finished("/auth/login", 200, 3ms);
   const std::string text = recorder.render();

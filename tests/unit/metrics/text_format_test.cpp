@@ -1,6 +1,8 @@
 // The Prometheus text format of made-up snapshots, line by line.
 #include "metrics/text_format.h"
 
+#include "ports/metrics_sink.h"
+
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -108,8 +110,39 @@ TEST(MetricsText, EveryFamilyHasHelpAndTypeAndTheTextEndsWithANewline) {
     if (line.rfind("# HELP ", 0) == 0) ++help;
     if (line.rfind("# TYPE ", 0) == 0) ++type;
   }
-  EXPECT_EQ(help, 11);
-  EXPECT_EQ(type, 11);
+  EXPECT_EQ(help, 17);
+  EXPECT_EQ(type, 17);
+}
+
+TEST(MetricsText, AdmissionByLane) {
+  auto s = std::make_unique<Snapshot>();
+  s->admission_refused = {7, 0};
+  s->admission_budget_ms = {30, 3000};
+  s->admission_wait[1].counts[0] = 5;  // fast lane: five waited at most 1 ms
+  s->admission_refusal_cpu_ns = 1'500'000;
+  const std::string text = render_text(*s, kRoutes);
+  EXPECT_TRUE(has_line(text, R"(authd_admission_refused_total{lane="hashing"} 7)"));
+  EXPECT_TRUE(has_line(text, R"(authd_admission_refused_total{lane="fast"} 0)"));
+  EXPECT_TRUE(has_line(text, R"(authd_admission_budget_seconds{lane="hashing"} 0.03)"));
+  EXPECT_TRUE(has_line(text, R"(authd_admission_budget_seconds{lane="fast"} 3)"));
+  EXPECT_TRUE(has_line(text, R"(authd_admission_wait_seconds_bucket{lane="fast",le="0.001"} 5)"));
+  EXPECT_TRUE(has_line(text, R"(authd_admission_wait_seconds_count{lane="fast"} 5)"));
+  EXPECT_TRUE(has_line(text, R"(authd_admission_refusal_cpu_seconds_total 0.0015)"));
+}
+
+TEST(MetricsText, PasskeyCeremoniesByOutcomeAndKind) {
+  auto s = std::make_unique<Snapshot>();
+  s->passkey_registrations[static_cast<std::size_t>(PasskeyRegistration::limit)] = 2;
+  s->passkey_logins[static_cast<std::size_t>(PasskeyLoginKind::second_factor)]
+                   [static_cast<std::size_t>(PasskeyLogin::failed)] = 3;
+  const std::string text = render_text(*s, kRoutes);
+  EXPECT_TRUE(has_line(text, "# TYPE authd_passkey_registrations_total counter"));
+  EXPECT_TRUE(has_line(text, R"(authd_passkey_registrations_total{outcome="limit"} 2)"));
+  EXPECT_TRUE(has_line(text, R"(authd_passkey_registrations_total{outcome="ok"} 0)"));
+  EXPECT_TRUE(
+      has_line(text, R"(authd_passkey_logins_total{kind="second_factor",outcome="failed"} 3)"));
+  EXPECT_TRUE(has_line(
+      text, R"(authd_passkey_logins_total{kind="passwordless",outcome="invalid_challenge"} 0)"));
 }
 
 TEST(MetricsText, LabelValuesAreEscaped) {

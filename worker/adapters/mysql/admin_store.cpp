@@ -22,12 +22,12 @@ constexpr std::string_view kRecordUse =
 constexpr std::string_view kActiveNameKey = "admin_keys_active_name";
 
 // The user columns in user_from_row()'s order, then how many passkeys the
-// account has. Passkeys and their table come with the passkey work's
-// migration 006; on this schema no account can have one, and that count (a
-// subquery on the passkeys table) belongs here once the table exists.
+// account has (a count over the passkeys index by user, per row shown: a
+// page holds at most 100).
 #define AUTHD_ACCOUNT_COLUMNS                                                      \
   "SELECT id, email, password_hash, created_at, password_changed_at, disabled_at," \
-  " email_verified_at, mfa_enabled_at IS NOT NULL, last_login_at, 0 AS passkeys FROM users"
+  " email_verified_at, mfa_enabled_at IS NOT NULL, last_login_at,"                 \
+  " (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = users.id) AS passkeys FROM users"
 constexpr std::string_view kListAll = AUTHD_ACCOUNT_COLUMNS " ORDER BY id DESC LIMIT ?";
 constexpr std::string_view kListAllBefore =
     AUTHD_ACCOUNT_COLUMNS " WHERE id < ? ORDER BY id DESC LIMIT ?";

@@ -51,6 +51,7 @@ inline constexpr int kTableAccessDenied = 1142;         // ER_TABLEACCESS_DENIED
 inline constexpr int kDbAccessDenied = 1044;            // ER_DBACCESS_DENIED_ERROR
 inline constexpr int kSpecificAccessDenied = 1227;      // ER_SPECIFIC_ACCESS_DENIED_ERROR
 inline constexpr int kNoSuchTable = 1146;               // ER_NO_SUCH_TABLE
+inline constexpr int kLockDeadlock = 1213;              // ER_LOCK_DEADLOCK: rolled back, retry
 inline constexpr int kNeedReprepare = 1615;             // ER_NEED_REPREPARE
 inline constexpr int kConnectionError = 2002;           // CR_CONNECTION_ERROR (socket)
 inline constexpr int kConnHostError = 2003;             // CR_CONN_HOST_ERROR (TCP)

@@ -34,8 +34,15 @@ constexpr std::string_view kDeleteAnonymous =
 constexpr std::string_view kPurgeFinished =
     "DELETE FROM mail_outbox WHERE state <> 0 AND finished_at < ? LIMIT 500";
 
+// The unique key (kind, email) makes a repeat a no-op; the count bounds the
+// queue (a scan of at most max_pending index entries). IGNORE rather than
+// ON DUPLICATE KEY UPDATE: the connection counts found rows
+// (CLIENT_FOUND_ROWS), so an upsert that changes nothing would report 1
+// like an insert. What else IGNORE would downgrade cannot happen here: the
+// kind is one of two names, the email is at most 254 bytes (checked before).
 constexpr std::string_view kAddRequest =
-    "INSERT INTO mail_requests (kind, email, requested_at) VALUES (?, ?, ?)";
+    "INSERT IGNORE INTO mail_requests (kind, email, requested_at)"
+    " SELECT ?, ?, ? FROM DUAL WHERE (SELECT COUNT(*) FROM mail_requests) < ?";
 constexpr std::string_view kClaimRequest =
     "SELECT id, kind, email, requested_at FROM mail_requests ORDER BY id LIMIT 1"
     " FOR UPDATE SKIP LOCKED";
@@ -115,8 +122,10 @@ int MysqlOutboxStore::purge_finished(UnixSeconds before) {
   return static_cast<int>(connection_.execute(kPurgeFinished, {DateTime{before}}));
 }
 
-void MysqlMailRequestStore::add(LinkPurpose kind, std::string_view email, UnixSeconds now) {
-  connection_.execute(kAddRequest, {purpose_name(kind), email, DateTime{now}});
+bool MysqlMailRequestStore::add(LinkPurpose kind, std::string_view email, UnixSeconds now,
+                                unsigned max_pending) {
+  return connection_.execute(kAddRequest, {purpose_name(kind), email, DateTime{now},
+                                           std::int64_t{max_pending}}) == 1;
 }
 
 std::optional<MailRequest> MysqlMailRequestStore::claim_next() {

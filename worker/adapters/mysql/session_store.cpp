@@ -37,6 +37,15 @@ constexpr std::string_view kFindWithUser =
 constexpr std::size_t kSessionColumnCount = 14;
 constexpr std::string_view kRevoke =
     "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL";
+// The session cap, checked at every login: the ids of the live sessions
+// only, most recently used first (ties: the newer), and those beyond the cap
+// ended by id. A plain read, then row locks by primary key only: an UPDATE
+// ordering the user's live rows itself locked a range and deadlocked with
+// concurrent logins of the same account.
+constexpr std::string_view kListLiveIds =
+    "SELECT id FROM sessions"
+    " WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? AND last_used_at > ?"
+    " ORDER BY last_used_at DESC, id DESC";
 constexpr std::string_view kRotate =
     "UPDATE sessions SET prev_refresh_hash = ?, refresh_hash = ?, next_refresh_sealed = ?,"
     " rotated_at = ?, last_used_at = ? WHERE id = ?";
@@ -137,10 +146,11 @@ bool MysqlSessionStore::revoke(const Uuid& id, UnixSeconds now) {
 int MysqlSessionStore::revoke_least_recently_used(const Uuid& user_id, unsigned keep,
                                                   UnixSeconds now, UnixSeconds idle_ttl) {
   // Usually at most one beyond the cap: the login that just opened one.
-  const auto live = list_live(user_id, now, idle_ttl);
+  const Rows live = connection_.query(
+      kListLiveIds, {user_id.as_bytes(), DateTime{now}, DateTime{now - idle_ttl}});
   int ended = 0;
   for (std::size_t i = keep; i < live.size(); ++i)
-    ended += revoke(live[i].id, now) ? 1 : 0;
+    ended += connection_.execute(kRevoke, {DateTime{now}, live[i].bytes(0)}) == 1 ? 1 : 0;
   return ended;
 }
 

@@ -2,6 +2,11 @@
 
 #include <sodium.h>
 
+#include <chrono>
+#include <thread>
+
+#include "adapters/mysql/errors.h"
+
 #include "log/log.h"
 #include "ports/store_errors.h"
 
@@ -14,11 +19,17 @@ constexpr std::string_view kRead =
 constexpr std::string_view kReadForUpdate =
     "SELECT ip, failures, last_failure_at, blocked_until FROM login_throttle"
     " WHERE email_hash = ? AND ip IN (?, '') FOR UPDATE";
-// Both rows exist before they are locked, so two workers recording a
-// failure for the same email queue on the same rows (always in key order).
+// Both rows exist before they are locked, so workers recording a failure
+// for the same email queue on the same rows. Made by one statement of its
+// own before the transaction, in key order (the email row, ip '', first,
+// as FOR UPDATE locks them), with IGNORE: an upsert that finds the row
+// wants an exclusive lock on it, and several workers holding the duplicate
+// check's shared lock then deadlock waiting for each other's. IGNORE
+// downgrades nothing else here: a 32-byte key, a network of at most 42
+// characters, a zero and a time.
 constexpr std::string_view kEnsureRows =
-    "INSERT INTO login_throttle (email_hash, ip, failures, last_failure_at) VALUES (?, ?, 0, ?),"
-    " (?, '', 0, ?) ON DUPLICATE KEY UPDATE failures = failures";
+    "INSERT IGNORE INTO login_throttle (email_hash, ip, failures, last_failure_at)"
+    " VALUES (?, '', 0, ?), (?, ?, 0, ?)";
 constexpr std::string_view kUpdate =
     "UPDATE login_throttle SET failures = ?, last_failure_at = ?, blocked_until = ?"
     " WHERE email_hash = ? AND ip = ?";
@@ -26,10 +37,16 @@ constexpr std::string_view kClear =
     "DELETE FROM login_throttle WHERE email_hash = ? AND ip IN (?, '')";
 constexpr std::string_view kClearAll = "DELETE FROM login_throttle WHERE email_hash = ?";
 // Counters forgotten for an hour and no longer blocking are dead weight.
+// (A purge that finds nothing writes nothing: one round trip, no commit.)
 constexpr UnixSeconds kRetainSeconds = 86400;
 constexpr std::string_view kPurge =
     "DELETE FROM login_throttle WHERE last_failure_at < ?"
     " AND (blocked_until IS NULL OR blocked_until < ?) LIMIT 50";
+
+// InnoDB may still pick one of several lockers as a deadlock victim (the
+// purge below locks rows in another order): the transaction was rolled
+// back whole, so it is run again.
+constexpr int kDeadlockRetries = 5;
 
 ThrottleCounter counter_from(const Row& row) {
   ThrottleCounter c;
@@ -74,22 +91,38 @@ void MysqlThrottleStore::record_failure(std::string_view email, std::string_view
                                         const std::function<Counters(const Counters&)>& update) {
   const std::string key = throttle_email_key(email);
   const std::string_view k = key;
+  // A placeholder time for brand-new rows; the update sets the real one.
+  const DateTime epoch{0};
   UnixSeconds now = 0;
-  connection_.begin();
-  try {
-    const Counters before = read_locked(k, ip);
-    const Counters after = update(before);
-    now = after.pair.last_failure_at;
-    connection_.execute(kUpdate,
-                        {static_cast<std::int64_t>(after.pair.failures),
-                         DateTime{after.pair.last_failure_at}, blocked_param(after.pair), k, ip});
-    connection_.execute(kUpdate, {static_cast<std::int64_t>(after.email.failures),
-                                  DateTime{after.email.last_failure_at}, blocked_param(after.email),
-                                  k, std::string_view()});
-    connection_.commit();
-  } catch (...) {
-    connection_.rollback();
-    throw;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      connection_.execute(kEnsureRows, {k, epoch, k, ip, epoch});
+    } catch (const SqlError& e) {
+      if (e.code() != error_code::kLockDeadlock || attempt == kDeadlockRetries) throw;
+      continue;
+    }
+    connection_.begin();
+    try {
+      const Counters before = counters_from(connection_.query(kReadForUpdate, {k, ip}));
+      const Counters after = update(before);
+      now = after.pair.last_failure_at;
+      connection_.execute(kUpdate,
+                          {static_cast<std::int64_t>(after.pair.failures),
+                           DateTime{after.pair.last_failure_at}, blocked_param(after.pair), k, ip});
+      connection_.execute(kUpdate, {static_cast<std::int64_t>(after.email.failures),
+                                    DateTime{after.email.last_failure_at},
+                                    blocked_param(after.email), k, std::string_view()});
+      connection_.commit();
+      break;
+    } catch (const SqlError& e) {
+      connection_.rollback();
+      if (e.code() != error_code::kLockDeadlock || attempt == kDeadlockRetries) throw;
+      log::info("throttle_deadlock_retried", {{"attempt", attempt}});
+      std::this_thread::sleep_for(std::chrono::milliseconds(randombytes_uniform(5) + 1));
+    } catch (...) {
+      connection_.rollback();
+      throw;
+    }
   }
   // Housekeeping, after the commit: its failure (a lock wait with another
   // worker's purge, a lost connection) must not turn the failure just
@@ -99,14 +132,6 @@ void MysqlThrottleStore::record_failure(std::string_view email, std::string_view
   } catch (const std::exception& e) {
     log::warn("throttle_purge_failed", {{"error", e.what()}});
   }
-}
-
-MysqlThrottleStore::Counters MysqlThrottleStore::read_locked(std::string_view key,
-                                                             std::string_view ip) {
-  // A placeholder time for brand-new rows; the update sets the real one.
-  const DateTime epoch{0};
-  connection_.execute(kEnsureRows, {key, ip, epoch, key, epoch});
-  return counters_from(connection_.query(kReadForUpdate, {key, ip}));
 }
 
 void MysqlThrottleStore::clear(std::string_view email, std::string_view ip) {

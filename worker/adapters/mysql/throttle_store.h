@@ -23,8 +23,6 @@ class MysqlThrottleStore final : public ThrottleStore {
   int clear_all(std::string_view email) override;
 
  private:
-  Counters read_locked(std::string_view key, std::string_view ip);
-
   Connection& connection_;
 };
 

@@ -53,6 +53,13 @@ constexpr std::string_view kEraseSessions = "DELETE FROM sessions WHERE user_id 
 constexpr std::string_view kEraseRecoveryCodes = "DELETE FROM mfa_recovery_codes WHERE user_id = ?";
 constexpr std::string_view kEraseMfaChallenges = "DELETE FROM mfa_challenges WHERE user_id = ?";
 constexpr std::string_view kEraseEmailTokens = "DELETE FROM email_tokens WHERE user_id = ?";
+constexpr std::string_view kErasePasskeys = "DELETE FROM passkeys WHERE user_id = ?";
+constexpr std::string_view kErasePasskeyHandle =
+    "DELETE FROM passkey_user_handles WHERE user_id = ?";
+// Ceremonies under way for it (registration, a second step); a passwordless
+// login's challenge names no account.
+constexpr std::string_view kEraseWebauthnChallenges =
+    "DELETE FROM webauthn_challenges WHERE user_id = ?";
 // Queued mail to it (a closed account's notice names no account: it stays).
 constexpr std::string_view kEraseOutbox = "DELETE FROM mail_outbox WHERE user_id = ?";
 constexpr std::string_view kEraseUser = "DELETE FROM users WHERE id = ?";
@@ -149,6 +156,9 @@ bool MysqlUserStore::erase_account(const Uuid& id, std::string_view normalised_e
   connection_.execute(kEraseRecoveryCodes, {user_id});
   connection_.execute(kEraseMfaChallenges, {user_id});
   connection_.execute(kEraseEmailTokens, {user_id});
+  connection_.execute(kErasePasskeys, {user_id});
+  connection_.execute(kErasePasskeyHandle, {user_id});
+  connection_.execute(kEraseWebauthnChallenges, {user_id});
   connection_.execute(kEraseOutbox, {user_id});
   return connection_.execute(kEraseUser, {user_id}) == 1;
 }

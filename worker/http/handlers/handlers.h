@@ -59,6 +59,14 @@ Response mfa_confirm(HandlerDeps& deps, const Request& req, RequestContext& ctx)
 Response mfa_verify(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 Response mfa_recovery_codes(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 Response mfa_disable(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response passkey_register_options(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response passkey_register(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response list_passkeys(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response remove_passkey(HandlerDeps& deps, const Request& req, RequestContext& ctx,
+                        std::string_view passkey_id);
+Response passkey_login_options(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response passkey_login(HandlerDeps& deps, const Request& req, RequestContext& ctx);
+Response mfa_passkey_options(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 Response health(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 Response health_ready(HandlerDeps& deps, const Request& req, RequestContext& ctx);
 Response metrics(HandlerDeps& deps, const Request& req, RequestContext& ctx);

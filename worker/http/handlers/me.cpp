@@ -20,7 +20,8 @@ Response me(HandlerDeps& deps, const Request& req, RequestContext& ctx) {
   JsonOut out;
   write_user(out, user);
   out.str("password_changed_at", format_rfc3339(user.password_changed_at))
-      .boolean("mfa_enabled", user.mfa_enabled);
+      .boolean("mfa_enabled", user.mfa_enabled)
+      .num("passkeys", deps.auth.passkey_count(user.id));
   return json_response(200, out.finish());
 }
 

@@ -31,6 +31,18 @@ Response json_response(int status, std::string body);
 // 202 {"status": "accepted"}: resend and forgot, whatever the email.
 Response accepted_response();
 
+// A passkey as the API shows it: {id, name, created_at, last_used_at,
+// backed_up, transports}; written as one object to the raw writer.
+void write_passkey(rapidjson::Writer<rapidjson::StringBuffer>& w, const Passkey& passkey);
+
+// {"publicKey": {...}}: WebAuthn L3's PublicKeyCredentialCreationOptionsJSON
+// and PublicKeyCredentialRequestOptionsJSON, for
+// PublicKeyCredential.parseCreationOptionsFromJSON / parseRequestOptionsFromJSON.
+Response creation_options_response(const PasskeyCreationOptions& options,
+                                   const ServicePolicy& policy);
+Response request_options_response(const PasskeyRequestOptions& options,
+                                  const ServicePolicy& policy);
+
 // Client facts for sessions and audit lines.
 ClientInfo client_info(const Request& req);
 
