@@ -37,6 +37,20 @@ UNKNOWN = ["/index.html", "/x.gif", "/", "/nope", "/auth", "/auth/", "/auth/nope
            "/auth/passkeys/", "/auth/passkeysx",
            "/admin", "/admin/", "/admin/users/", "/admin/users/a/b", "/admin/users/a/delete"]
 
+# The fast lane's paths (README "Reliability", the worker's routing table);
+# every other route goes to the hashing lane, and so does DELETE /auth/me,
+# the one request laned by method.
+FAST = {"/auth/me", "/auth/verify", "/auth/refresh", "/auth/logout", "/auth/sessions",
+        "/auth/sessions/0190a6c4-7f2e-7cc1-8a4b-1234567890ab", "/auth/passkeys",
+        "/auth/passkeys/0190a6c4-7f2e-7cc1-8a4b-1234567890ab", "/.well-known/jwks.json",
+        "/health", "/health/ready", "/metrics"}
+HASHING_BY_METHOD = {("DELETE", "/auth/me")}
+
+
+def lane_of(method, path):
+    return "fast" if path in FAST and (method, path) not in HASHING_BY_METHOD else "hashing"
+
+
 failures = []
 
 
@@ -69,7 +83,7 @@ def problem(r, status, code, where):
     return body
 
 
-def forwarded(r, where):
+def forwarded(r, where, lane=None):
     check(r.status_code == 200, f"{where}: status {r.status_code}")
     try:
         body = r.json()
@@ -77,6 +91,8 @@ def forwarded(r, where):
         check(False, f"{where}: not forwarded: {r.text[:100]!r}")
         return {}
     check(body.get("standin") is True, f"{where}: not answered by the stand-in")
+    if lane is not None:
+        check(body.get("lane") == lane, f"{where}: sent to the {body.get('lane')} lane, not {lane}")
     return body.get("params", {})
 
 
@@ -86,7 +102,7 @@ def phase_routes(base):
         for method in ("GET", "POST", "DELETE"):
             r = s.request(method, base + path, data=b"{}" if method == "POST" else None,
                           headers={"Content-Type": "application/json"} if method == "POST" else {})
-            p = forwarded(r, f"{method} {path}")
+            p = forwarded(r, f"{method} {path}", lane_of(method, path))
             if p:
                 check(p.get("DOCUMENT_URI") == [path], f"{method} {path}: DOCUMENT_URI {p.get('DOCUMENT_URI')}")
                 check(p.get("REQUEST_METHOD") == [method], f"{method} {path}: REQUEST_METHOD")
@@ -212,6 +228,8 @@ def phase_ratelimit(base, rate):
     check(all(c == 429 for c in codes[first:]) if first else False, f"not all 429 after the first: {codes}")
     r = s.post(base + "/auth/nope", data=b"{}")
     problem(r, 404, "not_found", "unknown /auth/ route while limited")
+    # Closing an account takes a password too: counted with the POSTs.
+    problem(s.delete(base + "/auth/me"), 429, "too_many_attempts", "DELETE /auth/me while limited")
     forwarded(s.get(base + "/auth/me"), "GET while limited")
 
 
