@@ -30,9 +30,18 @@ constexpr std::string_view kReadForUpdate =
 constexpr std::string_view kEnsureRows =
     "INSERT IGNORE INTO login_throttle (email_hash, ip, failures, last_failure_at)"
     " VALUES (?, '', 0, ?), (?, ?, 0, ?)";
-constexpr std::string_view kUpdate =
-    "UPDATE login_throttle SET failures = ?, last_failure_at = ?, blocked_until = ?"
-    " WHERE email_hash = ? AND ip = ?";
+// Written under the rows' lock, as an upsert: a row made by kEnsureRows
+// carries the epoch as its time until this write, so another worker's purge
+// (rows untouched for a day) may delete it between that insert and the
+// lock. A plain UPDATE of it would then match nothing and the failure would
+// be lost; the upsert makes it again, inside this transaction. (Where the row
+// is there, it is locked already by the SELECT ... FOR UPDATE: no lock
+// upgrade, so no deadlock of the kind kEnsureRows avoids; where it went, a
+// deadlock with another writer of that gap is retried like any other.)
+constexpr std::string_view kWrite =
+    "INSERT INTO login_throttle (email_hash, ip, failures, last_failure_at, blocked_until)"
+    " VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE failures = VALUES(failures),"
+    " last_failure_at = VALUES(last_failure_at), blocked_until = VALUES(blocked_until)";
 constexpr std::string_view kClear =
     "DELETE FROM login_throttle WHERE email_hash = ? AND ip IN (?, '')";
 constexpr std::string_view kClearAll = "DELETE FROM login_throttle WHERE email_hash = ?";
@@ -106,12 +115,12 @@ void MysqlThrottleStore::record_failure(std::string_view email, std::string_view
       const Counters before = counters_from(connection_.query(kReadForUpdate, {k, ip}));
       const Counters after = update(before);
       now = after.pair.last_failure_at;
-      connection_.execute(kUpdate,
-                          {static_cast<std::int64_t>(after.pair.failures),
-                           DateTime{after.pair.last_failure_at}, blocked_param(after.pair), k, ip});
-      connection_.execute(kUpdate, {static_cast<std::int64_t>(after.email.failures),
-                                    DateTime{after.email.last_failure_at},
-                                    blocked_param(after.email), k, std::string_view()});
+      connection_.execute(kWrite,
+                          {k, ip, static_cast<std::int64_t>(after.pair.failures),
+                           DateTime{after.pair.last_failure_at}, blocked_param(after.pair)});
+      connection_.execute(kWrite,
+                          {k, std::string_view(), static_cast<std::int64_t>(after.email.failures),
+                           DateTime{after.email.last_failure_at}, blocked_param(after.email)});
       connection_.commit();
       break;
     } catch (const SqlError& e) {
