@@ -10,6 +10,7 @@
 #include <barrier>
 #include <thread>
 
+#include "adapters/mysql/session_store.h"
 #include "adapters/mysql/transaction_runner.h"
 #include "adapters/mysql/user_store.h"
 #include "store_test_support.h"
@@ -54,6 +55,20 @@ class PasskeyStoreTest : public StoreTest {
     return result;
   }
 };
+
+// GET /auth/me reads the session, its user and the passkey count in one
+// statement: the count is the user's own passkeys, not another account's.
+TEST_F(PasskeyStoreTest, TheSessionReadOfAuthMeCountsTheUsersPasskeys) {
+  mysql::MysqlSessionStore sessions(app());
+  mysql::MysqlUserStore users(app());
+  const Session session = sample_session(user.id);
+  sessions.insert(session);
+  EXPECT_EQ(sessions.find_with_user(session.id, users)->passkeys, std::optional<unsigned>(0u));
+  ASSERT_EQ(add(app(), sample(user.id, "cred-me-1")), PasskeyStore::AddResult::added);
+  ASSERT_EQ(add(app(), sample(user.id, "cred-me-2")), PasskeyStore::AddResult::added);
+  ASSERT_EQ(add(app(), sample(other.id, "cred-other")), PasskeyStore::AddResult::added);
+  EXPECT_EQ(sessions.find_with_user(session.id, users)->passkeys, std::optional<unsigned>(2u));
+}
 
 TEST_F(PasskeyStoreTest, AddsFindsListsAndReadsBackEveryField) {
   mysql::MysqlPasskeyStore store(app());

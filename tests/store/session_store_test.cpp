@@ -70,6 +70,7 @@ TEST_F(SessionStoreTest, FindWithUserJoinsTheSessionToItsUser) {
   EXPECT_EQ(found->user.disabled_at, user->disabled_at);
   EXPECT_EQ(found->user.email_verified_at, user->email_verified_at);
   EXPECT_EQ(found->user.mfa_enabled, user->mfa_enabled);
+  EXPECT_EQ(found->passkeys, std::optional<unsigned>(0u)) << "read in the same statement";
   EXPECT_FALSE(
       sessions.find_with_user(Uuid::parse("01890a5d-ac96-774b-bcce-b302099a8057").value(), users))
       << "no such session";

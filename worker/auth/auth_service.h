@@ -138,7 +138,13 @@ class AuthService {
 
   // The token's signature and claims, then its session: live, of its user.
   Outcome<Authenticated> authenticate(std::string_view bearer_token);
-  Outcome<User> current_user(std::string_view bearer_token);
+  // GET /auth/me: the token's user, as authenticate() judges it, and how
+  // many passkeys it has.
+  struct CurrentUser {
+    User user;
+    unsigned passkeys = 0;
+  };
+  Outcome<CurrentUser> current_user(std::string_view bearer_token);
 
   // Logout: this session, or (all) every session of the user, which needs
   // a recent login.
@@ -174,7 +180,6 @@ class AuthService {
   Outcome<std::vector<Passkey>> list_passkeys(const Authenticated& who);
   Outcome<bool> remove_passkey(const Authenticated& who, std::string_view passkey_id,
                                const ClientInfo& client);
-  unsigned passkey_count(const Uuid& user_id);
   // Passwordless login: options that name no account, then the assertion.
   PasskeyRequestOptions passkey_login_options();
   Outcome<TokenGrant> passkey_login(const webauthn::Assertion& response, const ClientInfo& client);

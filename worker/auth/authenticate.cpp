@@ -36,7 +36,7 @@ Outcome<Authenticated> AuthService::authenticate(std::string_view bearer_token) 
 
 // As authenticate(), with the user read in the same step as the session
 // (one round trip to the database where the store joins them).
-Outcome<User> AuthService::current_user(std::string_view bearer_token) {
+Outcome<AuthService::CurrentUser> AuthService::current_user(std::string_view bearer_token) {
   const UnixSeconds now = deps_.clock.now();
   auto token = verified_token(deps_.tokens, bearer_token, now);
   if (!token) return fail(AuthErrc::invalid_token, "The access token is invalid or expired.");
@@ -45,7 +45,9 @@ Outcome<User> AuthService::current_user(std::string_view bearer_token) {
       found->user.disabled_at) {
     return fail(AuthErrc::invalid_token, "The session of this token has ended.");
   }
-  return std::move(found->user);
+  const unsigned passkeys =
+      found->passkeys ? *found->passkeys : deps_.passkeys.count(found->user.id);
+  return CurrentUser{std::move(found->user), passkeys};
 }
 
 }  // namespace authd

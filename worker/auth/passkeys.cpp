@@ -55,10 +55,6 @@ std::string transports_text(const std::vector<std::string>& transports) {
 
 }  // namespace
 
-unsigned AuthService::passkey_count(const Uuid& user_id) {
-  return deps_.passkeys.count(user_id);
-}
-
 std::string AuthService::new_webauthn_challenge(ChallengePurpose purpose,
                                                 std::optional<Uuid> user_id,
                                                 std::string mfa_token_hash) {

@@ -48,16 +48,20 @@ class SessionStore {
   struct WithUser {
     Session session;
     User user;
+    // How many passkeys the user has, where the store read it in the same
+    // statement; empty when the caller must ask the passkey store.
+    std::optional<unsigned> passkeys;
   };
   // The session and the user it belongs to (GET /auth/me). This default
   // reads them one after the other; a store that can read both at once
-  // (one SQL join: one round trip to the database) does.
+  // (one SQL join: one round trip to the database) does, with the passkey
+  // count.
   virtual std::optional<WithUser> find_with_user(const Uuid& id, UserStore& users) {
     auto session = find(id);
     if (!session) return std::nullopt;
     auto user = users.find_by_id(session->user_id);
     if (!user) return std::nullopt;
-    return WithUser{std::move(*session), std::move(*user)};
+    return WithUser{std::move(*session), std::move(*user), std::nullopt};
   }
 };
 
