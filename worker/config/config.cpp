@@ -5,6 +5,7 @@
 #include <sys/un.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <string_view>
@@ -485,9 +486,75 @@ std::string parse_mfa_issuer(const Environment& env) {
   return *value;
 }
 
+std::string_view trimmed(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+std::optional<unsigned> port_number(std::string_view digits) {
+  if (digits.empty() || digits.size() > 5) return std::nullopt;
+  unsigned value = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (value < 1 || value > 65535) return std::nullopt;
+  return value;
+}
+
 void require(const Environment& env, const char* name, std::string_view why = "required") {
   if (!env.has(name)) fail(name, why);
 }
+
+}  // namespace
+
+std::vector<DbHost> parse_db_hosts(std::string_view text, unsigned default_port) {
+  std::vector<DbHost> hosts;
+  while (true) {
+    const auto comma = text.find(',');
+    const std::string_view entry = trimmed(text.substr(0, comma));
+    DbHost host;
+    host.port = default_port;
+    std::string_view name = entry;
+    if (entry.starts_with('[')) {
+      const auto close = entry.find(']');
+      if (close == std::string_view::npos) return {};
+      name = entry.substr(1, close - 1);
+      const std::string_view rest = entry.substr(close + 1);
+      if (!rest.empty()) {
+        auto port = rest.starts_with(':') ? port_number(rest.substr(1)) : std::nullopt;
+        if (!port) return {};
+        host.port = *port;
+      }
+    } else if (const auto colon = entry.find(':'); colon != std::string_view::npos) {
+      // One colon: host:port. More: a bare IPv6 address (no port).
+      if (entry.find(':', colon + 1) == std::string_view::npos) {
+        auto port = port_number(entry.substr(colon + 1));
+        if (!port) return {};
+        host.port = *port;
+        name = entry.substr(0, colon);
+      }
+    }
+    const bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
+             c == ':' || c == '/';
+    });
+    if (!plain) return {};
+    host.host = std::string(name);
+    hosts.push_back(std::move(host));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return hosts;
+}
+
+std::string db_host_label(const DbHost& host) {
+  const bool v6 = host.host.find(':') != std::string::npos;
+  return (v6 ? "[" + host.host + "]" : host.host) + ":" + std::to_string(host.port);
+}
+
+namespace {
 
 Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cpus) {
   Config config;
@@ -510,6 +577,12 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
       narrow<unsigned>(env.integer("MYSQL_WRITE_TIMEOUT", db.write_timeout_s, 1, 3600));
   db.ssl_ca = env.text("MYSQL_SSL_CA", "");
   db.ssl_required = env.boolean("MYSQL_SSL", db.ssl_required);
+  if (parse_db_hosts(db.host, db.port).empty()) {
+    fail("MYSQL_HOST",
+         "must be host[:port] or a comma-separated list of them ([v6-address]:port)" +
+             got(db.host));
+  }
+  db.failback_s = narrow<unsigned>(env.integer("MYSQL_FAILBACK_S", db.failback_s, 1, 3600));
   if (purpose == ConfigPurpose::migrate) {
     if (db.migrate_user.empty()) fail("MYSQL_MIGRATE_USER", "required (or MYSQL_USER)");
   } else {
