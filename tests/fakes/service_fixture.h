@@ -33,7 +33,7 @@ struct ServiceWorld {
 
   explicit ServiceWorld(ServicePolicy p = {}) : policy(with_mfa_key(p)) {
     transactions.participants = {email_tokens.snapshot(), outbox.snapshot(),
-                                 mail_requests.snapshot()};
+                                 mail_requests.snapshot(), mfa.snapshot()};
     rebuild();
   }
   static ServicePolicy with_mfa_key(ServicePolicy p) {

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "adapters/mysql/transaction_runner.h"
 #include "log/log.h"
 #include "ports/store_errors.h"
 
@@ -75,8 +76,11 @@ void MysqlThrottleStore::record_failure(std::string_view email, std::string_view
   const std::string key = email_key(email);
   const std::string_view k = key;
   UnixSeconds now = 0;
-  connection_.begin();
-  try {
+  // Through the runner: two workers on two cluster nodes bumping the same
+  // counters conflict at certification, and the loser counts again on the
+  // winner's numbers (re-read under the lock). A failure that cannot be
+  // recorded ends as StoreUnavailable: a 503, never a 401 that went uncounted.
+  MysqlTransactionRunner(connection_).in_transaction([&] {
     const Counters before = read_locked(k, ip);
     const Counters after = update(before);
     now = after.pair.last_failure_at;
@@ -86,11 +90,7 @@ void MysqlThrottleStore::record_failure(std::string_view email, std::string_view
     connection_.execute(kUpdate, {static_cast<std::int64_t>(after.email.failures),
                                   DateTime{after.email.last_failure_at}, blocked_param(after.email),
                                   k, std::string_view()});
-    connection_.commit();
-  } catch (...) {
-    connection_.rollback();
-    throw;
-  }
+  });
   // Housekeeping, after the commit: its failure (a lock wait with another
   // worker's purge, a lost connection) must not turn the failure just
   // recorded into an error answer; the next failure purges instead.
