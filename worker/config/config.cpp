@@ -487,8 +487,10 @@ std::string parse_mfa_issuer(const Environment& env) {
 }
 
 std::string_view trimmed(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+    text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+    text.remove_suffix(1);
   return text;
 }
 
@@ -578,9 +580,8 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
   db.ssl_ca = env.text("MYSQL_SSL_CA", "");
   db.ssl_required = env.boolean("MYSQL_SSL", db.ssl_required);
   if (parse_db_hosts(db.host, db.port).empty()) {
-    fail("MYSQL_HOST",
-         "must be host[:port] or a comma-separated list of them ([v6-address]:port)" +
-             got(db.host));
+    fail("MYSQL_HOST", "must be host[:port] or a comma-separated list of them ([v6-address]:port)" +
+                           got(db.host));
   }
   db.failback_s = narrow<unsigned>(env.integer("MYSQL_FAILBACK_S", db.failback_s, 1, 3600));
   if (purpose == ConfigPurpose::migrate) {

@@ -74,7 +74,7 @@ const char* const kLoginOutcomeNames[kLoginOutcomes] = {"ok", "failed", "throttl
                                                         "mfa_required"};
 const char* const kPasswordWorkNames[kPasswordWorks] = {"hash", "verify"};
 const char* const kDatabaseFailureNames[kDatabaseFailures] = {"connect", "lost", "conflict",
-                                                               "unusable_node"};
+                                                              "unusable_node"};
 const char* const kLaneNames[kLanes] = {"hashing", "fast"};
 
 }  // namespace

@@ -226,7 +226,7 @@ TEST_F(OutboxMailerTest, AClaimThatLostToAnotherMailerSendsNothing) {
         lost_ = true;
         restore();
         outbox_.lease(1, clock_.now() + kSendLeaseS);  // the winner's commit
-        body();                                         // the retry
+        body();                                        // the retry
       }
     }
 

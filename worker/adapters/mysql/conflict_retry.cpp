@@ -16,17 +16,16 @@ std::chrono::microseconds conflict_retry_delay(int next_attempt, std::uint32_t r
   std::int64_t window = policy.first_window.count();
   for (int i = 2; i < next_attempt && window < policy.max_window.count(); ++i)
     window *= 2;
-  window = std::clamp<std::int64_t>(window, 1, std::max<std::int64_t>(1, policy.max_window.count()));
+  window =
+      std::clamp<std::int64_t>(window, 1, std::max<std::int64_t>(1, policy.max_window.count()));
   return std::chrono::microseconds{static_cast<std::int64_t>(random % window)};
 }
 
 bool ConflictRetry::again(int code) {
   if (metrics_ != nullptr) metrics_->database_failure(DatabaseFailure::conflict);
   if (attempt_ >= policy_.max_attempts) {
-    log::warn("db_conflict", {{"unit", what_},
-                              {"errno", code},
-                              {"attempt", attempt_},
-                              {"action", "give_up"}});
+    log::warn("db_conflict",
+              {{"unit", what_}, {"errno", code}, {"attempt", attempt_}, {"action", "give_up"}});
     return false;
   }
   ++attempt_;

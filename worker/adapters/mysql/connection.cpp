@@ -479,8 +479,8 @@ ConnectionHandle Connection::connect_any(std::size_t first, std::size_t last,
                          settings_.database.c_str(), port, nullptr, CLIENT_FOUND_ROWS) == nullptr) {
     const int code = static_cast<int>(mysql_errno(raw));
     if (metrics_ != nullptr && !probing) metrics_->database_failure(DatabaseFailure::connect);
-    throw ConnectionLost(code, "mysql: cannot connect to " + shown + " as '" + user_ +
-                                   "' (errno " + std::to_string(code) + "): " + mysql_error(raw));
+    throw ConnectionLost(code, "mysql: cannot connect to " + shown + " as '" + user_ + "' (errno " +
+                                   std::to_string(code) + "): " + mysql_error(raw));
   }
   // libmariadb 3.3 enforces TLS at the handshake only when it verifies the
   // certificate; without a CA it falls back to clear text if the server
@@ -489,9 +489,9 @@ ConnectionHandle Connection::connect_any(std::size_t first, std::size_t last,
   // one, but only MYSQL_SSL_CA stops an active interposer before login.)
   if ((settings_.ssl_required || !settings_.ssl_ca.empty()) &&
       mysql_get_ssl_cipher(raw) == nullptr) {
-    throw ConnectionLost(error_code::kSslConnectionError,
-                         "mysql: TLS is required but the connection to " + shown +
-                             " is not encrypted");
+    throw ConnectionLost(
+        error_code::kSslConnectionError,
+        "mysql: TLS is required but the connection to " + shown + " is not encrypted");
   }
   *landed = static_cast<int>(first);
   if (last - first > 1) {
@@ -520,8 +520,9 @@ void Connection::adopt(Opened opened) {
   opened_before_ = true;
   last_node_ = node_;
   if (node_ != previous) {
-    log::info("db_node_switch",
-              {{"from", node_label(previous)}, {"to", node_label(node_)}, {"preferred", node_ == 0}});
+    log::info(
+        "db_node_switch",
+        {{"from", node_label(previous)}, {"to", node_label(node_)}, {"preferred", node_ == 0}});
   }
   // Away from the preferred node: ask again for it in a while.
   if (node_ > 0) {
@@ -542,9 +543,9 @@ void Connection::fail_back_if_due() noexcept {
   if (now < next_failback_probe_) return;
   next_failback_probe_ = now + std::chrono::seconds(settings_.failback_s);
   try {
-    Opened better =
-        open_usable(0, static_cast<std::size_t>(node_),
-                    std::min(settings_.connect_timeout_s, kFailbackProbeTimeoutS), /*probing=*/true);
+    Opened better = open_usable(0, static_cast<std::size_t>(node_),
+                                std::min(settings_.connect_timeout_s, kFailbackProbeTimeoutS),
+                                /*probing=*/true);
     // Between transactions: nothing is lost by leaving this connection.
     disconnect();
     adopt(std::move(better));
@@ -871,9 +872,9 @@ void Connection::commit() {
 }
 
 void Connection::rollback() noexcept {
-  const bool still_open = (transaction_ == TransactionState::open ||
-                           transaction_ == TransactionState::conflicted) &&
-                          handle_ != nullptr;
+  const bool still_open =
+      (transaction_ == TransactionState::open || transaction_ == TransactionState::conflicted) &&
+      handle_ != nullptr;
   transaction_ = TransactionState::none;
   if (!still_open) return;
   try {

@@ -187,8 +187,7 @@ class Connection {
   // ConnectionLost when none is.
   // `probing`: a failback probe, which reports nothing (it asks every
   // MYSQL_FAILBACK_S whether a node is back; its refusals are expected).
-  Opened open_usable(std::size_t first, std::size_t last, unsigned connect_timeout_s,
-                     bool probing);
+  Opened open_usable(std::size_t first, std::size_t last, unsigned connect_timeout_s, bool probing);
   ConnectionHandle connect_any(std::size_t first, std::size_t last, unsigned connect_timeout_s,
                                bool probing, int* landed);
   void adopt(Opened opened);
