@@ -538,9 +538,11 @@ std::vector<DbHost> parse_db_hosts(std::string_view text, unsigned default_port)
         name = entry.substr(0, colon);
       }
     }
-    const bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
-             c == ':' || c == '/';
+    // A name or IPv4 address; with colons, an IPv6 address.
+    const bool v6 = name.find(':') != std::string_view::npos;
+    const bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [v6](char c) {
+      if (v6) return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
     });
     if (!plain) return {};
     host.host = std::string(name);
