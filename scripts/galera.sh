@@ -33,7 +33,14 @@ provider=${GALERA_PROVIDER:-/usr/lib/galera/libgalera_smm.so}
 # As root, the nodes run as `mysql`: rsync's SST daemon, started by root,
 # would drop to `nobody` and could not write the joiner's datadir.
 run_user=$(id -un)
-if [[ $(id -u) == 0 ]] && id mysql >/dev/null 2>&1; then run_user=mysql; fi
+if [[ $(id -u) == 0 ]] && id mysql >/dev/null 2>&1; then
+  run_user=mysql
+  chmod o+x "$dir"
+  if ! runuser -u mysql -- test -x "$dir"; then
+    echo "galera.sh: the nodes run as 'mysql', which cannot reach $dir (a parent directory is closed to it)" >&2
+    exit 1
+  fi
+fi
 
 # Four free ports in a row (SQL, group, IST = group + 1, SST), below the
 # kernel's ephemeral range: a port the kernel may hand to an outgoing
