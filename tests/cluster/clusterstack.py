@@ -4,10 +4,14 @@
       (upstream of A and B)        ├──▶ Galera node1 ◀──▶ node2 ◀──▶ node3
                           pool B ─┘
     race nginx ─────────▶ pool R ────▶ node2 first (MYSQL_HOST=node2,node1,node3)
+    es256 nginx ────────▶ pool E ────▶ node3 first (the e2e suite's ES256 door)
     mailer M1 (node1 first), mailer M2 (node2 first) ──SMTP──▶ capture
 
 Pools A and B are two "hosts" (each its own master, lanes on port and
-port + 1); R exists only for the races across nodes. Driven from Python so
+port + 1); R exists only for the races across nodes; E is the e2e suite's
+second deployment (JWT_ALG=ES256, the default Argon2 cost), on node 3. The
+main nginx also has a TLS door and the auth_request example, and a second
+nginx in front of A and B limits each address (the e2e suite's doors). Driven from Python so
 that a test can kill a node or a pool and bring it back. Everything lives in
 one temp directory, removed at the end (CLUSTER_KEEP=1 keeps it, logs too).
 """
@@ -32,6 +36,10 @@ from faultstack import alive, children_of, free_port  # noqa: E402
 
 GALERA = ROOT / "scripts" / "galera.sh"
 FAILBACK_S = 5  # MYSQL_FAILBACK_S: the default, as users get it
+# What the e2e suite's doors are set to (scripts/e2e-stack.sh's values).
+RATE_LIMIT_TEST = 30
+TRUSTED_PROXY = "127.0.0.2"
+ES256_REFRESH_REUSE_GRACE = 2
 
 
 @dataclass
@@ -65,6 +73,8 @@ class ClusterStack:
     mailers: dict = field(default_factory=dict)
     smtp_port: int = 0
     smtp_password: str = ""
+    https_port: int = 0
+    auth_request_port: int = 0
     secret_key: str = ""
     mfa_key: str = ""
 
@@ -99,16 +109,37 @@ class ClusterStack:
             "A": Pool("A", free_port_pair(), self.hosts(1, 2, 3), 2, 1, self.tmp / "log" / "worker-a.log"),
             "B": Pool("B", free_port_pair(), self.hosts(1, 2, 3), 2, 1, self.tmp / "log" / "worker-b.log"),
             "R": Pool("R", free_port_pair(), self.hosts(2, 1, 3), 1, 1, self.tmp / "log" / "worker-r.log"),
+            "E": Pool("E", free_port_pair(), self.hosts(3, 1, 2), 1, 1, self.tmp / "log" / "worker-es256.log"),
         }
+        self.make_es256_keys()
         for pool in self.pools.values():
             self.start_pool(pool)
-        self.start_nginx("main", [self.pools["A"].target, self.pools["B"].target])
+        both = [self.pools["A"].target, self.pools["B"].target]
+        self.https_port = free_port()
+        self.auth_request_port = free_port()
+        self.start_nginx("main", both, TLS_CERT=self.tmp / "tls" / "cert.pem",
+                         TLS_KEY=self.tmp / "tls" / "key.pem", HTTPS_PORT=self.https_port,
+                         HTTP_REDIRECT_TO_HTTPS="false",
+                         AUTH_REQUEST_EXAMPLE_PORT=self.auth_request_port,
+                         AUTH_REQUEST_EXAMPLE_UPSTREAM_PORT=free_port())
+        self.start_nginx("limited", both, IP_RATE_LIMIT=RATE_LIMIT_TEST)
         self.start_nginx("race", [self.pools["R"].target])
+        self.start_nginx("es256", [self.pools["E"].target], TRUSTED_PROXIES=f"{TRUSTED_PROXY}/32")
         self.start_mailer("M1", self.hosts(1, 2, 3), respawn=True)
         self.start_mailer("M2", self.hosts(2, 1, 3), respawn=False)
-        self.wait_ready(self.url("main"))
-        self.wait_ready(self.url("race"))
+        for name in self.nginx:
+            self.wait_ready(self.url(name))
         return self
+
+    def make_es256_keys(self) -> None:
+        keys = self.tmp / "keys"
+        keys.mkdir()
+        for k in ("es256", "es256-previous"):
+            subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                            "ec_paramgen_curve:P-256", "-out", str(keys / f"{k}.pem")],
+                           check=True, stderr=subprocess.DEVNULL)
+        subprocess.run(["openssl", "pkey", "-in", str(keys / "es256-previous.pem"), "-pubout",
+                        "-out", str(keys / "es256-previous.pub.pem")], check=True)
 
     def close(self) -> None:
         for proc, port in self.nginx.values():
@@ -166,6 +197,9 @@ class ClusterStack:
 
     def url(self, nginx_name: str) -> str:
         return f"http://127.0.0.1:{self.nginx[nginx_name][1]}"
+
+    def auth_request_url(self) -> str:
+        return f"http://127.0.0.1:{self.auth_request_port}"
 
     def port(self, nginx_name: str) -> int:
         return self.nginx[nginx_name][1]
@@ -240,6 +274,13 @@ class ClusterStack:
     def start_pool(self, pool: Pool) -> None:
         env = self.env(pool.hosts, API_WORKERS=pool.workers, API_FAST_WORKERS=pool.fast_workers,
                        FCGI_LISTEN=pool.target, MYSQL_CONNECT_TIMEOUT=1, MYSQL_READ_TIMEOUT=5)
+        if pool.name == "E":
+            # The e2e suite's second deployment (scripts/e2e-stack.sh's ES256 pool).
+            env.pop("ARGON2_MEMORY_KIB")
+            env.update(JWT_ALG="ES256", JWT_PRIVATE_KEY_FILE=str(self.tmp / "keys" / "es256.pem"),
+                       JWT_PREVIOUS_PUBLIC_KEY_FILE=str(self.tmp / "keys" / "es256-previous.pub.pem"),
+                       REFRESH_REUSE_GRACE=str(ES256_REFRESH_REUSE_GRACE),
+                       TRUSTED_PROXIES=f"{TRUSTED_PROXY}/32")
         with open(pool.log, "ab") as log:
             pool.proc = subprocess.Popen([str(self.authd), "serve"], env=env,
                                          stdout=subprocess.DEVNULL, stderr=log,
@@ -258,7 +299,7 @@ class ClusterStack:
         os.killpg(pool.proc.pid, signal.SIGKILL)
         pool.proc.wait()
 
-    def start_nginx(self, name: str, targets: list[str]) -> None:
+    def start_nginx(self, name: str, targets: list[str], **settings) -> None:
         port = free_port()
         prefix = self.tmp / f"nginx-{name}"
         env = dict(os.environ, HTTP_PORT=str(port), IP_RATE_LIMIT="0", API_FAST_WORKERS="1",
@@ -268,6 +309,7 @@ class ClusterStack:
                    NGINX_DOCS_ROOT=str(self.tmp / "docs"))
         env.pop("FCGI_TARGET", None)
         env.pop("FCGI_TARGETS", None)
+        env.update({k: str(v) for k, v in settings.items()})
         if len(targets) > 1:
             env["FCGI_TARGETS"] = ",".join(targets)
         else:
@@ -310,6 +352,12 @@ class ClusterStack:
         self.mailers[name] = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log,
                                               start_new_session=True)
         log.close()
+
+    def mailer_pid(self, name: str) -> int:
+        """The running `authd mailer` of M1 (under scripts/respawn.sh) or M2."""
+        if name == "M1":
+            return int((self.tmp / "run" / "mailer-M1.pid").read_text().strip())
+        return self.mailers[name].pid
 
     def wait_ready(self, url: str, timeout: float = 60) -> None:
         import urllib.request

@@ -11,7 +11,7 @@ import shlex
 import subprocess
 import time
 
-from clusterstack import ROOT
+from clusterstack import ES256_REFRESH_REUSE_GRACE, RATE_LIMIT_TEST, ROOT, TRUSTED_PROXY
 
 
 def test_e2e_suite_through_two_pools_on_the_cluster(cluster):
@@ -38,6 +38,20 @@ def test_e2e_suite_through_two_pools_on_the_cluster(cluster):
         "E2E_SMTP_START_CMD": " ".join(f"'{a}'" for a in cluster.smtp_command()),
         "E2E_MAILER_PID_FILE": str(cluster.tmp / "run" / "mailer-M1.pid"),
         "E2E_ARTIFACT_DIR": str(cluster.tmp / "e2e"),
+        # The tests' own reads wait for the node to catch up, as the server's do.
+        "E2E_MYSQL_INIT_COMMAND": "SET SESSION wsrep_sync_wait = 1",
+        "E2E_HTTPS_URL": f"https://localhost:{cluster.https_port}",
+        "E2E_CA_BUNDLE": str(cluster.tmp / "tls" / "ca.pem"),
+        "E2E_FCGI_SOCKET": cluster.pools["A"].target,
+        "E2E_ROOT": str(ROOT),
+        "E2E_AUTH_REQUEST_URL": cluster.auth_request_url(),
+        "E2E_RATE_LIMITED_URL": cluster.url("limited"),
+        "E2E_IP_RATE_LIMIT_TEST": str(RATE_LIMIT_TEST),
+        "E2E_ES256_URL": cluster.url("es256"),
+        "E2E_ES256_KEY_FILE": str(cluster.tmp / "keys" / "es256.pem"),
+        "E2E_ES256_PREVIOUS_KEY_FILE": str(cluster.tmp / "keys" / "es256-previous.pem"),
+        "E2E_ES256_REFRESH_REUSE_GRACE": str(ES256_REFRESH_REUSE_GRACE),
+        "E2E_TRUSTED_PROXY": TRUSTED_PROXY,
     })
     started = time.monotonic()
     # CLUSTER_E2E_ARGS: more pytest arguments, shell-quoted (e.g. "-k 'login or refresh'").
