@@ -40,12 +40,14 @@ def together(*calls):
     return out
 
 
-def conflicts(cluster, since: int, *names: str) -> int:
-    return sum(1 for e in cluster.events(*names)[since:] if e.get("event") == "db_conflict")
+def conflicts(cluster, since: dict) -> int:
+    """db_conflict lines the pools logged since mark()."""
+    return sum(1 for name, n in since.items() for e in cluster.events(name)[n:]
+               if e.get("event") == "db_conflict")
 
 
-def mark(cluster) -> int:
-    return len(cluster.events())
+def mark(cluster) -> dict:
+    return {name: len(cluster.events(name)) for name in cluster.pools}
 
 
 def test_refresh_of_one_token_on_two_nodes_rotates_once(cluster):
