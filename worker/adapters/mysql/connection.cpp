@@ -420,8 +420,11 @@ Connection::Opened Connection::open_usable(std::size_t first, std::size_t last,
       if (metrics_ != nullptr) metrics_->database_failure(DatabaseFailure::unusable_node);
     }
     code = error_code::kNodeNotReady;
-    refused += (refused.empty() ? "" : "; ") + node_label(landed) + " is not usable (" +
-               state.description + ")";
+    if (!refused.empty()) refused += "; ";
+    refused += node_label(landed);
+    refused += " is not usable (";
+    refused += state.description;
+    refused += ")";
     from = static_cast<std::size_t>(landed) + 1;
   }
   throw ConnectionLost(code, "mysql: no usable database node: " + refused);
@@ -468,8 +471,10 @@ ConnectionHandle Connection::connect_any(std::size_t first, std::size_t last,
   if (last - first == 1) {
     target = hosts_[first].host;
   } else {
-    for (std::size_t i = first; i < last; ++i)
-      target += (target.empty() ? "" : ",") + db_host_label(hosts_[i]);
+    for (std::size_t i = first; i < last; ++i) {
+      if (!target.empty()) target += ',';
+      target += db_host_label(hosts_[i]);
+    }
   }
   const std::string shown = last - first == 1 ? db_host_label(hosts_[first]) : target;
 
