@@ -60,9 +60,10 @@ void loop(const DbSettings& settings, bool causal, double seconds, int fd) {
     } else {
       connection.query(kFindSession, {std::string_view(id)});
     }
-    micros.push_back(static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                    std::chrono::steady_clock::now() - start)
-                                                    .count()));
+    micros.push_back(
+        static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                       std::chrono::steady_clock::now() - start)
+                                       .count()));
   }
   const char* data = reinterpret_cast<const char*>(micros.data());
   std::size_t left = micros.size() * sizeof(std::uint32_t);

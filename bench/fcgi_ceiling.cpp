@@ -228,8 +228,10 @@ int main(int argc, char** argv) {
   sa.sa_handler = on_stop;
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
-  std::fprintf(stderr, "fcgi_ceiling: %u workers on %s (backlog %d, %s)\n", o.workers,
-               o.listen.c_str(), o.backlog, o.read ? (o.causal ? "one causal primary-key read" : "one primary-key read") : "fixed body");
+  std::fprintf(
+      stderr, "fcgi_ceiling: %u workers on %s (backlog %d, %s)\n", o.workers, o.listen.c_str(),
+      o.backlog,
+      o.read ? (o.causal ? "one causal primary-key read" : "one primary-key read") : "fixed body");
   int rc = 0;
   while (!g_stop) {
     int status = 0;

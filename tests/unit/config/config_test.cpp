@@ -415,8 +415,8 @@ INSTANTIATE_TEST_SUITE_P(
         IntegerSetting{"MYSQL_PORT", 1, 65535}, IntegerSetting{"MYSQL_CONNECT_TIMEOUT", 1, 3600},
         IntegerSetting{"MYSQL_READ_TIMEOUT", 1, 3600},
         IntegerSetting{"MYSQL_WRITE_TIMEOUT", 1, 3600}, IntegerSetting{"MYSQL_FAILBACK_S", 1, 3600},
-        IntegerSetting{"API_WORKERS", 1, 256},
-        IntegerSetting{"FCGI_BACKLOG", 1, 65535}, IntegerSetting{"API_FAST_WORKERS", 0, 256},
+        IntegerSetting{"API_WORKERS", 1, 256}, IntegerSetting{"FCGI_BACKLOG", 1, 65535},
+        IntegerSetting{"API_FAST_WORKERS", 0, 256},
         IntegerSetting{"ADMISSION_BUDGET_MS", 10, 60000},
         IntegerSetting{"ADMISSION_MAX_CLOCK_SKEW_MS", 100, 3600000},
         IntegerSetting{"HTTP_PORT", 1, 65535}, IntegerSetting{"HTTPS_PORT", 1, 65535},
@@ -442,8 +442,9 @@ INSTANTIATE_TEST_SUITE_P(
 // --- several database hosts ---------------------------------------------------
 
 TEST(ConfigDatabaseHosts, AListOfNodesFirstPreferredEachWithItsPortOrMysqlPort) {
-  const Config config = parsed(with(minimal_serve(), {{"MYSQL_HOST", "db1:3307, db2 ,[::1]:3308,[fd00::2]"},
-                                                      {"MYSQL_PORT", "3310"}}));
+  const Config config =
+      parsed(with(minimal_serve(),
+                  {{"MYSQL_HOST", "db1:3307, db2 ,[::1]:3308,[fd00::2]"}, {"MYSQL_PORT", "3310"}}));
   const auto hosts = parse_db_hosts(config.db.host, config.db.port);
   ASSERT_EQ(hosts.size(), 4u);
   EXPECT_EQ(hosts[0], (DbHost{"db1", 3307}));
