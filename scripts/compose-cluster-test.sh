@@ -137,22 +137,27 @@ EOF
   local tag="cl$$x$RANDOM" email password i token code
   password="violet-Harbor-92-$tag"
   local tokens=()
-  for i in 1 2 3 4; do
+  # Sign-ups and logins share the hashing lane's round robin (each nginx
+  # worker process its own): three of them per account (a sign-up, two
+  # logins) so that neither kind keeps falling on the same host.
+  for i in 1 2 3 4 5 6; do
     email="cluster-$tag-$i@example.com"
     code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Request-ID: $tag-signup-$i" \
       -H 'Content-Type: application/json' -X POST "$cluster_url/auth/register" \
       -d "{\"email\":\"$email\",\"password\":\"$password\"}")
     [[ $code == 201 ]] || fail "cluster: sign-up $i answered $code"
-    token=$(curl -s -H "X-Request-ID: $tag-login-$i" -H 'Content-Type: application/json' \
-      -X POST "$cluster_url/auth/login" -d "{\"email\":\"$email\",\"password\":\"$password\"}" |
-      "$py" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') ||
-      fail "cluster: login $i gave no token"
+    for n in a b; do
+      token=$(curl -s -H "X-Request-ID: $tag-login-$i$n" -H 'Content-Type: application/json' \
+        -X POST "$cluster_url/auth/login" -d "{\"email\":\"$email\",\"password\":\"$password\"}" |
+        "$py" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') ||
+        fail "cluster: login $i$n gave no token"
+    done
     tokens+=("$token")
   done
   # Each token checked several times: round robin puts checks of every token
   # on both hosts, whichever host issued it.
-  for i in 1 2 3 4; do
-    for n in 1 2; do
+  for i in 1 2 3 4 5 6; do
+    for n in 1 2 3; do
       code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Request-ID: $tag-verify-$i-$n" \
         -H "Authorization: Bearer ${tokens[$((i - 1))]}" "$cluster_url/auth/verify")
       [[ $code == 204 ]] || fail "cluster: token check $i/$n answered $code"

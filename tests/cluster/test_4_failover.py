@@ -41,6 +41,9 @@ WRITES_BACK_WITHIN_S = 10.0
 POOL_SKIPPED_WITHIN_S = 1.0
 FAILBACK_WITHIN_S = FAILBACK_S + 3.0
 NODE_DOWN_S = 8.0
+# README "Running on several machines": after a node stops or starts,
+# requests may fail (503) for at most this long.
+WINDOW_S = 10.0
 PREFIX = "fo-signup-"  # the accounts made under load (the others are fo-acct-…)
 
 
@@ -298,3 +301,77 @@ def _codes(results) -> dict:
     for r in results:
         out[r.code] = out.get(r.code, 0) + 1
     return out
+
+
+def test_node_stopped_cleanly_and_started_again_under_load(cluster):
+    """What an operator does (a restart for an upgrade): node 1 stopped with
+    SIGTERM (it leaves the cluster cleanly) and started again, under logins
+    and token checks. Requests may fail only in the 10 s after each, as
+    README "Running on several machines" says."""
+    port = cluster.port("main")
+    api = Api(cluster.url("main"))
+    # Two accounts: logins beyond the session cap end the oldest sessions.
+    checked, password = unique_email("fo-stop"), strong_password()
+    assert api.register(checked, password).status_code == 201
+    token = api.login(checked, password).json()["access_token"]
+    email = unique_email("fo-stop")
+    assert api.register(email, password).status_code == 201
+    results: list[load.Result] = []
+    marks: dict[str, float] = {}
+
+    async def logins(until):
+        while time.monotonic() < until:
+            results.append(await load.request(port, "POST", "/auth/login",
+                                              {"email": email, "password": password},
+                                              kind="login", timeout=60))
+
+    async def checks(until):
+        while time.monotonic() < until:
+            results.append(await load.request(port, "GET", "/auth/verify",
+                                              headers={"Authorization": f"Bearer {token}"},
+                                              kind="verify", timeout=60))
+            await asyncio.sleep(0.01)
+
+    async def scenario():
+        until = time.monotonic() + 45
+        tasks = [asyncio.ensure_future(w) for w in (logins(until), checks(until), checks(until))]
+        await asyncio.sleep(5)
+        marks["stop"] = time.monotonic()
+        await asyncio.to_thread(cluster.galera, "stop-node", "1")
+        marks["stopped"] = time.monotonic()
+        await asyncio.sleep(8)
+        marks["start"] = time.monotonic()
+        await asyncio.to_thread(cluster.start_node, 1)
+        while await asyncio.to_thread(cluster.node_status, 1) != "Synced":
+            await asyncio.sleep(0.1)
+        marks["synced"] = time.monotonic()
+        await asyncio.gather(*tasks)
+
+    asyncio.run(scenario())
+    failed = [r for r in results if r.status not in (200, 204)]
+    outside = [r for r in failed if not (marks["stop"] <= r.started <= marks["stop"] + WINDOW_S
+                                         or marks["start"] <= r.started <= marks["start"] + WINDOW_S)]
+    phases = {
+        "before": (0, marks["stop"]),
+        "stopping": (marks["stop"], marks["stopped"] + 2),
+        "node 1 away": (marks["stopped"] + 2, marks["start"]),
+        "rejoining": (marks["start"], marks["synced"] + 2),
+        "after": (marks["synced"] + 2, float("inf")),
+    }
+    lines = []
+    for name, (a, b) in phases.items():
+        rs = [r for r in results if a <= r.started < b]
+        lat = [r.latency for r in rs if r.status]
+        lines.append(f"{name}: {len(rs)} requests, {sum(1 for r in rs if r.status not in (200, 204))}"
+                     f" failed, p50 {load.percentile(lat, 50) * 1000:.0f} ms, max "
+                     f"{max(lat, default=0):.2f} s")
+    slow = sorted((r for r in results if r.latency > 0.5), key=lambda r: r.started)
+    lines.append("slowest: " + ", ".join(
+        f"{r.kind} {r.latency:.2f} s at start{r.started - marks['start']:+.1f} s"
+        for r in sorted(slow, key=lambda r: -r.latency)[:4]) if slow else "none over 0.5 s")
+    print(f"\n[clean stop] node 1 stopped in {marks['stopped'] - marks['stop']:.1f} s, started "
+          f"again, Synced {marks['synced'] - marks['start']:.1f} s later; {len(results)} requests, "
+          f"{len(failed)} failed ({_codes(failed)}), {len(outside)} outside the {WINDOW_S:.0f} s "
+          f"windows\n[clean stop] " + "\n[clean stop] ".join(lines))
+    assert not outside, [(r.kind, r.status, r.code, round(r.started - marks["stop"], 2))
+                         for r in outside[:5]]

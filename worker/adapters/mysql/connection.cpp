@@ -331,8 +331,12 @@ void Connection::open() {
   }
   try {
     open_now();
-  } catch (const ConnectionLost&) {
-    unreachable_until_ = std::chrono::steady_clock::now() + kUnreachablePause;
+  } catch (const ConnectionLost& lost) {
+    // Nodes that answered but could not take work (a cluster changing its
+    // membership) are asked again sooner than servers that did not answer.
+    unreachable_until_ =
+        std::chrono::steady_clock::now() +
+        (lost.code() == error_code::kNodeNotReady ? kUnusableNodePause : kUnreachablePause);
     throw;
   }
 }
@@ -401,12 +405,23 @@ Connection::Opened Connection::open_usable(std::size_t first, std::size_t last,
     try {
       handle = connect_any(from, last, connect_timeout_s, probing, &landed);
     } catch (const ConnectionLost& error) {
-      // None of the rest answers: Connector/C tried each in order.
-      if (refused.empty()) throw;
-      code = error.code();
-      refused += "; ";
-      refused += error.what();
-      break;
+      // Connector/C goes down its list past the hosts that refuse the TCP
+      // connection, but stops at one that accepts it and then fails the
+      // handshake (a node shutting down resets it): that one is not known.
+      // Then each of the rest, one by one.
+      for (std::size_t i = from; i < last && !handle && last - from > 1; ++i) {
+        try {
+          handle = connect_any(i, i + 1, connect_timeout_s, probing, &landed);
+        } catch (const ConnectionLost&) {
+        }
+      }
+      if (!handle) {
+        if (refused.empty()) throw;
+        code = error.code();
+        refused += "; ";
+        refused += error.what();
+        break;
+      }
     }
     NodeState state;
     try {

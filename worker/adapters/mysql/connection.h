@@ -84,6 +84,9 @@ class Connection {
   // After a failed connect, how long statements fail at once (503) before
   // the next attempt: recovery after the database is back waits at most this.
   static constexpr std::chrono::milliseconds kUnreachablePause{1000};
+  // The same when every node answered but none could take work (joining,
+  // out of the primary component): cheap to ask, and soon over.
+  static constexpr std::chrono::milliseconds kUnusableNodePause{200};
 
   // Connects nothing: the first statement (or ping) opens the connection.
   Connection(const DbSettings& settings, Account account);
