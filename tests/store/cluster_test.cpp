@@ -34,7 +34,13 @@ constexpr std::string_view kSignalConflict =
 // node's death ends its connections.
 class Relay {
  public:
-  explicit Relay(unsigned port) : port_(port) { start(); }
+  // `target_port`: where to relay to (0: the test server). A closed port
+  // makes a relay that accepts each connection and then drops it, as a node
+  // shutting down does.
+  explicit Relay(unsigned port, unsigned target_port = 0)
+      : port_(port), target_port_(target_port) {
+    start();
+  }
   ~Relay() { kill(); }
   Relay(const Relay&) = delete;
   Relay& operator=(const Relay&) = delete;
@@ -43,7 +49,8 @@ class Relay {
     const std::string listen =
         "TCP-LISTEN:" + std::to_string(port_) + ",bind=127.0.0.1,reuseaddr,fork";
     const std::string target =
-        "TCP:" + db_settings().host + ":" + std::to_string(db_settings().port);
+        target_port_ != 0 ? "TCP:127.0.0.1:" + std::to_string(target_port_)
+                          : "TCP:" + db_settings().host + ":" + std::to_string(db_settings().port);
     pid_ = fork();
     if (pid_ == 0) {
       setpgid(0, 0);
@@ -51,6 +58,10 @@ class Relay {
       _exit(127);
     }
     setpgid(pid_, pid_);
+    if (target_port_ != 0) {  // it answers no ping: give it time to listen
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      return;
+    }
     // Until it listens.
     for (int i = 0; i < 200; ++i) {
       Connection probe(settings(), Account::app);
@@ -73,6 +84,7 @@ class Relay {
 
  private:
   unsigned port_;
+  unsigned target_port_;
   pid_t pid_ = -1;
 };
 
@@ -115,6 +127,17 @@ TEST_F(ClusterTest, MovesOnWhenItsNodeDiesAndBackBetweenTransactionsWhenItReturn
   connection.commit();
   connection.query("SELECT 1");
   EXPECT_EQ(connection.node_index(), 0) << "back on the preferred node after MYSQL_FAILBACK_S";
+}
+
+// Connector/C's list passes over hosts that refuse the TCP connection but
+// stops at one that accepts it and then drops it during the handshake (a
+// node shutting down does): the rest are tried one by one.
+TEST_F(ClusterTest, ANodeThatDropsTheHandshakeIsPassedOver) {
+  const unsigned port = closed_port();
+  Relay dropping(port, closed_port());
+  Connection connection(two_nodes(port), Account::app);
+  EXPECT_EQ(connection.query("SELECT 1").at(0).int64(0), 1);
+  EXPECT_EQ(connection.node_index(), 1);
 }
 
 TEST_F(ClusterTest, FailbackIsAskedForAtMostEveryFailbackInterval) {
