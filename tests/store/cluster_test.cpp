@@ -37,8 +37,7 @@ class Relay {
   // `target_port`: where to relay to (0: the test server). A closed port
   // makes a relay that accepts each connection and then drops it, as a node
   // shutting down does.
-  explicit Relay(unsigned port, unsigned target_port = 0)
-      : port_(port), target_port_(target_port) {
+  explicit Relay(unsigned port, unsigned target_port = 0) : port_(port), target_port_(target_port) {
     start();
   }
   ~Relay() { kill(); }
