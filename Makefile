@@ -26,7 +26,7 @@ FORMAT_FILES = $(shell find $(FORMAT_DIRS) -type f \( -name '*.cpp' -o -name '*.
 
 step = @printf '\n\033[1m==> %s\033[0m\n' "$(1)"
 
-.PHONY: help deps build unit store-test e2e test run migrate user format format-check compose-test nginx-check clean distclean api-lint docs bench bench-smoke \
+.PHONY: help deps build unit store-test e2e test run migrate user admin-key format format-check compose-test nginx-check clean distclean api-lint docs bench bench-smoke \
   sanitize-build sanitize-test fuzz fault-test cluster-test
 
 help:
@@ -35,6 +35,7 @@ help:
 	@echo "make build         configure and build into $(BUILD_DIR)/ ($(BUILD_TYPE))"
 	@echo "make migrate       apply migrations (MYSQL_HOST's server, else var/mysql)"
 	@echo "make user ARGS=\"disable EMAIL\"  operator commands against the same database"
+	@echo "make admin-key ARGS=\"create --name NAME --scopes users:read\"  admin API keys, likewise"
 	@echo "make unit          unit tests (ctest -L unit)"
 	@echo "make store-test    store tests against a private MariaDB"
 	@echo "make e2e           end-to-end tests through nginx on a throwaway stack (E2E_ARGS=...)"
@@ -151,6 +152,10 @@ migrate: build
 # Operator commands against the local stack, e.g. make user ARGS="disable ann@example.com"
 user: build
 	BUILD_DIR=$(BUILD_DIR) scripts/authd-local.sh user $(ARGS)
+
+# Admin API keys against the local stack, e.g. make admin-key ARGS="list"
+admin-key: build
+	BUILD_DIR=$(BUILD_DIR) scripts/authd-local.sh admin-key $(ARGS)
 
 compose-test:
 	@test -x scripts/compose-test.sh || { echo "scripts/compose-test.sh is missing" >&2; exit 1; }

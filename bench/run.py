@@ -44,7 +44,8 @@ health,verify,..., --out DIR, --keep (keep the temp dir), --hold (start the
 stack and wait: profiling), --strict (exit 1 on a missed target),
 --budgets B1,B2 (the admission table instead of the benchmark).
 ARGON2_MEMORY_KIB / ARGON2_ITERATIONS / PASSWORD_PEPPER and the ADMISSION_*
-settings are passed through like the server reads them.
+settings are passed through like the server reads them (a cost below OWASP's
+floor also needs AUTHD_TEST_WEAK_ARGON2=1, as the server demands).
 """
 from __future__ import annotations
 

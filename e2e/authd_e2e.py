@@ -8,6 +8,7 @@ the checks that need access to the database, the logs or the secret key.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import hashlib
 import hmac
@@ -44,14 +45,18 @@ class RawAnswer:
     body: bytes
 
 
-def raw_exchange(request: bytes, base_url: str = BASE_URL, timeout: float = 10) -> RawAnswer:
+def raw_exchange(request: bytes, base_url: str = BASE_URL, timeout: float = 10,
+                 cafile: str | None = None) -> RawAnswer:
     """Send bytes no HTTP library would (a broken request line, a missing
-    Host, an oversized header) and read the answer until nginx closes."""
+    Host, an oversized header) and read the answer until nginx closes.
+    HTTPS is verified against `cafile`, else the stack's CA."""
     url = urlsplit(base_url)
     port = url.port or (443 if url.scheme == "https" else 80)
     sock = socket.create_connection((url.hostname, port), timeout=timeout)
     if url.scheme == "https":
-        ctx = ssl.create_default_context(cafile=CA_BUNDLE if CA_BUNDLE is not True else None)
+        if cafile is None and CA_BUNDLE is not True:
+            cafile = CA_BUNDLE
+        ctx = ssl.create_default_context(cafile=cafile)
         sock = ctx.wrap_socket(sock, server_hostname=url.hostname)
     with sock:
         sock.sendall(request)
@@ -262,6 +267,30 @@ class Api:
         return r
 
 
+    def close_account(self, token: str | None, password: str, code: str | None = None,
+                      **kw: Any) -> requests.Response:
+        """DELETE /auth/me with the password (and the code)."""
+        h = dict(kw.pop("headers", None) or {})
+        if token is not None:
+            h["Authorization"] = f"Bearer {token}"
+        h["Content-Type"] = "application/json"
+        body = {"password": password}
+        if code is not None:
+            body["code"] = code
+        return self.request("DELETE", "/auth/me", data=json.dumps(body).encode(), headers=h, **kw)
+
+    # The admin API (an admin key, not an access token).
+    def admin(self, method: str, path: str, key: str | None, body: Any = None,
+              **kw: Any) -> requests.Response:
+        h = dict(kw.pop("headers", None) or {})
+        if key is not None:
+            h["Authorization"] = f"Bearer {key}"
+        if body is not None:
+            h["Content-Type"] = "application/json"
+            kw["data"] = json.dumps(body).encode()
+        return self.request(method, path, headers=h, **kw)
+
+
 def remember_tokens(r: requests.Response) -> None:
     if r.status_code == 200 and r.headers.get("Content-Type", "").startswith("application/json"):
         try:
@@ -388,6 +417,8 @@ def assert_token_answer(r: requests.Response, email: str, verified: bool = False
         assert_timestamp(user["email_verified_at"])
     else:
         assert user["email_verified_at"] is None, user
+    claims = decode_jwt(body["access_token"])[1]
+    assert claims.get("email_verified") is verified, claims
     for secret_field in ("password", "password_hash"):
         assert secret_field not in user
     return body
@@ -439,6 +470,13 @@ class User:
 
 
 @dataclasses.dataclass
+class AdminKey:
+    name: str
+    key: str  # authd_admin_…, as `authd admin-key create` printed it
+    scopes: str
+
+
+@dataclasses.dataclass
 class Session:
     user: User
     body: dict
@@ -458,6 +496,31 @@ class Session:
     @property
     def claims(self) -> dict:
         return decode_jwt(self.access_token)[1]
+
+
+# --- the second factor -------------------------------------------------------------
+
+
+def bearer(token: str | None) -> dict:
+    """The Authorization header of an access token (none for None)."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def start_setup(api: "Api", session: Session, password: str) -> requests.Response:
+    return api.post_json("/auth/mfa/totp/setup", {"password": password},
+                         headers=bearer(session.access_token))
+
+
+def next_step_code(totp, not_step=None):
+    """A code the server still accepts: the current step, or the one after
+    `not_step` (already used) while that is within the one step of drift
+    allowed; waits for the clock only when it is not."""
+    step = int(time.time()) // 30
+    if not_step is not None and step <= not_step:
+        step = not_step + 1
+        while step > int(time.time()) // 30 + 1:
+            time.sleep(0.5)
+    return totp.at(step * 30), step
 
 
 # --- sessions in the database ------------------------------------------------------
@@ -560,3 +623,61 @@ def api_from(source_address: str, log_files: list[str], **kw: Any) -> "Api":
         pytest.skip(f"requests from {source_address} reach the server as {seen or 'nothing'}: "
                     "local source addresses are not distinct clients here")
     return a
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def own_nginx(settings: dict[str, str], patch=None):
+    """A second nginx rendered from nginx/authd.conf.template with `settings`
+    (render.sh's inputs; FCGI_TARGET defaults to the stack's pool) on free
+    ports, in front of whatever FCGI_TARGET names; `patch(conf_text)` may
+    change the rendered file (a test-only location). Yields its base URLs
+    ({"http": …, "https": … when TLS_CERT is given}). Needs E2E_ROOT and
+    E2E_FCGI_SOCKET (scripts/e2e-stack.sh sets both); skips otherwise."""
+    import subprocess
+    import tempfile
+    import pytest
+    root = os.environ.get("E2E_ROOT")
+    sock = os.environ.get("E2E_FCGI_SOCKET")
+    if not root or not sock:
+        pytest.skip("E2E_ROOT / E2E_FCGI_SOCKET not set: cannot start a second nginx")
+    http_port = free_port()
+    https_port = free_port()
+    with tempfile.TemporaryDirectory() as d:
+        env = dict(os.environ, HTTP_PORT=str(http_port), HTTPS_PORT=str(https_port),
+                   IP_RATE_LIMIT="0", NGINX_PREFIX=d, FCGI_TARGET=sock,
+                   NGINX_LISTEN_ADDR="127.0.0.1", NGINX_ACCESS_LOG=f"{d}/access.log",
+                   NGINX_ERROR_LOG=f"{d}/error.log")
+        env.pop("TLS_CERT", None)
+        env.pop("TLS_KEY", None)
+        env.update(settings)
+        subprocess.run([f"{root}/nginx/render.sh", f"{d}/nginx.conf"], env=env, check=True)
+        if patch is not None:
+            with open(f"{d}/nginx.conf", encoding="utf-8") as f:
+                text = patch(f.read())
+            with open(f"{d}/nginx.conf", "w", encoding="utf-8") as f:
+                f.write(text)
+        nginx = subprocess.Popen(["nginx", "-e", f"{d}/error.log", "-p", d, "-c",
+                                  f"{d}/nginx.conf"], start_new_session=True)
+        try:
+            urls = {"http": f"http://127.0.0.1:{http_port}"}
+            if settings.get("TLS_CERT"):
+                urls["https"] = f"https://localhost:{https_port}"
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", http_port), timeout=1).close()
+                    break
+                except OSError:
+                    assert nginx.poll() is None, "the second nginx exited at start"
+                    assert time.monotonic() < deadline, "the second nginx did not start"
+                    time.sleep(0.1)
+            yield urls
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=10)

@@ -23,8 +23,8 @@ import time
 
 import pytest
 
-from authd_e2e import BASE_URL, Api, Session, User, assert_uuid7, assert_timestamp, \
-    strong_password, unique_email
+from authd_e2e import BASE_URL, AdminKey, Api, Session, User, assert_json, assert_uuid7, \
+    assert_timestamp, bearer, next_step_code, remember, start_setup, strong_password, unique_email
 from openapi_check import CONTRACT
 
 
@@ -50,7 +50,7 @@ def pytest_configure(config):
 OTHER_DOORS = {"es256_url", "es256_api", "rate_limited_url", "auth_request_url"}
 # Modules whose client cannot be pointed at the stack's CA (a headless
 # browser trusts the system's store only): first pass, over plain HTTP.
-FIRST_PASS_MODULES = {"test_docs_browser.py"}
+FIRST_PASS_MODULES = {"test_docs_browser.py", "test_passkeys_browser.py"}
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -136,6 +136,23 @@ def make_session(api):
 def session(user, make_session) -> Session:
     """A registered user, logged in once."""
     return make_session(user)
+
+
+@pytest.fixture
+def enrolled(api, user, make_session):
+    """A user with TOTP on: (user, pyotp.TOTP, recovery codes, the session, last step used)."""
+    import pyotp
+    s = make_session(user)
+    r = start_setup(api, s, user.password)
+    body = assert_json(r, 200)
+    remember(body["secret"])
+    totp = pyotp.TOTP(body["secret"])
+    code, step = next_step_code(totp)
+    r = api.post_json("/auth/mfa/totp/confirm", {"code": code}, headers=bearer(s.access_token))
+    codes = assert_json(r, 200)["recovery_codes"]
+    for c in codes:
+        remember(c)
+    return user, totp, codes, s, step
 
 
 # --- optional access ---------------------------------------------------------------
@@ -236,6 +253,50 @@ def authd_bin() -> str:
     if not path:
         pytest.skip("E2E_AUTHD_BIN is not set: the operator commands cannot be run")
     return path
+
+
+@pytest.fixture(scope="session")
+def operator_env(authd_bin, db_settings) -> dict:
+    """The environment `authd user …` runs with: the stack's database, none
+    of the caller's MYSQL_* or E2E_*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MYSQL_", "E2E_"))}
+    env.update(MYSQL_HOST=db_settings["host"], MYSQL_PORT=str(db_settings["port"]),
+               MYSQL_USER=db_settings["user"], MYSQL_PASSWORD=db_settings["password"],
+               MYSQL_DB=db_settings["database"])
+    return env
+
+
+@pytest.fixture(scope="session")
+def admin_key_cli(authd_bin, operator_env):
+    """Runs `authd admin-key ARGS...`; returns the CompletedProcess."""
+    import subprocess
+
+    def run(*args: str) -> "subprocess.CompletedProcess":
+        return subprocess.run([authd_bin, "admin-key", *args], env=operator_env,
+                              capture_output=True, text=True, timeout=30)
+    return run
+
+
+@pytest.fixture(scope="session")
+def make_admin_key(admin_key_cli):
+    """Factory: `authd admin-key create` with these scopes; the key it printed."""
+    import secrets as _secrets
+
+    def make(scopes: str = "users:read,users:write", name: str | None = None) -> AdminKey:
+        name = name or f"e2e-{_secrets.token_hex(5)}"
+        p = admin_key_cli("create", "--name", name, "--scopes", scopes)
+        assert p.returncode == 0, p.stderr
+        lines = p.stdout.splitlines()
+        assert len(lines) == 1, f"the key alone on one line of stdout, got {p.stdout!r}"
+        remember(lines[0])  # the log and table scans look for it
+        return AdminKey(name=name, key=lines[0], scopes=scopes)
+    return make
+
+
+@pytest.fixture(scope="session")
+def admin_key(make_admin_key) -> AdminKey:
+    """One key with both scopes for the whole session."""
+    return make_admin_key()
 
 
 @pytest.fixture(scope="session")

@@ -156,6 +156,11 @@ class OpenApiContract:
         elif operation is None:
             where = f"{method} {template} (a method the path does not take)"
             allowed = {"405": self.unknown_method}
+            # A path answered only to some addresses (`x-authd-address-list`:
+            # ADMIN_ALLOW) is, to every other, the unknown path, whatever the
+            # method.
+            if self.doc["paths"][template].get("x-authd-address-list"):
+                allowed["404"] = self.unknown_path
         else:
             where = f"{method} {template}"
             allowed = operation.get("responses", {})

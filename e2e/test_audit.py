@@ -106,3 +106,68 @@ def test_throttled_attempts_are_audited(make_user, worker_logs, log_files):
         assert line.get("retry_after", 0) >= 1
     finally:
         a.close()
+
+
+def test_passkey_ceremonies_are_audited(api, session, worker_logs):
+    from passkeys_e2e import login_options, options_for, register, relying_party
+    from webauthn_forge import SoftAuthenticator, Spoil
+    _, origin = relying_party()
+    uid = session.user.id
+    a = SoftAuthenticator()
+    rid = request_id("audit-pk-options")
+    r = api.post_json("/auth/passkeys/register/options", {"password": session.user.password},
+                      headers={"X-Request-ID": rid,
+                               "Authorization": f"Bearer {session.access_token}"})
+    assert r.status_code == 200
+    one_line(worker_logs, rid, "passkey_registration_options", "ok", user_id=uid,
+             secrets_=(session.user.password,))
+    options = r.json()["publicKey"]
+
+    rid = request_id("audit-pk-register")
+    r = api.post_json("/auth/passkeys/register", {"credential": a.create(options, origin)},
+                      headers={"X-Request-ID": rid,
+                               "Authorization": f"Bearer {session.access_token}"})
+    assert r.status_code == 201
+    passkey_id = r.json()["id"]
+    assert one_line(worker_logs, rid, "passkey_registered", "ok",
+                    user_id=uid)["passkey_id"] == passkey_id
+
+    rid = request_id("audit-pk-invalid")
+    spoiled = a.create(options_for(api, session), origin, Spoil(origin="https://evil.example"))
+    r = register(api, session.access_token, spoiled, headers={"X-Request-ID": rid})
+    assert r.status_code == 422
+    assert one_line(worker_logs, rid, "passkey_registration", "invalid",
+                    user_id=uid)["step"] == "origin"
+
+    rid = request_id("audit-pk-login")
+    r = api.post_json("/auth/passkeys/login",
+                      {"credential": a.get(login_options(api), origin)},
+                      headers={"X-Request-ID": rid})
+    assert r.status_code == 200
+    line = one_line(worker_logs, rid, "login", "ok", user_id=uid)
+    assert line["method"] == "passkey" and line["passkey_id"] == passkey_id
+
+    rid = request_id("audit-pk-failed")
+    r = api.post_json("/auth/passkeys/login",
+                      {"credential": a.get(login_options(api), origin,
+                                           Spoil(bad_signature=True))},
+                      headers={"X-Request-ID": rid})
+    assert r.status_code == 401
+    assert one_line(worker_logs, rid, "passkey_login", "failed",
+                    user_id=uid)["step"] == "signature"
+
+    rid = request_id("audit-pk-unknown")
+    stranger = SoftAuthenticator()
+    r = api.post_json("/auth/passkeys/login",
+                      {"credential": stranger.get(login_options(api), origin, user_handle=None)},
+                      headers={"X-Request-ID": rid})
+    assert r.status_code == 401
+    one_line(worker_logs, rid, "passkey_login", "unknown_credential")
+
+    rid = request_id("audit-pk-removed")
+    r = api.request("DELETE", f"/auth/passkeys/{passkey_id}",
+                    headers={"X-Request-ID": rid,
+                             "Authorization": f"Bearer {session.access_token}"})
+    assert r.status_code == 204
+    assert one_line(worker_logs, rid, "passkey_removed", "ok",
+                    user_id=uid)["passkey_id"] == passkey_id

@@ -34,7 +34,8 @@ def assert_refused(r):
 def test_a_valid_token_is_admitted_with_the_identity(gate, session):
     seen = upstream_saw(gate.get("/app/orders/42", token=session.access_token))
     assert seen == {"uri": "/app/orders/42", "x_auth_user_id": session.user.id,
-                    "x_auth_email": session.user.email, "x_auth_amr": "pwd"}
+                    "x_auth_email": session.user.email, "x_auth_email_verified": "false",
+                    "x_auth_amr": "pwd"}
 
 
 def test_a_post_with_a_body_is_checked_the_same(gate, session):
@@ -46,10 +47,11 @@ def test_a_post_with_a_body_is_checked_the_same(gate, session):
 def test_client_sent_identity_headers_never_reach_the_service(gate, session, make_user):
     someone_else = make_user()
     spoof = {"X-Auth-User-Id": someone_else.id, "X-Auth-Email": someone_else.email,
-             "X-Auth-AMR": "pwd,otp"}
+             "X-Auth-Email-Verified": "true", "X-Auth-AMR": "pwd,otp"}
     seen = upstream_saw(gate.get("/app/", token=session.access_token, headers=spoof))
     assert seen["x_auth_user_id"] == session.user.id
     assert seen["x_auth_email"] == session.user.email
+    assert seen["x_auth_email_verified"] == "false"
     assert seen["x_auth_amr"] == "pwd"
     # Without a token the spoofed identity gets nowhere.
     assert_refused(gate.get("/app/", headers=spoof))

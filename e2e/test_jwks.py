@@ -8,8 +8,8 @@ import secrets
 
 import pytest
 
-from authd_e2e import (assert_bearer_401, assert_problem, assert_request_id, b64url, decode_jwt,
-                       describe, now, sign_jwt, strong_password, unique_email)
+from authd_e2e import (assert_bearer_401, assert_problem, assert_request_id, b64url, b64url_decode,
+                       decode_jwt, describe, now, sign_jwt, strong_password, unique_email)
 
 jwt = pytest.importorskip("jwt")  # python3-jwt (scripts/install-deps.sh)
 from cryptography.hazmat.primitives import serialization  # noqa: E402
@@ -67,6 +67,22 @@ def test_jwks_publishes_the_current_and_the_previous_public_key(es256_api, keys)
         assert "d" not in k, "a private key component is published"
 
 
+# P-256's group order: an ECDSA signature (r, s) and (r, n - s) both verify;
+# the server signs and accepts only the low one (s <= n/2).
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def low_s(token: str) -> str:
+    """The token with its signature's S made low, as our signer makes it (a
+    library's random nonce gives a high S half the time)."""
+    head, payload, sig = token.split(".")
+    raw = b64url_decode(sig)
+    r, s = raw[:32], int.from_bytes(raw[32:], "big")
+    if s > P256_ORDER // 2:
+        s = P256_ORDER - s
+    return ".".join([head, payload, b64url(r + s.to_bytes(32, "big"))])
+
+
 def test_an_outside_library_verifies_our_token_from_the_jwks(es256_url, es256_session, keys):
     token = es256_session["access_token"]
     header, _ = decode_jwt(token)
@@ -95,8 +111,8 @@ def test_a_token_signed_with_the_previous_key_is_still_accepted(es256_api, es256
     _, claims = decode_jwt(es256_session["access_token"])
     claims.update(jti=secrets.token_hex(8), iat=now() - 60, nbf=now() - 60)
     old_kid = thumbprint(keys["previous"].public_key())
-    old = jwt.encode(claims, keys["previous"], algorithm="ES256",
-                     headers={"kid": old_kid, "typ": "at+jwt"})
+    old = low_s(jwt.encode(claims, keys["previous"], algorithm="ES256",
+                           headers={"kid": old_kid, "typ": "at+jwt"}))
     r = es256_api.me(old)
     assert r.status_code == 200, describe(r)
     assert es256_api.verify(old).status_code == 204

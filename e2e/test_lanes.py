@@ -20,10 +20,15 @@ ROOT = Path(__file__).resolve().parent.parent
 # and nginx's template must both follow.
 FAST_LANE = {
     "/auth/me", "/auth/verify", "/auth/refresh", "/auth/logout", "/auth/sessions",
-    "/auth/sessions/{id}", "/.well-known/jwks.json", "/health", "/health/ready", "/metrics",
+    "/auth/sessions/{id}", "/auth/passkeys", "/auth/passkeys/{id}", "/.well-known/jwks.json",
+    "/health", "/health/ready", "/metrics",
 }
+# The one path laned by method: DELETE /auth/me closes the account and asks
+# the password again, so it goes to the hashing lane while GET /auth/me
+# stays in the fast lane (nginx's location chooses by method).
+HASHING_BY_METHOD = {("DELETE", "/auth/me")}
 # Answered by nginx from files, never by a worker.
-STATIC = {"/docs", "/docs/{file}", "/apidoc", "/openapi.json", "/openapi.yaml"}
+STATIC = {"/docs", "/docs/{file}", "/apidoc", "/openapi.json", "/openapi.yaml", "/examples/{file}"}
 
 pytestmark = pytest.mark.single_pool
 
@@ -66,7 +71,22 @@ def test_every_route_is_served_by_its_lane(api: Api, log_files):
         seen[(method, path)] = line["lane"]
         assert line["route"] == path, line
     wrong = {k: lane for k, lane in seen.items()
-             if lane != ("fast" if k[1] in FAST_LANE else "hashing")}
+             if lane != ("fast" if k[1] in FAST_LANE and k not in HASHING_BY_METHOD
+                         else "hashing")}
     print(f"lanes: {sum(1 for v in seen.values() if v == 'fast')} routes in the fast lane, "
           f"{sum(1 for v in seen.values() if v == 'hashing')} in the hashing lane")
     assert not wrong, f"routes served by the wrong lane: {wrong}"
+
+
+def test_auth_me_is_laned_by_method(api: Api, log_files):
+    """GET and any method /auth/me does not take go to the fast lane (its
+    405 included); DELETE, which hashes the password, to the hashing lane."""
+    worker_logs = [f for f in log_files if "worker" in f.rsplit("/", 1)[-1]]
+    for method, status, lane in (("GET", 401, "fast"), ("PUT", 405, "fast"),
+                                 ("DELETE", 401, "hashing")):
+        rid = request_id("melane")
+        kwargs = {"json": {}} if method != "GET" else {}
+        r = api.request(method, "/auth/me", headers={"X-Request-ID": rid}, **kwargs)
+        assert r.status_code == status, (method, r.status_code, r.text[:200])
+        line = served_by(worker_logs, rid)
+        assert (line["route"], line["lane"]) == ("/auth/me", lane), (method, line)

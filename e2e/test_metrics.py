@@ -22,6 +22,8 @@ FAMILIES = {
     "authd_password_hash_duration_seconds": "histogram",
     "authd_logins": "counter",
     "authd_refresh_token_reuse": "counter",
+    "authd_passkey_registrations": "counter",
+    "authd_passkey_logins": "counter",
     "authd_db_errors": "counter",
     "authd_db_reconnects": "counter",
     "authd_worker_restarts": "counter",
@@ -31,6 +33,7 @@ FAMILIES = {
     "authd_admission_wait_seconds": "histogram",
     "authd_admission_budget_seconds": "gauge",
     "authd_admission_refusal_cpu_seconds": "counter",
+    "authd_admin_requests": "counter",
 }
 
 

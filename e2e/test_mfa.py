@@ -4,52 +4,13 @@ the codes, and the QR SVG is rendered (rsvg-convert) and read back (zbarimg)
 to show apps would scan the right URI."""
 import shutil
 import subprocess
-import time
 import urllib.parse
 
 import pyotp
 import pytest
 
-from authd_e2e import (Api, assert_json, assert_problem, assert_token_answer, decode_jwt,
-                       remember, strong_password)
-
-
-def start_setup(api, session, password):
-    r = api.post_json("/auth/mfa/totp/setup", {"password": password},
-                      headers={"Authorization": f"Bearer {session.access_token}"})
-    return r
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
-
-
-def next_step_code(totp, not_step=None):
-    """A code the server still accepts: the current step, or the one after
-    `not_step` (already used) while that is within the one step of drift
-    allowed; waits for the clock only when it is not."""
-    step = int(time.time()) // 30
-    if not_step is not None and step <= not_step:
-        step = not_step + 1
-        while step > int(time.time()) // 30 + 1:
-            time.sleep(0.5)
-    return totp.at(step * 30), step
-
-
-@pytest.fixture
-def enrolled(api, user, make_session):
-    """A user with TOTP on: (user, pyotp.TOTP, recovery codes, the session, last step used)."""
-    s = make_session(user)
-    r = start_setup(api, s, user.password)
-    body = assert_json(r, 200)
-    remember(body["secret"])
-    totp = pyotp.TOTP(body["secret"])
-    code, step = next_step_code(totp)
-    r = api.post_json("/auth/mfa/totp/confirm", {"code": code}, headers=bearer(s.access_token))
-    codes = assert_json(r, 200)["recovery_codes"]
-    for c in codes:
-        remember(c)
-    return user, totp, codes, s, step
+from authd_e2e import (Api, assert_json, assert_problem, assert_token_answer, bearer, decode_jwt,
+                       next_step_code, remember, start_setup, strong_password)
 
 
 def test_setup_answers_secret_uri_and_a_scannable_qr(api, user, make_session):
@@ -256,9 +217,10 @@ def test_no_cleartext_secret_or_code_in_the_database(api, enrolled, db):
 
 
 def test_a_location_that_admits_only_second_factor_logins(api, enrolled, auth_request_url):
-    """nginx's auth_request example gains /app-otp/: a password-only token is
-    refused (403 mfa_required), a token from a completed second step passes,
-    its amr handed on as X-Auth-AMR."""
+    """nginx's auth_request example gains /app-otp/ (require_amr=otp,hwk,swk):
+    a password-only token is refused (403 mfa_required), a token from a
+    completed second step passes, its amr handed on as X-Auth-AMR. (Passkey
+    logins passing it: test_passkeys.py.)"""
     import json
 
     from authd_e2e import Api
@@ -267,7 +229,7 @@ def test_a_location_that_admits_only_second_factor_logins(api, enrolled, auth_re
     try:
         r = gate.get("/app-otp/reports", token=s.access_token)  # the enrolling login: pwd only
         body = assert_problem(r, 403, "mfa_required")
-        assert body["methods"] == ["totp", "recovery_code"]
+        assert body["methods"] == ["totp", "recovery_code", "passkey"]
         assert "x_auth_user_id" not in r.text
         token = api.login(user.email, user.password).json()["mfa_token"]
         code, _ = next_step_code(totp, step)

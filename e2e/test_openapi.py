@@ -1,4 +1,4 @@
-"""The OpenAPI document: complete (every endpoint of API.md, its problem codes
+"""The OpenAPI document: complete (every endpoint of docs/api.md, its problem codes
 as enums), served as the source says (/openapi.json, /openapi.yaml), the
 docs pages (/docs, /apidoc) with their Content-Security-Policy; and the
 checker that holds every response of the suite to the document, shown to
@@ -10,22 +10,12 @@ import pytest
 import yaml
 
 from authd_e2e import assert_problem, assert_request_id, media_type, strong_password
+from api_reference import contract_codes, pending_routes, read_reference, reference_routes
 from openapi_check import CONTRACT, DOC_PATH, OpenApiContract, problem_code_enums
 
-# Every endpoint API.md lists (its "Endpoints" section); the document adds
-# the twin of /openapi.json and the files of the /docs page.
-API_MD_ENDPOINTS = {
-    ("POST", "/auth/register"), ("POST", "/auth/login"), ("POST", "/auth/password"),
-    ("GET", "/auth/me"), ("GET", "/auth/verify"), ("POST", "/auth/refresh"),
-    ("POST", "/auth/logout"), ("GET", "/auth/sessions"), ("DELETE", "/auth/sessions/{id}"),
-    ("POST", "/auth/email/verify"), ("POST", "/auth/email/resend"),
-    ("POST", "/auth/password/forgot"), ("POST", "/auth/password/reset"),
-    ("POST", "/auth/mfa/totp/setup"), ("POST", "/auth/mfa/totp/confirm"),
-    ("POST", "/auth/mfa/verify"), ("POST", "/auth/mfa/recovery-codes"),
-    ("DELETE", "/auth/mfa/totp"), ("GET", "/.well-known/jwks.json"), ("GET", "/health"),
-    ("GET", "/health/ready"), ("GET", "/docs"), ("GET", "/apidoc"), ("GET", "/openapi.json"),
-    ("GET", "/metrics"),
-}
+# Every endpoint of the contract: the project's API reference (docs/api.md),
+# less what other work brings to it before it reaches the document.
+CONTRACT_ENDPOINTS = reference_routes(read_reference()) - pending_routes()
 
 
 def operations():
@@ -36,22 +26,15 @@ def operations():
 
 def test_every_endpoint_of_the_contract_is_documented():
     documented = set(operations())
-    assert API_MD_ENDPOINTS <= documented, f"missing: {sorted(API_MD_ENDPOINTS - documented)}"
-    extra = documented - API_MD_ENDPOINTS
-    assert extra == {("GET", "/openapi.yaml"), ("GET", "/docs/{file}")}, \
-        f"not in API.md: {sorted(extra)}"
+    assert CONTRACT_ENDPOINTS <= documented, f"missing: {sorted(CONTRACT_ENDPOINTS - documented)}"
+    assert documented <= CONTRACT_ENDPOINTS, \
+        f"not in docs/api.md: {sorted(documented - CONTRACT_ENDPOINTS)}"
 
 
 def test_every_problem_response_lists_its_codes():
     """Each error status of each operation names its `code` values (an enum),
     and only codes the contract's table has."""
-    contract_codes = {
-        "invalid_json", "missing_field", "invalid_field", "invalid_credentials",
-        "invalid_token", "invalid_mfa_code", "account_disabled", "mfa_required",
-        "reauthentication_required", "email_not_verified", "not_found", "unknown_email",
-        "method_not_allowed", "email_taken", "mfa_already_enabled", "mfa_not_enabled",
-        "payload_too_large", "unsupported_media_type", "invalid_email", "weak_password",
-        "password_unchanged", "too_many_attempts", "unavailable", "internal"}
+    contract = contract_codes(read_reference())
     checked = 0
     for (method, path), op in operations().items():
         for status, response in op["responses"].items():
@@ -62,7 +45,7 @@ def test_every_problem_response_lists_its_codes():
                 continue  # /auth/verify's 401 has no body, by the contract
             codes = set(problem_code_enums(CONTRACT, response))
             assert codes, f"{method} {path} {status}: no code enum"
-            assert codes <= contract_codes, f"{method} {path} {status}: {codes - contract_codes}"
+            assert codes <= contract, f"{method} {path} {status}: {codes - contract}"
             checked += 1
     print(f"{checked} problem responses, each with its code enum")
     assert checked > 100
@@ -74,7 +57,7 @@ def test_every_operation_documents_the_answers_nginx_may_give():
     for (method, path), op in operations().items():
         statuses = set(op["responses"])
         served_by_nginx_alone = path in ("/docs", "/docs/{file}", "/apidoc", "/openapi.json",
-                                         "/openapi.yaml")
+                                         "/openapi.yaml", "/examples/{file}")
         if not served_by_nginx_alone:
             assert {"500", "503"} <= statuses, f"{method} {path}: {sorted(statuses)}"
         if method == "POST" and path.startswith("/auth/"):

@@ -10,15 +10,6 @@ from authd_e2e import (SECRETS, Api, assert_bearer_401, assert_problem, assert_r
                        strong_password, unique_email)
 
 
-@pytest.fixture(scope="module")
-def operator_env(authd_bin, db_settings):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MYSQL_", "E2E_"))}
-    env.update(MYSQL_HOST=db_settings["host"], MYSQL_PORT=str(db_settings["port"]),
-               MYSQL_USER=db_settings["user"], MYSQL_PASSWORD=db_settings["password"],
-               MYSQL_DB=db_settings["database"])
-    return env
-
-
 @pytest.fixture
 def authd_user(authd_bin, operator_env):
     def run(action: str, email: str, *extra: str) -> subprocess.CompletedProcess:

@@ -46,9 +46,9 @@ AccessClaims signed_claims() {
 }
 
 bool same(const AccessClaims& a, const AccessClaims& b) {
-  return a.sub == b.sub && a.email == b.email && a.sid == b.sid && a.jti == b.jti &&
-         a.amr == b.amr && a.iat == b.iat && a.nbf == b.nbf && a.exp == b.exp &&
-         a.auth_time == b.auth_time;
+  return a.sub == b.sub && a.email == b.email && a.email_verified == b.email_verified &&
+         a.sid == b.sid && a.jti == b.jti && a.amr == b.amr && a.iat == b.iat && a.nbf == b.nbf &&
+         a.exp == b.exp && a.auth_time == b.auth_time;
 }
 
 std::unique_ptr<JwtSigner> g_hs256;

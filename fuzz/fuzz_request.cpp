@@ -3,7 +3,9 @@
 // (FCGI_PARAMS content, as nginx sends it), request_from_params, the body cap,
 // HttpApp with the real router, handlers, strict JSON, problem documents and
 // the use cases, over the in-memory fakes of tests/fakes (the stores and a
-// cheap hasher; the JWT signer is the real one).
+// cheap hasher; the JWT signer is the real one). The admin API answers every
+// address, and knows one key of both scopes, kFuzzAdminKey (the seeds use
+// it), so its handlers past the key are reached too.
 //
 // Input: [1 byte flags][2 bytes params length, little endian][params][body]
 //   flags bit 0: the database is down (stores throw StoreUnavailable).
@@ -19,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "fakes/admin_fakes.h"
 #include "fakes/service_fixture.h"
 #include "fcgi/request_mapping.h"
 #include "http/app.h"
@@ -34,11 +37,35 @@ class FakeHealth final : public HealthProbe {
   bool up = true;
 };
 
+constexpr const char* kFuzzAdminKey = "authd_admin_fuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzzfuz";
+
 struct World {
   testing::ServiceWorld service;
   FakeHealth health;
-  http::HandlerDeps deps{service.auth(), health, ""};
+  testing::InMemoryAdminKeyStore keys;
+  testing::InMemoryAccountDirectory directory{service.users};
+  AdminService admin{AdminDeps{service.users, service.sessions, service.throttle, service.mfa,
+                               directory, keys, service.transactions, service.hasher,
+                               service.email_tokens, service.outbox, service.clock, service.random},
+                     [] {
+                       AdminPolicy p;
+                       p.secret_key = std::string(48, 'f');
+                       return p;
+                     }()};
+  http::HandlerDeps deps{service.auth(),
+                         health,
+                         "",
+                         {},
+                         http::AdminEndpoint{&admin, *CidrSet::parse({"0.0.0.0/0", "::/0"})}};
   http::HttpApp app{http::make_router(deps)};
+
+  World() {
+    AdminKey k;
+    k.name = "fuzz";
+    k.key_hash = admin_key_digest(kFuzzAdminKey);
+    k.scopes = "users:read,users:write";
+    keys.keys.push_back(k);
+  }
 };
 
 std::unique_ptr<World> g_world;
@@ -119,6 +146,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (r.status == 500) broken("a 500 (a bug)", r);
   if (!kContractStatuses.count(r.status)) broken("a status outside the contract", r);
   if (!r.header("X-Request-ID")) broken("no X-Request-ID", r);
+  // Whatever the parameters said, the id that goes back is a safe token
+  // (issue 17, finding 7: a CR LF in it was a header injection).
+  if (!fcgi::is_valid_request_id(*r.header("X-Request-ID"))) broken("an unsafe X-Request-ID", r);
   if (r.status >= 400) {
     const std::string* type = r.header("Content-Type");
     if (type && *type == "application/problem+json") {
@@ -130,7 +160,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         broken("a problem whose status is not the answer's", r);
       auto code = doc.FindMember("code");
       if (code == doc.MemberEnd() || !code->value.IsString()) broken("a problem without code", r);
-    } else if (!(r.status == 401 && r.body.empty())) {  // /auth/verify's bare 401
+    } else if (!((r.status == 401 || r.status == 403) && r.body.empty())) {  // /auth/verify's
       broken("an error that is not a problem document", r);
     }
   }

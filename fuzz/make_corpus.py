@@ -42,6 +42,8 @@ def j(obj) -> bytes:
 
 PW = "violet-Harbor-92-lantern"
 BEARER = (b"HTTP_AUTHORIZATION", b"Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.e30.sig")
+# The admin key fuzz_request.cpp knows (kFuzzAdminKey).
+ADMIN = (b"HTTP_AUTHORIZATION", b"Bearer authd_admin_fuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzzfuz")
 SEEDS = {
     "fuzz_request": [
         request(b"POST", b"/auth/register", j({"email": "ann@example.com", "password": PW})),
@@ -75,6 +77,18 @@ SEEDS = {
                 content_type=b"text/plain"),
         request(b"POST", b"/auth/register", b"{}", length=b"99999999999999999999"),
         request(b"POST", b"/auth/register", b"x" * 17000),
+        request(b"DELETE", b"/auth/me", j({"password": PW, "code": "123456"}), headers=[BEARER]),
+        request(b"GET", b"/admin/users", b"", content_type=None,
+                headers=[ADMIN, (b"QUERY_STRING", b"email=ann%40example.com*&limit=5&cursor=AQ")]),
+        request(b"POST", b"/admin/users", j({"email": "bob@example.com"}), headers=[ADMIN]),
+        request(b"GET", b"/admin/users/0190a3b2-0000-7000-8000-000000000001", b"",
+                content_type=None, headers=[ADMIN]),
+        request(b"POST", b"/admin/users/0190a3b2-0000-7000-8000-000000000001/disable", b"",
+                content_type=None, headers=[ADMIN]),
+        request(b"DELETE", b"/admin/users/0190a3b2-0000-7000-8000-000000000001/sessions", b"",
+                content_type=None, headers=[ADMIN]),
+        request(b"DELETE", b"/admin/users/0190a3b2-0000-7000-8000-000000000001", b"",
+                content_type=None, headers=[ADMIN]),
     ],
     "fuzz_email": [s.encode() for s in [
         "ann@example.com", " Ann.Lee+tag@Example.COM\t", "a@b", "a..b@example.com",
@@ -85,7 +99,82 @@ SEEDS = {
 }
 
 
+def webauthn_seeds() -> list[bytes]:
+    """fuzz_webauthn: valid registrations and assertions (signed with the
+    fixed keys whose public halves the fuzzer holds), and spoiled ones."""
+    import sys
+    sys.path.insert(0, str(HERE.parent / "e2e"))
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+    import cbor2
+    from webauthn_forge import AT, BS, ED, UP, UV, SoftAuthenticator, Spoil, unb64u
+
+    eddsa = ed25519.Ed25519PrivateKey.from_private_bytes(
+        hashlib.sha256(b"authd fuzz eddsa").digest())
+    es256 = ec.derive_private_key(
+        int.from_bytes(hashlib.sha256(b"authd fuzz es256").digest(), "big") % (2**256 - 2**224),
+        ec.SECP256R1())
+    origin = "http://localhost:8080"
+    create = {"rp": {"id": "localhost", "name": "fuzz"},
+              "user": {"id": "dXNlcg", "name": "u", "displayName": "u"},
+              "challenge": "Y2hhbGxlbmdl"}
+    get = {"challenge": "Y2hhbGxlbmdl", "rpId": "localhost"}
+    out = [b"\x00" + s for s in (
+        b'{"type":"webauthn.get","challenge":"Y2hhbGxlbmdl","origin":"http://localhost:8080"}',
+        b'{"type":"webauthn.create","challenge":"","origin":"x","crossOrigin":true,'
+        b'"topOrigin":"y"}', b'{"type":1}', b"[]")]
+    for alg in ("EdDSA", "ES256", "RS256", "ES384"):
+        a = SoftAuthenticator(alg)
+        for spoil in (Spoil(), Spoil(trailing=b"\x00"), Spoil(drop_flags=AT),
+                      Spoil(add_flags=BS), Spoil(drop_flags=UV)):
+            att = unb64u(a.create(create, origin, spoil)["response"]["attestationObject"])
+            out.append(b"\x01" + att)
+            out.append(b"\x02" + cbor2.loads(att)["authData"])
+    for selector, key in ((0, eddsa), (1, es256), (2, eddsa), (3, es256)):
+        a = SoftAuthenticator(key=key, credential_id=b"fuzz-credential")
+        a.user_handle = b"user"
+        for spoil in (Spoil(), Spoil(trailing=b"\xa0"), Spoil(add_flags=ED | BS),
+                      Spoil(drop_flags=UP)):
+            cred = a.get(get, origin, spoil)
+            r = cred["response"]
+            cdj, ad, sig = (unb64u(r[k]) for k in ("clientDataJSON", "authenticatorData",
+                                                     "signature"))
+            out.append(b"\x03" + bytes([selector]) + struct.pack(">H", len(cdj)) + cdj +
+                       struct.pack(">H", len(ad)) + ad + sig)
+            if selector == 0:
+                out.append(b"\x04" + j(cred))
+    out.append(b"\x04" + j(SoftAuthenticator("EdDSA").create(create, origin)))
+    return out
+
+
+def passkey_request_seeds() -> list[bytes]:
+    """fuzz_request: the passkey routes with well-formed credentials."""
+    import sys
+    sys.path.insert(0, str(HERE.parent / "e2e"))
+    from webauthn_forge import SoftAuthenticator
+    origin = "https://localhost:8443"  # the default policy's origin
+    a = SoftAuthenticator("EdDSA")
+    created = a.create({"rp": {"id": "localhost", "name": "auth"},
+                        "user": {"id": "dXNlcg", "name": "u", "displayName": "u"},
+                        "challenge": "Y2hhbGxlbmdl"}, origin)
+    got = a.get({"challenge": "Y2hhbGxlbmdl", "rpId": "localhost"}, origin)
+    return [
+        request(b"POST", b"/auth/passkeys/register/options", j({"password": PW}),
+                headers=[BEARER]),
+        request(b"POST", b"/auth/passkeys/register", j({"credential": created, "name": "Laptop"}),
+                headers=[BEARER]),
+        request(b"GET", b"/auth/passkeys", b"", content_type=None, headers=[BEARER]),
+        request(b"DELETE", b"/auth/passkeys/0190a3b2-0000-7000-8000-000000000003", b"",
+                content_type=None, headers=[BEARER]),
+        request(b"POST", b"/auth/passkeys/login/options", b"", content_type=None),
+        request(b"POST", b"/auth/passkeys/login", j({"credential": got})),
+        request(b"POST", b"/auth/mfa/passkey/options", j({"mfa_token": "t"})),
+        request(b"POST", b"/auth/mfa/verify", j({"mfa_token": "t", "passkey": got})),
+    ]
+
+
 def main():
+    SEEDS["fuzz_webauthn"] = webauthn_seeds()
+    SEEDS["fuzz_request"] = SEEDS["fuzz_request"] + passkey_request_seeds()
     for target, seeds in SEEDS.items():
         out = HERE / "corpus" / target
         out.mkdir(parents=True, exist_ok=True)

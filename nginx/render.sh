@@ -26,12 +26,17 @@
 #                      An address, or `auto` (the first nameserver of
 #                      /etc/resolv.conf): nginx re-resolves FCGI_TARGET's host
 #                      every 5 s (compose, where replicas come and go).
-#   IP_RATE_LIMIT      [60]  POSTs per minute per client address under /auth/
-#                      (burst 20, nodelay); 0 = off (no limit_req lines).
+#   IP_RATE_LIMIT      [60]  POSTs under /auth/ (and DELETE /auth/me, and
+#                      the POSTs and DELETEs under /admin/) per minute per
+#                      client address (burst 20, nodelay); 0 = off (no
+#                      limit_req lines).
 #   MYSQL_READ_TIMEOUT, MYSQL_CONNECT_TIMEOUT [5, 2]  the worker's; nginx's
 #                      fastcgi_read_timeout is computed to stay above them.
 #   TRUSTED_PROXIES    [empty]  comma-separated CIDRs whose X-Forwarded-For
 #                      is believed (realip, recursive).
+#   ADMIN_ALLOW        [127.0.0.1/32, ::1/128]  comma-separated CIDRs that may
+#                      reach /admin/ (the admin API); every other address gets
+#                      the 404 of a route that does not exist.
 #   NGINX_PREFIX       [var/nginx]  where the pid file and temp dirs go
 #                      (created if missing).
 #   NGINX_ACCESS_LOG   [$NGINX_PREFIX/access.log]  a path, or /dev/stdout
@@ -207,6 +212,16 @@ if [[ -n ${TRUSTED_PROXIES:-} ]]; then
   [[ -n $NGINX_REAL_IP ]] && NGINX_REAL_IP+="real_ip_header X-Forwarded-For; real_ip_recursive on;"
 fi
 
+# The admin API's addresses, as geo entries (nginx checks each CIDR again).
+NGINX_ADMIN_ALLOW=""
+IFS=',' read -r -a cidrs <<<"${ADMIN_ALLOW:-127.0.0.1/32, ::1/128}"
+for c in "${cidrs[@]}"; do
+  c=${c//[[:space:]]/}
+  [[ -z $c ]] && continue
+  [[ $c =~ ^[0-9A-Fa-f.:]+(/[0-9]{1,3})?$ ]] || die "ADMIN_ALLOW: '$c' is not an address or CIDR"
+  NGINX_ADMIN_ALLOW+="$c 1; "
+done
+
 # --- HTTPS ----------------------------------------------------------------
 NGINX_LISTEN_TLS=""
 NGINX_TLS=""
@@ -306,10 +321,11 @@ fi
 # shellcheck disable=SC2090  # the quotes in NGINX_REDIRECT are nginx's
 export NGINX_DOCS_ROOT NGINX_USER_DIRECTIVE NGINX_PID_FILE NGINX_ERROR_LOG NGINX_ACCESS_LOG NGINX_TEMP_DIR \
   NGINX_UPSTREAMS NGINX_LISTEN NGINX_FASTCGI_PASS NGINX_FASTCGI_PASS_FAST NGINX_DYNAMIC_UPSTREAM NGINX_REAL_IP NGINX_LIMIT_REQ_ZONE \
-  NGINX_LIMIT_REQ NGINX_RETRY_AFTER_IP NGINX_EXAMPLE_INCLUDE NGINX_LISTEN_TLS NGINX_TLS NGINX_REDIRECT NGINX_FASTCGI_READ_TIMEOUT
+  NGINX_LIMIT_REQ NGINX_RETRY_AFTER_IP NGINX_EXAMPLE_INCLUDE NGINX_LISTEN_TLS NGINX_TLS NGINX_REDIRECT NGINX_FASTCGI_READ_TIMEOUT \
+  NGINX_ADMIN_ALLOW
 # The explicit list: nothing else in the template is touched.
 # shellcheck disable=SC2016  # envsubst's own syntax, literally
-vars='${NGINX_UPSTREAMS} ${NGINX_USER_DIRECTIVE} ${NGINX_PID_FILE} ${NGINX_ERROR_LOG} ${NGINX_ACCESS_LOG} ${NGINX_TEMP_DIR} ${NGINX_LISTEN} ${NGINX_FASTCGI_PASS} ${NGINX_FASTCGI_PASS_FAST} ${NGINX_DYNAMIC_UPSTREAM} ${NGINX_REAL_IP} ${NGINX_LIMIT_REQ_ZONE} ${NGINX_LIMIT_REQ} ${NGINX_RETRY_AFTER_IP} ${NGINX_EXAMPLE_INCLUDE} ${NGINX_LISTEN_TLS} ${NGINX_TLS} ${NGINX_REDIRECT} ${NGINX_DOCS_ROOT} ${NGINX_FASTCGI_READ_TIMEOUT}'
+vars='${NGINX_UPSTREAMS} ${NGINX_USER_DIRECTIVE} ${NGINX_PID_FILE} ${NGINX_ERROR_LOG} ${NGINX_ACCESS_LOG} ${NGINX_TEMP_DIR} ${NGINX_LISTEN} ${NGINX_FASTCGI_PASS} ${NGINX_FASTCGI_PASS_FAST} ${NGINX_DYNAMIC_UPSTREAM} ${NGINX_REAL_IP} ${NGINX_LIMIT_REQ_ZONE} ${NGINX_LIMIT_REQ} ${NGINX_RETRY_AFTER_IP} ${NGINX_EXAMPLE_INCLUDE} ${NGINX_LISTEN_TLS} ${NGINX_TLS} ${NGINX_REDIRECT} ${NGINX_DOCS_ROOT} ${NGINX_FASTCGI_READ_TIMEOUT} ${NGINX_ADMIN_ALLOW}'
 if [[ $out == - ]]; then
   envsubst "$vars" <"$template"
 else

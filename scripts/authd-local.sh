@@ -2,6 +2,7 @@
 # Runs an `authd` subcommand with the environment of the local stack:
 #   scripts/authd-local.sh migrate                    (`make migrate`)
 #   scripts/authd-local.sh user disable ann@example.com  (`make user ARGS="disable ann@example.com"`)
+#   scripts/authd-local.sh admin-key list             (`make admin-key ARGS="list"`)
 # With MYSQL_HOST set: against that server (MYSQL_* and MYSQL_MIGRATE_*).
 # Without: against the private database of `make run` (var/mysql), started
 # for the occasion if it is not running, and stopped again afterwards.

@@ -3,6 +3,7 @@
 #   /docs           Swagger UI (from npm swagger-ui-dist, pinned in package.json)
 #   /openapi.json   api/openapi.yaml converted to JSON
 #   /openapi.yaml   the source, as it is
+#   /examples/      the example pages (examples/: the passkey page)
 #
 #   scripts/build-docs.sh OUT_DIR
 #
@@ -30,6 +31,8 @@ trap 'rm -rf "$stage"' EXIT
 cp "$dist/swagger-ui-bundle.js" "$dist/swagger-ui.css" "$dist/favicon-32x32.png" "$stage/"
 cp "$root/api/docs/index.html" "$root/api/docs/init.js" "$root/api/docs/docs.css" "$stage/"
 cp "$root/api/openapi.yaml" "$stage/openapi.yaml"
+mkdir "$stage/examples"
+cp "$root"/examples/*.html "$root"/examples/*.js "$root"/examples/*.css "$stage/examples/"
 # YAML → JSON. A key given twice is refused (PyYAML would keep the last one
 # silently), and so is any value JSON cannot carry (an unquoted date).
 /usr/bin/python3 - "$root/api/openapi.yaml" "$stage/openapi.json" <<'PY'
@@ -61,8 +64,8 @@ with open(sys.argv[2], "w", encoding="utf-8") as f:
     json.dump(doc, f, ensure_ascii=False, indent=1)
     f.write("\n")
 PY
-chmod 755 "$stage"
-chmod 644 "$stage"/*
+chmod 755 "$stage" "$stage/examples"
+find "$stage" -type f -exec chmod 644 {} +
 rm -rf "$out"
 mv "$stage" "$out"
 trap - EXIT

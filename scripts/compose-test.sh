@@ -228,6 +228,9 @@ services:
     environment:
       LOGLEVEL: DEBUG
       ARGON2_MEMORY_KIB: "${E2E_ARGON2_MEMORY_KIB:-4096}"
+      AUTHD_TEST_WEAK_ARGON2: "1"  # below OWASP's floor, for speed: test runs only
+      WEBAUTHN_RP_ID: localhost
+      WEBAUTHN_ORIGINS: "http://localhost:$http_port,https://localhost:$https_port"
   nginx:
     environment:
       IP_RATE_LIMIT: "${E2E_IP_RATE_LIMIT:-0}"
@@ -461,6 +464,8 @@ if [[ -d e2e ]] && compgen -G 'e2e/test_*.py' >/dev/null; then
       E2E_DB_START_CMD="${compose_env_hint:-}${compose[*]} start db" \
       E2E_WORKER_STOP_CMD="${compose_env_hint:-}${compose[*]} stop worker" \
       E2E_HTTP_URL=$base_url E2E_HTTPS_URL=$tls_url E2E_CA_BUNDLE="$work/tls/ca.pem" \
+      E2E_WEBAUTHN_RP_ID=localhost \
+      E2E_WEBAUTHN_ORIGINS="http://localhost:$http_port,https://localhost:$https_port" \
       "$py" -m pytest e2e/ -q -m "not single_pool" "${e2e_args[@]}" 2>&1 | tee "$work/e2e.log"
   }
   timed "e2e suite" run_suite || fail "the e2e suite failed (see $work/e2e.log)"

@@ -26,6 +26,9 @@
 #   E2E_AUTH_REQUEST_URL  nginx's auth_request example (nginx/auth-request-example.conf.template)
 #   E2E_RATE_LIMITED_URL  a second nginx in front of the same pool with
 #                         IP_RATE_LIMIT=$E2E_IP_RATE_LIMIT_TEST (per-address 429s)
+#                         and ADMIN_ALLOW=127.0.0.0/8, wider than the pool's
+#                         (loopback 127.0.0.1 only), so the worker's own check
+#                         of the address shows
 #   E2E_ES256_URL         a second pool on the same database, behind its own nginx:
 #                         JWT_ALG=ES256 (key E2E_ES256_KEY_FILE, previous key
 #                         E2E_ES256_PREVIOUS_KEY_FILE, both private PEMs: tests
@@ -36,6 +39,9 @@
 #                         that loopback address to act as a proxy)
 #   E2E_ARTIFACT_DIR      where tests leave files to look at ($BUILD_DIR/e2e:
 #                         the screenshot of /docs)
+#   E2E_WEBAUTHN_RP_ID, E2E_WEBAUTHN_ORIGINS   the relying party the pools run
+#                         with (localhost; http://localhost:PORT first, then
+#                         https://localhost:PORT): the passkey tests' origin
 # Knobs: BUILD_DIR [build], AUTHD_BIN [$BUILD_DIR/authd],
 #   E2E_ARGON2_MEMORY_KIB [4096], E2E_IP_RATE_LIMIT [0], E2E_KEEP=1 keeps
 #   the temp dir (logs) after the run.
@@ -132,6 +138,9 @@ MFA_ENCRYPTION_KEY=$(openssl rand -base64 32 | tr -d '\n')
 export SECRET_KEY MFA_ENCRYPTION_KEY
 export API_WORKERS=2 LOGLEVEL=DEBUG
 export ARGON2_MEMORY_KIB=${E2E_ARGON2_MEMORY_KIB:-4096}
+# Below OWASP's floor on purpose (speed): authd refuses that unless told it
+# is a test run (and says so loudly in its log).
+export AUTHD_TEST_WEAK_ARGON2=1
 export FCGI_LISTEN="$tmp/run/authd.sock"
 # Settings the tests assume are the contract's defaults: make sure none
 # leaks in from the caller's environment.
@@ -141,7 +150,7 @@ unset DEFAULT_TOKEN_EXPIRY JWT_ISSUER JWT_AUDIENCE JWT_ALG PASSWORD_MIN_LENGTH \
 unset METRICS_ALLOW  # the default (loopback): the metrics tests rely on it
 unset JWT_PRIVATE_KEY_FILE JWT_PREVIOUS_PUBLIC_KEY_FILE REFRESH_REUSE_GRACE REAUTH_MAX_AGE \
   MAX_SESSIONS_PER_USER LOGIN_FREE_FAILURES LOGIN_DELAY_BASE LOGIN_DELAY_MAX LOGIN_EMAIL_FAILURES \
-  ARGON2_ITERATIONS
+  ARGON2_ITERATIONS MAX_PASSKEYS_PER_USER WEBAUTHN_RP_NAME
 
 # ES256 keys of the second pool: the current one and the one it replaced.
 mkdir -p "$tmp/keys"
@@ -174,6 +183,11 @@ unset MAIL_CAP_PER_HOUR VERIFY_TOKEN_TTL RESET_TOKEN_TTL MAIL_DIR
 
 "$authd" migrate >"$tmp/log/migrate.log" 2>&1 || { cat "$tmp/log/migrate.log" >&2; exit 1; }
 
+# Passkeys: the RP id localhost and both doors by that name, as `make run`
+# has them (browsers allow WebAuthn over plain HTTP on localhost only).
+export WEBAUTHN_RP_ID=localhost
+export WEBAUTHN_ORIGINS="http://localhost:$http_port,https://localhost:$https_port"
+
 # Own process groups (setsid): teardown kills whatever they leave behind.
 setsid "$authd" serve 2>"$tmp/log/worker.log" &
 authd_pid=$!
@@ -198,6 +212,7 @@ nginx_pid=$!
 limited_port=$(free_port)
 E2E_IP_RATE_LIMIT_TEST=${E2E_IP_RATE_LIMIT_TEST:-30}
 HTTP_PORT=$limited_port IP_RATE_LIMIT=$E2E_IP_RATE_LIMIT_TEST NGINX_PREFIX="$tmp/nginx-limited" \
+  ADMIN_ALLOW=127.0.0.0/8 \
   NGINX_ACCESS_LOG="$tmp/log/nginx-limited-access.log" \
   NGINX_ERROR_LOG="$tmp/log/nginx-limited-error.log" FCGI_TARGET="$FCGI_LISTEN" \
   NGINX_LISTEN_ADDR=127.0.0.1 NGINX_DOCS_ROOT="$tmp/docs" "$root/nginx/render.sh" "$tmp/nginx-limited/nginx.conf"
@@ -209,7 +224,7 @@ limited_nginx_pid=$!
 E2E_TRUSTED_PROXY=127.0.0.2
 E2E_ES256_REFRESH_REUSE_GRACE=2
 (
-  unset ARGON2_MEMORY_KIB  # the default (19 MiB): a hash costs what it costs in production
+  unset ARGON2_MEMORY_KIB AUTHD_TEST_WEAK_ARGON2  # the default (19 MiB), as in production
   export JWT_ALG=ES256 JWT_PRIVATE_KEY_FILE="$tmp/keys/es256.pem" \
     JWT_PREVIOUS_PUBLIC_KEY_FILE="$tmp/keys/es256-previous.pub.pem" \
     REFRESH_REUSE_GRACE=$E2E_ES256_REFRESH_REUSE_GRACE FCGI_LISTEN="$tmp/run/authd-es256.sock" \
@@ -276,12 +291,13 @@ E2E_SMTP_START_CMD=$(printf '%q ' "${smtp_start[@]}")
 export E2E_SMTP_START_CMD
 export E2E_SMTP_USER=$smtp_user E2E_SMTP_PASSWORD=$smtp_password E2E_PUBLIC_BASE_URL=$PUBLIC_BASE_URL
 export E2E_FCGI_SOCKET=$FCGI_LISTEN E2E_ROOT=$root
+export E2E_WEBAUTHN_RP_ID=$WEBAUTHN_RP_ID E2E_WEBAUTHN_ORIGINS=$WEBAUTHN_ORIGINS
 export E2E_ARTIFACT_DIR="$root/$BUILD_DIR/e2e"
 # The tests (and the commands above, which they run) must not see the
 # stack's own settings as theirs.
 unset SECRET_KEY MFA_ENCRYPTION_KEY MYSQL_HOST MYSQL_PORT MYSQL_USER MYSQL_PASSWORD MYSQL_DB \
   MYSQL_MIGRATE_USER MYSQL_MIGRATE_PASSWORD MAIL_MODE SMTP_URL SMTP_USER SMTP_PASSWORD \
-  SMTP_CA_FILE MAIL_FROM PUBLIC_BASE_URL MAIL_POLL_MS
+  SMTP_CA_FILE MAIL_FROM PUBLIC_BASE_URL MAIL_POLL_MS WEBAUTHN_RP_ID WEBAUTHN_ORIGINS
 
 rc=0
 # Pass 1, plain HTTP: everything but stopping the pool (that ends a stack).

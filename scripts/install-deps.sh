@@ -24,6 +24,8 @@ PACKAGES=(
   libqrencode-dev    # the otpauth URI as a QR code (SVG)
   libssl-dev         # SHA-256, HMAC, TLS
   libcurl4-openssl-dev  # SMTP delivery of the outbox (authd mailer)
+  libfido2-dev       # passkeys: assertion signatures, COSE keys (WebAuthn)
+  libcbor-dev        # passkeys: the attestationObject's CBOR
   # C++ unit tests.
   libgtest-dev libgmock-dev
   # Formatting (make format / format-check).
@@ -45,6 +47,7 @@ PACKAGES=(
   python3-cryptography   # ES256 for python3-jwt (the outside JWKS verifier in e2e)
   python3-pyotp zbar-tools librsvg2-bin   # an outside TOTP generator; QR SVG decoded back
   python3-aiosmtpd   # the capturing SMTP server of the mail tests
+  python3-cbor2 python3-fido2   # passkeys: forged credentials, python-fido2's verifier as a cross-check
   # Benchmark (make bench): load generator with Lua scripts, the plot.
   wrk gnuplot-nox
   # Scripts: secrets, health checks.

@@ -25,9 +25,9 @@
 #
 # Logs: the worker's JSON lines go to this terminal (stderr); nginx writes
 # var/log/nginx-access.log (JSON lines) and var/log/nginx-error.log.
-# Every other setting API.md names (LOGLEVEL, API_WORKERS, IP_RATE_LIMIT,
-# TRUSTED_PROXIES, ARGON2_MEMORY_KIB, ...) is passed through from the
-# environment.
+# Every other setting the API reference names (LOGLEVEL, API_WORKERS,
+# IP_RATE_LIMIT, TRUSTED_PROXIES, ADMIN_ALLOW, ARGON2_MEMORY_KIB, ...) is
+# passed through from the environment.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -170,6 +170,15 @@ fi
 say "applying migrations"
 "$authd" migrate || die "authd migrate failed"
 
+# --- passkeys -------------------------------------------------------------------
+# Browsers offer WebAuthn over plain HTTP on localhost only (never on
+# 127.0.0.1), with the RP id localhost: both doors are accepted as origins,
+# unless the environment names its own relying party.
+if [[ -z ${WEBAUTHN_RP_ID:-} && -z ${WEBAUTHN_ORIGINS:-} ]]; then
+  export WEBAUTHN_RP_ID=localhost
+  export WEBAUTHN_ORIGINS="http://localhost:$HTTP_PORT,https://localhost:$HTTPS_PORT"
+fi
+
 # --- the pool ----------------------------------------------------------------
 sock="$var/run/authd.sock"
 rm -f "$sock"
@@ -255,7 +264,10 @@ cat >&2 <<BANNER
   curl -s $base/health/ready
 
   API docs: $base/docs   (Swagger UI; the document: $base/openapi.json)
+  passkeys: http://localhost:$HTTP_PORT/examples/passkeys.html   (localhost, not 127.0.0.1: browsers allow WebAuthn there)
   metrics:  curl -s $base/metrics   (Prometheus text; METRICS_ALLOW, default loopback)
+  admin:    make admin-key ARGS="create --name backoffice --scopes users:read,users:write"
+            curl -s $base/admin/users -H "Authorization: Bearer \$ADMIN_KEY"   (ADMIN_ALLOW, default loopback)
   reload:   kill -HUP "\$(cat var/run/authd.pid)"   (workers replaced one by one, no failed request)
 
   email:    $(if [[ ${MAIL_MODE:-file} == file ]]; then echo "MAIL_MODE=file: each message is a file in $MAIL_DIR/ (links go to $tls_base)"; else echo "MAIL_MODE=smtp through $SMTP_URL"; fi)

@@ -17,6 +17,7 @@ void usage(std::FILE* out) {
       "  migrate   apply pending database migrations (MYSQL_MIGRATE_USER's rights)\n"
       "  mailer    deliver queued emails (verification, password reset) from the outbox\n"
       "  user      operator actions: disable|enable|revoke-sessions|unlock|mfa-reset EMAIL\n"
+      "  admin-key admin API keys: create --name NAME --scopes SCOPES | list | revoke NAME\n"
       "  help      show this text\n",
       out);
 }
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   if (command == "migrate") return authd::cli::migrate();
   if (command == "mailer") return authd::cli::mailer();
   if (command == "user") return authd::cli::user(argc - 2, argv + 2);
+  if (command == "admin-key") return authd::cli::admin_key(argc - 2, argv + 2);
   if (command == "help" || command == "--help" || command == "-h") {
     usage(stdout);
     return 0;

@@ -16,7 +16,7 @@
 #                             of them, resolved when nginx starts
 #                             (docker-compose.cluster.yml)
 #   HTTP_PORT=8080, NGINX_LISTEN_ADDR='*'   listen on all container addresses
-#   IP_RATE_LIMIT, TRUSTED_PROXIES          as render.sh documents them
+#   IP_RATE_LIMIT, TRUSTED_PROXIES, ADMIN_ALLOW   as render.sh documents them
 # Any other command is run as given (`docker run IMAGE nginx -V`).
 set -euo pipefail
 

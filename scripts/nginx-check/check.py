@@ -22,11 +22,34 @@ ROUTES = ["/auth/register", "/auth/login", "/auth/password", "/auth/me", "/auth/
           "/auth/refresh", "/auth/logout", "/auth/sessions",
           "/auth/sessions/0190a6c4-7f2e-7cc1-8a4b-1234567890ab", "/auth/email/verify",
           "/auth/email/resend", "/auth/password/forgot", "/auth/password/reset",
-          "/auth/mfa/totp/setup", "/auth/mfa/verify", "/.well-known/jwks.json", "/health",
-          "/health/ready", "/metrics"]
+          "/auth/mfa/totp/setup", "/auth/mfa/verify", "/auth/mfa/passkey/options",
+          "/auth/passkeys", "/auth/passkeys/register/options", "/auth/passkeys/register",
+          "/auth/passkeys/0190a6c4-7f2e-7cc1-8a4b-1234567890ab", "/auth/passkeys/login/options",
+          "/auth/passkeys/login", "/.well-known/jwks.json", "/health", "/health/ready", "/metrics",
+          "/admin/users",
+          "/admin/users/0190a6c4-7f2e-7cc1-8a4b-1234567890ab",
+          "/admin/users/0190a6c4-7f2e-7cc1-8a4b-1234567890ab/disable",
+          "/admin/users/0190a6c4-7f2e-7cc1-8a4b-1234567890ab/enable",
+          "/admin/users/0190a6c4-7f2e-7cc1-8a4b-1234567890ab/sessions"]
 UNKNOWN = ["/index.html", "/x.gif", "/", "/nope", "/auth", "/auth/", "/auth/nope", "/auth/login/", "/auth/LOGIN",
            "/health/", "/healthz", "/auth/sessions/a/b", "/auth/sessions/", "/auth/mfa",
-           "/docsx", "/openapi.jsonx", "/auth/register.php", "/.well-known/", "/auth/mfa/"]
+           "/docsx", "/openapi.jsonx", "/auth/register.php", "/.well-known/", "/auth/mfa/",
+           "/auth/passkeys/", "/auth/passkeysx",
+           "/admin", "/admin/", "/admin/users/", "/admin/users/a/b", "/admin/users/a/delete"]
+
+# The fast lane's paths (README "Reliability", the worker's routing table);
+# every other route goes to the hashing lane, and so does DELETE /auth/me,
+# the one request laned by method.
+FAST = {"/auth/me", "/auth/verify", "/auth/refresh", "/auth/logout", "/auth/sessions",
+        "/auth/sessions/0190a6c4-7f2e-7cc1-8a4b-1234567890ab", "/auth/passkeys",
+        "/auth/passkeys/0190a6c4-7f2e-7cc1-8a4b-1234567890ab", "/.well-known/jwks.json",
+        "/health", "/health/ready", "/metrics"}
+HASHING_BY_METHOD = {("DELETE", "/auth/me")}
+
+
+def lane_of(method, path):
+    return "fast" if path in FAST and (method, path) not in HASHING_BY_METHOD else "hashing"
+
 
 failures = []
 
@@ -60,7 +83,7 @@ def problem(r, status, code, where):
     return body
 
 
-def forwarded(r, where):
+def forwarded(r, where, lane=None):
     check(r.status_code == 200, f"{where}: status {r.status_code}")
     try:
         body = r.json()
@@ -68,6 +91,8 @@ def forwarded(r, where):
         check(False, f"{where}: not forwarded: {r.text[:100]!r}")
         return {}
     check(body.get("standin") is True, f"{where}: not answered by the stand-in")
+    if lane is not None:
+        check(body.get("lane") == lane, f"{where}: sent to the {body.get('lane')} lane, not {lane}")
     return body.get("params", {})
 
 
@@ -77,7 +102,7 @@ def phase_routes(base):
         for method in ("GET", "POST", "DELETE"):
             r = s.request(method, base + path, data=b"{}" if method == "POST" else None,
                           headers={"Content-Type": "application/json"} if method == "POST" else {})
-            p = forwarded(r, f"{method} {path}")
+            p = forwarded(r, f"{method} {path}", lane_of(method, path))
             if p:
                 check(p.get("DOCUMENT_URI") == [path], f"{method} {path}: DOCUMENT_URI {p.get('DOCUMENT_URI')}")
                 check(p.get("REQUEST_METHOD") == [method], f"{method} {path}: REQUEST_METHOD")
@@ -165,6 +190,16 @@ def phase_realip(base):
     check(p.get("REMOTE_ADDR") == ["203.0.113.9"], f"realip: {p.get('REMOTE_ADDR')}")
     p = forwarded(s.get(base + "/health", headers={"X-Forwarded-For": "198.51.100.1, 127.0.0.1"}), "xff2")
     check(p.get("REMOTE_ADDR") == ["198.51.100.1"], f"realip recursive: {p.get('REMOTE_ADDR')}")
+    # ADMIN_ALLOW (loopback by default) is judged on the real address, before
+    # anything else: the same 404 as no route, whatever the method or size.
+    outside = {"X-Forwarded-For": "203.0.113.9", "Content-Type": "application/json"}
+    for method, path in (("GET", "/admin/users"), ("PUT", "/admin/users"),
+                         ("POST", "/admin/users/0190a6c4-7f2e-7cc1-8a4b-1234567890ab/disable")):
+        r = s.request(method, base + path, headers=outside, data=b"x" * 20000)
+        problem(r, 404, "not_found", f"{method} {path} from outside ADMIN_ALLOW")
+        check("standin" not in r.text, f"{method} {path}: reached the stand-in from outside")
+    forwarded(s.get(base + "/admin/users", headers={"X-Forwarded-For": "127.0.0.1"}),
+              "admin from loopback through the proxy")
 
 
 def phase_norealip(base):
@@ -178,6 +213,7 @@ def phase_ratelimit(base, rate):
     for i in range(30):  # GETs and POSTs elsewhere are not counted
         forwarded(s.get(base + "/auth/me"), f"GET {i}")
         forwarded(s.post(base + "/health"), f"POST /health {i}")
+        forwarded(s.get(base + "/admin/users"), f"GET /admin/users {i}")
     codes = []
     for i in range(25):
         r = s.post(base + "/auth/login", data=b"{}", headers={"Content-Type": "application/json"})
@@ -192,6 +228,8 @@ def phase_ratelimit(base, rate):
     check(all(c == 429 for c in codes[first:]) if first else False, f"not all 429 after the first: {codes}")
     r = s.post(base + "/auth/nope", data=b"{}")
     problem(r, 404, "not_found", "unknown /auth/ route while limited")
+    # Closing an account takes a password too: counted with the POSTs.
+    problem(s.delete(base + "/auth/me"), 429, "too_many_attempts", "DELETE /auth/me while limited")
     forwarded(s.get(base + "/auth/me"), "GET while limited")
 
 

@@ -11,6 +11,7 @@ here="$root/scripts/nginx-check"
 py=/usr/bin/python3
 tmp=$(mktemp -d /tmp/authd-nginx-check.XXXXXX)
 standin_pid=""
+standin_fast_pid=""
 nginx_pid=""
 
 stop_pid() {
@@ -24,6 +25,7 @@ stop_pid() {
 cleanup() {
   stop_pid "$nginx_pid" QUIT
   stop_pid "$standin_pid"
+  stop_pid "$standin_fast_pid"
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -31,11 +33,15 @@ trap 'exit 130' INT TERM
 
 free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# One stand-in per lane, on the sockets render.sh derives from FCGI_TARGET
+# (the hashing lane's and, beside it, the fast lane's), each echoing its lane.
 start_standin() {
-  "$py" "$here/fcgi_standin.py" "$tmp/authd.sock" &
+  "$py" "$here/fcgi_standin.py" "$tmp/authd.sock" hashing &
   standin_pid=$!
-  for _ in $(seq 1 50); do [[ -S $tmp/authd.sock ]] && return 0; sleep 0.1; done
-  echo "nginx-check: the stand-in did not start" >&2; exit 1
+  "$py" "$here/fcgi_standin.py" "$tmp/authd-fast.sock" fast &
+  standin_fast_pid=$!
+  for _ in $(seq 1 50); do [[ -S $tmp/authd.sock && -S $tmp/authd-fast.sock ]] && return 0; sleep 0.1; done
+  echo "nginx-check: the stand-ins did not start" >&2; exit 1
 }
 
 # start_nginx ENV... : renders with those settings and starts nginx.
@@ -95,6 +101,7 @@ run_phase slow 0 IP_RATE_LIMIT=0
 run_phase ratelimit 60 IP_RATE_LIMIT=60
 run_phase ratelimit 7 IP_RATE_LIMIT=7
 stop_pid "$standin_pid"; standin_pid=""
+stop_pid "$standin_fast_pid"; standin_fast_pid=""
 run_phase down 0 IP_RATE_LIMIT=0
 # Access log: JSON lines with the fields we promise.
 "$py" - "$tmp/nginx/access.log" <<'PY'

@@ -116,6 +116,19 @@ class InMemoryUserStore final : public UserStore {
   std::optional<User> find_by_email_for_update(std::string_view email) override {
     return find_by_email(email);
   }
+  std::optional<User> find_by_id_for_update(const Uuid& id) override { return find_by_id(id); }
+  bool record_login(const Uuid& id, UnixSeconds at) override {
+    check();
+    auto it = users.find(id);
+    if (it == users.end()) return false;
+    it->second.last_login_at = at;
+    return true;
+  }
+  bool erase_account(const Uuid& id, std::string_view email) override {
+    check();
+    if (on_erase) on_erase(id, email);
+    return users.erase(id) == 1;
+  }
   void check() const {
     if (unavailable) throw StoreUnavailable("fake: database down");
   }
@@ -123,6 +136,9 @@ class InMemoryUserStore final : public UserStore {
   std::map<Uuid, User> users;
   bool unavailable = false;
   std::function<void()> after_find;
+  // What else erase_account removes: the other fakes' rows of the account
+  // (wired by ServiceWorld).
+  std::function<void(const Uuid&, std::string_view)> on_erase;
 };
 
 class InMemorySessionStore final : public SessionStore {
@@ -224,15 +240,21 @@ class InMemoryThrottleStore final : public ThrottleStore {
 class InMemoryMfaStore final : public MfaStore {
  public:
   explicit InMemoryMfaStore(InMemoryUserStore& users) : users_(users) {}
-  MfaState read(const Uuid& user_id) override { return states[user_id]; }
+  MfaState read(const Uuid& user_id) override {
+    MfaState state = states[user_id];
+    if (after_read) after_read();  // lets a test race another worker here
+    return state;
+  }
+  std::function<void()> after_read;
   void set_pending(const Uuid& user_id, std::string_view sealed) override {
     if (!states[user_id].enabled) states[user_id].pending_sealed = std::string(sealed);
   }
   bool enable(const Uuid& user_id, std::string_view pending, std::int64_t step,
-              UnixSeconds) override {
+              UnixSeconds now) override {
     auto& s = states[user_id];
     if (s.enabled || s.pending_sealed.empty() || s.pending_sealed != pending) return false;
     s.enabled = true;
+    s.enabled_at = now;
     s.secret_sealed = s.pending_sealed;
     s.pending_sealed.clear();
     s.last_step = step;
@@ -255,6 +277,29 @@ class InMemoryMfaStore final : public MfaStore {
     for (const auto& [id, s] : states)
       if (s.enabled) return true;
     return false;
+  }
+  std::vector<SealedTotp> sealed_not_shaped(const Uuid& after, std::size_t size,
+                                            unsigned char version, unsigned limit) override {
+    auto shaped = [&](const std::string& s) {
+      return s.empty() || (s.size() == size && static_cast<unsigned char>(s[0]) == version);
+    };
+    std::vector<SealedTotp> out;
+    for (const auto& [id, s] : states) {
+      if (id <= after || out.size() >= limit) continue;
+      if (!shaped(s.secret_sealed) || !shaped(s.pending_sealed)) {
+        out.push_back({id, s.secret_sealed, s.pending_sealed});
+      }
+    }
+    return out;
+  }
+  bool replace_sealed(const SealedTotp& before, const SealedTotp& after) override {
+    auto& s = states[before.user_id];
+    if (s.secret_sealed != before.secret_sealed || s.pending_sealed != before.pending_sealed) {
+      return false;
+    }
+    s.secret_sealed = after.secret_sealed;
+    s.pending_sealed = after.pending_sealed;
+    return true;
   }
   void replace_recovery_codes(const Uuid& user_id,
                               const std::vector<std::string>& hashes) override {
@@ -322,6 +367,8 @@ class FakeTransactions final : public TransactionRunner {
   FakeTransactions(InMemoryUserStore& users, InMemorySessionStore& sessions)
       : users_(users), sessions_(sessions) {}
   void in_transaction(const std::function<void()>& body) override {
+    // What another worker commits just before this transaction starts.
+    if (auto first = std::exchange(before_next, nullptr)) first();
     auto users_before = users_.users;
     auto sessions_before = sessions_.sessions;
     std::vector<std::function<void()>> restores;
@@ -372,6 +419,7 @@ class FakeTransactions final : public TransactionRunner {
   enum class LostCommit { none, applied, rolled_back };
   LostCommit lose_next_commit = LostCommit::none;
   bool down_after_lost_commit = false;  // and the re-read finds no database
+  std::function<void()> before_next;    // runs once, before the next transaction
   int commits = 0;
   // The next transactions' COMMITs lose to a concurrent writer this many
   // times; conflict_winner (once) is that writer's commit, applied before

@@ -122,6 +122,10 @@ class InMemoryOutbox final : public OutboxStore, public OutboxDelivery {
  private:
   void finish(std::int64_t id, int state, UnixSeconds now) {
     Row& row = rows.at(id);
+    if (!row.mail.user_id) {
+      rows.erase(id);  // a message that names no account is not kept
+      return;
+    }
     row.state = state;
     row.mail.message.clear();
     row.finished_at = now;
@@ -130,9 +134,14 @@ class InMemoryOutbox final : public OutboxStore, public OutboxDelivery {
 
 class InMemoryMailRequests final : public MailRequestStore {
  public:
-  void add(LinkPurpose kind, std::string_view email, UnixSeconds now) override {
+  bool add(LinkPurpose kind, std::string_view email, UnixSeconds now,
+           unsigned max_pending) override {
     ++adds;
+    for (const auto& r : queue)
+      if (r.kind == kind && r.email == email) return false;
+    if (queue.size() >= max_pending) return false;
     queue.push_back(MailRequest{next_id++, kind, std::string(email), now});
+    return true;
   }
   std::optional<MailRequest> claim_next() override {
     if (queue.empty()) return std::nullopt;

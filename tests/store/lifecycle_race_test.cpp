@@ -7,6 +7,10 @@
 //   second chain; with no grace window the second one is reuse and ends the
 //   session.
 // - Two workers failing logins for one email at once: no failure is lost.
+// - A pool's worth of workers sending one burst of wrong secrets, to every
+//   route that judges one (issue 17, findings 4 and 5): each attempt is
+//   counted before it is judged, under the counter rows' lock, so exactly
+//   the attempts the contract allows are judged.
 #include <fcntl.h>
 #include <sodium.h>
 #include <unistd.h>
@@ -15,8 +19,11 @@
 #include <barrier>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <memory>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "adapters/crypto/argon2_hasher.h"
 #include "adapters/crypto/jwt_signer.h"
@@ -25,12 +32,15 @@
 #include "adapters/mysql/email_token_store.h"
 #include "adapters/mysql/mfa_store.h"
 #include "adapters/mysql/outbox_store.h"
+#include "adapters/mysql/passkey_store.h"
 #include "adapters/mysql/session_store.h"
 #include "adapters/mysql/throttle_store.h"
 #include "adapters/mysql/transaction_runner.h"
 #include "adapters/mysql/user_store.h"
 #include "auth/auth_service.h"
 #include "auth/refresh_token.h"
+#include "auth/sealed.h"
+#include "auth/totp.h"
 #include "fakes/fakes.h"
 #include "store_test_support.h"
 
@@ -59,12 +69,13 @@ struct Worker {
         email_tokens(*connection),
         outbox(*connection),
         mail_requests(*connection),
+        passkeys(*connection),
         // The lowest Argon2id cost by default: these tests are about the
         // database (a test that needs a hash to take time says so).
         hasher(argon2_kib, 1, ""),
         signer(jwt_settings()),
         service(ServiceDeps{users, sessions, throttle, mfa, transactions, hasher, signer, clock,
-                            random, email_tokens, outbox, mail_requests},
+                            random, email_tokens, outbox, mail_requests, passkeys},
                 std::move(policy)) {
     users.find_by_email("warm-up@example.com");  // connected before any race
   }
@@ -78,6 +89,7 @@ struct Worker {
   mysql::MysqlEmailTokenStore email_tokens;
   mysql::MysqlOutboxStore outbox;
   mysql::MysqlMailRequestStore mail_requests;
+  mysql::MysqlPasskeyStore passkeys;
   Argon2idHasher hasher;
   JwtSigner signer;
   SodiumRandom random;
@@ -314,6 +326,150 @@ TEST_F(LifecycleRaceTest, AConcurrentBurstIsRefusedFromTheSeventhAttemptExactly)
   }
   std::printf("bursts of %d attempts from two workers: %d/%d refused from the 7th exactly\n",
               2 * kEach, exact, kRounds);
+}
+
+// A pool of eight workers, each on its own connection, firing `each`
+// attempts at once; counts the answers by code.
+struct BurstCount {
+  std::atomic<int> judged = 0;     // the secret was judged (a 401)
+  std::atomic<int> throttled = 0;  // 429 without judging it
+  std::atomic<int> other = 0;
+  std::mutex mutex;
+  std::vector<std::string> thrown;  // a failure of the test, not a crash of the binary
+};
+
+constexpr int kPool = 8;
+
+template <class Attempt>
+void pool_burst(std::vector<std::unique_ptr<Worker>>& pool, int each, BurstCount& count,
+                Attempt attempt) {
+  std::barrier start(static_cast<std::ptrdiff_t>(pool.size()));
+  std::vector<std::thread> threads;
+  for (auto& w : pool) {
+    threads.emplace_back([&, worker = w.get()] {
+      start.arrive_and_wait();
+      for (int i = 0; i < each; ++i) {
+        std::optional<AuthErrc> code;
+        try {
+          code = attempt(*worker);
+        } catch (const std::exception& e) {
+          std::lock_guard lock(count.mutex);
+          count.thrown.push_back(e.what());
+          continue;
+        }
+        if (code == AuthErrc::too_many_attempts) {
+          ++count.throttled;
+        } else if (code == AuthErrc::invalid_credentials || code == AuthErrc::invalid_mfa_code) {
+          ++count.judged;
+        } else {
+          ++count.other;
+        }
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  for (const auto& what : count.thrown)
+    ADD_FAILURE() << "an attempt threw: " << what;
+}
+
+class PoolBurstTest : public LifecycleRaceTest {
+ protected:
+  void make_pool(const Clock& clock, std::uint64_t argon2_kib) {
+    ServicePolicy policy;
+    policy.mfa_key = SealingKey{};
+    for (int i = 0; i < kPool; ++i)
+      pool.push_back(std::make_unique<Worker>(clock, policy, argon2_kib));
+  }
+  std::vector<std::unique_ptr<Worker>> pool;
+};
+
+// Finding 5: 24 concurrent wrong logins on a fresh email got 11 judged (6
+// allowed): nothing was reserved while both counters read zero.
+TEST_F(PoolBurstTest, Finding05TheFirstBurstOnAFreshEmailIsJudgedSixTimes) {
+  // Each attempt hashes for a few milliseconds, as in production.
+  make_pool(system_clock, 4096);
+  constexpr int kRounds = 4;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string email = "fresh-burst-" + std::to_string(round) + "@example.com";
+    BurstCount count;
+    pool_burst(pool, 3, count, [&](Worker& w) {
+      return w.service.login(email, "wrong-password-wrong", kClient).error().code;
+    });
+    const auto counters = pool[0]->throttle.read(email, kClient.ip);
+    std::printf("fresh email, %d workers x 3 wrong logins: %d judged, %d throttled, %u counted\n",
+                kPool, count.judged.load(), count.throttled.load(), counters.pair.failures);
+    EXPECT_EQ(count.judged.load(), 6) << "round " << round;
+    EXPECT_EQ(count.throttled.load(), 3 * kPool - 6) << "round " << round;
+    EXPECT_EQ(count.other.load(), 0);
+    EXPECT_EQ(counters.pair.failures, 6u) << "round " << round;
+  }
+}
+
+// Finding 4: the second step. Once a 30 s refusal had expired, 15 wrong
+// codes from 8 workers got 5 judged where the contract judges one.
+TEST_F(PoolBurstTest, Finding04AfterARefusalABurstOfWrongCodesIsJudgedOnce) {
+  testing::ManualClock clock(std::time(nullptr));
+  make_pool(clock, 8);
+  Worker& w = *pool[0];
+  ASSERT_TRUE(w.service.register_user(kEmail, kPassword, kClient).ok());
+  const TokenGrant g = w.service.login(kEmail, kPassword, kClient).value();
+  const Authenticated who = w.service.authenticate(g.access_token).value();
+  auto setup = w.service.mfa_setup(who, kPassword, kClient);
+  ASSERT_TRUE(setup.ok());
+  const Uuid id = g.user.id;
+  const auto secret =
+      unseal(SealingKey{}, w.mfa.read(id).pending_sealed, id.as_bytes()).value_or("");
+  ASSERT_EQ(secret.size(), totp::kSecretBytes);
+  ASSERT_TRUE(
+      w.service.mfa_confirm(who, totp::code_at(secret, totp::step_at(clock.now())), kClient).ok());
+  clock.advance(30);
+  const std::string mfa_token = w.service.login(kEmail, kPassword, kClient).error().mfa_token;
+  ASSERT_FALSE(mfa_token.empty());
+  const std::string right = totp::code_at(secret, totp::step_at(clock.now()));
+  const std::string wrong = right == "000000" ? "000001" : "000000";
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_EQ(w.service.mfa_verify(mfa_token, wrong, std::nullopt, kClient).error().code,
+              AuthErrc::invalid_mfa_code);
+  }
+  ASSERT_EQ(w.service.mfa_verify(mfa_token, wrong, std::nullopt, kClient).error().code,
+            AuthErrc::too_many_attempts);
+  clock.advance(31);  // the refusal is over
+  BurstCount count;
+  pool_burst(pool, 2, count, [&](Worker& worker) {
+    return worker.service.mfa_verify(mfa_token, wrong, std::nullopt, kClient).error().code;
+  });
+  std::printf("second step after a refusal, %d workers x 2 wrong codes: %d judged, %d throttled\n",
+              kPool, count.judged.load(), count.throttled.load());
+  EXPECT_EQ(count.judged.load(), 1) << "failure 7 is judged and refuses the rest";
+  EXPECT_EQ(count.throttled.load(), 2 * kPool - 1);
+  EXPECT_EQ(count.other.load(), 0);
+}
+
+// Finding 4: the routes that take a bearer token and a password (TOTP
+// setup here; recovery codes and disabling go through the same admit()).
+TEST_F(PoolBurstTest, Finding04AfterARefusalABurstOfWrongPasswordsAtSetupIsJudgedOnce) {
+  testing::ManualClock clock(std::time(nullptr));
+  make_pool(clock, 4096);
+  Worker& w = *pool[0];
+  ASSERT_TRUE(w.service.register_user(kEmail, kPassword, kClient).ok());
+  const TokenGrant g = w.service.login(kEmail, kPassword, kClient).value();
+  const Authenticated who = w.service.authenticate(g.access_token).value();
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_EQ(w.service.mfa_setup(who, "wrong-password-wrong", kClient).error().code,
+              AuthErrc::invalid_credentials);
+  }
+  clock.advance(31);
+  BurstCount count;
+  pool_burst(pool, 2, count, [&](Worker& worker) {
+    return worker.service.mfa_setup(who, "wrong-password-wrong", kClient).error().code;
+  });
+  std::printf(
+      "TOTP setup after a refusal, %d workers x 2 wrong passwords: %d judged, %d "
+      "throttled\n",
+      kPool, count.judged.load(), count.throttled.load());
+  EXPECT_EQ(count.judged.load(), 1);
+  EXPECT_EQ(count.throttled.load(), 2 * kPool - 1);
 }
 
 }  // namespace

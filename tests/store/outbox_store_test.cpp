@@ -38,7 +38,7 @@ class OutboxStoreTest : public StoreTest {
   OutgoingMail mail(std::string text, UnixSeconds created = kNow, bool capped = true) {
     OutgoingMail m;
     m.user_id = user.id;
-    m.kind = LinkPurpose::reset_password;
+    m.kind = MailKind::reset_password;
     m.recipient = user.email;
     m.message = std::move(text);
     m.counts_toward_cap = capped;
@@ -63,7 +63,7 @@ TEST_F(OutboxStoreTest, EnqueueClaimAndMarkSentErasesTheMessage) {
     EXPECT_EQ(p->message, text);
     EXPECT_EQ(p->recipient, "ann@example.com");
     EXPECT_EQ(p->user_id, user.id);
-    EXPECT_EQ(p->kind, LinkPurpose::reset_password);
+    EXPECT_EQ(p->kind, MailKind::reset_password);
     EXPECT_EQ(p->attempts, 0u);
     EXPECT_EQ(p->expires_at, kNow + 1800);
     outbox.mark_sent(p->id, kNow + 1);
@@ -225,8 +225,8 @@ TEST_F(OutboxStoreTest, PurgeRemovesOnlyOldFinishedRows) {
 }
 
 TEST_F(OutboxStoreTest, RequestsAreClaimedOnceInArrivalOrder) {
-  requests.add(LinkPurpose::reset_password, "one@example.com", kNow);
-  requests.add(LinkPurpose::verify_email, "two@example.com", kNow);
+  requests.add(LinkPurpose::reset_password, "one@example.com", kNow, 1000);
+  requests.add(LinkPurpose::verify_email, "two@example.com", kNow, 1000);
   auto other = new_app_connection();
   MysqlMailRequestStore other_requests(*other);
   MysqlTransactionRunner tx(app());
@@ -246,6 +246,43 @@ TEST_F(OutboxStoreTest, RequestsAreClaimedOnceInArrivalOrder) {
     requests.remove(first->id);
   });
   EXPECT_EQ(count_rows("mail_requests"), 0);
+}
+
+// Finding 13: the request queue was unbounded and took every repeat, so a
+// resend/forgot flood delayed every real message behind it.
+TEST_F(OutboxStoreTest, Finding13OnePendingRequestPerKindAndAddressAndACap) {
+  EXPECT_TRUE(requests.add(LinkPurpose::reset_password, "ann@example.com", kNow, 1000));
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_FALSE(requests.add(LinkPurpose::reset_password, "ann@example.com", kNow + i, 1000))
+        << "a repeat is folded into the pending request";
+  }
+  EXPECT_TRUE(requests.add(LinkPurpose::verify_email, "ann@example.com", kNow, 1000))
+      << "the other kind is its own request";
+  EXPECT_EQ(count_rows("mail_requests"), 2);
+  {
+    MysqlTransactionRunner tx(app());
+    tx.in_transaction([&] {
+      auto first = requests.claim_next();
+      ASSERT_TRUE(first);
+      EXPECT_EQ(first->requested_at, kNow) << "a repeat does not move the pending one";
+    });
+  }
+  // The cap: a flood of distinct addresses stops at it; what is pending stays.
+  int queued = 2;
+  for (int i = 0; i < 30; ++i) {
+    queued += requests.add(LinkPurpose::reset_password,
+                           "flood-" + std::to_string(i) + "@example.com", kNow, 10)
+                  ? 1
+                  : 0;
+  }
+  EXPECT_EQ(queued, 10);
+  EXPECT_EQ(count_rows("mail_requests"), 10);
+  EXPECT_FALSE(requests.add(LinkPurpose::reset_password, "bob@example.com", kNow, 10))
+      << "a full queue takes nothing more";
+  // Handled requests make room again.
+  MysqlTransactionRunner tx(app());
+  tx.in_transaction([&] { requests.remove(requests.claim_next()->id); });
+  EXPECT_TRUE(requests.add(LinkPurpose::reset_password, "bob@example.com", kNow, 10));
 }
 
 }  // namespace

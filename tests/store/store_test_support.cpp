@@ -153,11 +153,15 @@ void StoreTest::SetUp() {
   migrator().execute("DELETE FROM mail_outbox");
   migrator().execute("DELETE FROM email_tokens");
   migrator().execute("DELETE FROM refresh_token_history");
+  migrator().execute("DELETE FROM webauthn_challenges");
+  migrator().execute("DELETE FROM passkeys");
+  migrator().execute("DELETE FROM passkey_user_handles");
   migrator().execute("DELETE FROM mfa_challenges");
   migrator().execute("DELETE FROM mfa_recovery_codes");
   migrator().execute("DELETE FROM sessions");
   migrator().execute("DELETE FROM users");
   migrator().execute("DELETE FROM login_throttle");
+  migrator().execute("DELETE FROM admin_keys");
 }
 
 std::int64_t StoreTest::count_rows(std::string_view table) {

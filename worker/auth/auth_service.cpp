@@ -71,6 +71,7 @@ TokenGrant AuthService::grant_for(const User& user, const Session& session,
   AccessClaims claims;
   claims.sub = user.id.to_string();
   claims.email = user.email;
+  claims.email_verified = user.email_verified_at.has_value();
   claims.sid = session.id.to_string();
   claims.jti = new_random_token(deps_.random, 16);
   claims.iat = now;

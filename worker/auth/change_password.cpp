@@ -21,7 +21,7 @@ Outcome<TokenGrant> AuthService::change_password(std::string_view raw_email,
   // Credentials first: nothing about the new password is said to someone
   // who does not know the current one.
   if (!password_matches(user ? &*user : nullptr, current_password)) {
-    attempt_failed(attempt);
+    attempt.failed();
     log::audit("password_change",
                {{"outcome", "failed"},
                 log::Field::optional("user_id", user ? user->id.to_string() : ""),
@@ -34,22 +34,14 @@ Outcome<TokenGrant> AuthService::change_password(std::string_view raw_email,
                {{"outcome", "disabled"}, {"user_id", user_id}, {"ip", client.ip}});
     return fail(AuthErrc::account_disabled, "This account has been disabled.");
   }
-  if (user->mfa_enabled) {
-    if (!second_factor) {
-      AuthError e = fail(AuthErrc::mfa_required, "Add a code from your authenticator app.");
-      e.methods = {"totp", "recovery_code"};
-      return e;
-    }
-    std::string kind;
-    if (!second_factor_matches(*user, *second_factor, deps_.clock.now(), &kind)) {
-      attempt_failed(attempt);
-      log::audit(
-          "password_change",
-          {{"outcome", "wrong_code"}, {"method", kind}, {"user_id", user_id}, {"ip", client.ip}});
-      return fail(AuthErrc::invalid_mfa_code, "The code is wrong, already used or expired.");
-    }
+  // The same rule as login: a change would otherwise hand a session (and a
+  // password of their choosing) to whoever registered someone else's address.
+  if (auto refused = unverified_email_refusal(*user, client, "password_change")) return *refused;
+  if (auto refused =
+          second_factor_refusal(*user, second_factor, attempt, "password_change", client)) {
+    return *refused;
   }
-  attempt_succeeded(attempt);
+  attempt.succeeded();
 
   auto normalised_new = nfkc_password(new_password);
   auto normalised_current = nfkc_password(current_password);

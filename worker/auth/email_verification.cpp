@@ -69,15 +69,18 @@ void AuthService::queue_mail_request(LinkPurpose purpose, std::string_view raw_e
   // decides (no account, already verified, disabled, over the cap: nothing).
   const std::string email = email::normalise(raw_email);
   if (email.empty() || email.size() > kMaxEmailBytes) return;
-  deps_.mail_requests.add(purpose, email, deps_.clock.now());
-  log::info("mail_requested", {{"kind", purpose_name(purpose)}, {"ip", client.ip}});
+  const bool queued =
+      deps_.mail_requests.add(purpose, email, deps_.clock.now(), policy_.mail.request_queue_max);
+  log::info("mail_requested",
+            {{"kind", purpose_name(purpose)}, {"queued", queued}, {"ip", client.ip}});
 }
 
 std::optional<AuthError> AuthService::unverified_email_refusal(const User& user,
-                                                               const ClientInfo& client) {
+                                                               const ClientInfo& client,
+                                                               std::string_view action) {
   if (!policy_.mail.require_verified_email || user.email_verified_at) return std::nullopt;
   log::audit(
-      "login",
+      action,
       {{"outcome", "email_not_verified"}, {"user_id", user.id.to_string()}, {"ip", client.ip}});
   return fail(AuthErrc::email_not_verified,
               "Verify your email address first: follow the link in the message we sent.");

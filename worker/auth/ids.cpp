@@ -19,4 +19,15 @@ std::string new_random_token(Random& random, std::size_t bytes) {
   return base64url_encode(random.bytes(bytes));
 }
 
+User new_account(std::string normalised_email, std::string password_hash, const Clock& clock,
+                 Random& random) {
+  User user;
+  user.password_hash = std::move(password_hash);
+  user.id = new_uuid_v7(clock, random);
+  user.email = std::move(normalised_email);
+  user.created_at = clock.now();
+  user.password_changed_at = user.created_at;
+  return user;
+}
+
 }  // namespace authd

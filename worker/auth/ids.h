@@ -3,6 +3,7 @@
 
 #include "ports/clock.h"
 #include "ports/random.h"
+#include "ports/records.h"
 #include "ports/uuid.h"
 
 namespace authd {
@@ -13,5 +14,9 @@ Uuid new_uuid_v7(const Clock& clock, Random& random);
 
 // A random opaque identifier of `bytes` bytes, base64url (jti, tokens).
 std::string new_random_token(Random& random, std::size_t bytes);
+
+// A new account's row: a fresh id, created (and its password set) now.
+User new_account(std::string normalised_email, std::string password_hash, const Clock& clock,
+                 Random& random);
 
 }  // namespace authd

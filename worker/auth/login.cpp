@@ -20,7 +20,7 @@ Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_v
 
   auto user = deps_.users.find_by_email(email);
   if (!password_matches(user ? &*user : nullptr, password)) {
-    attempt_failed(attempt);
+    attempt.failed();
     metrics().login(LoginOutcome::failed);
     log::audit("login", {{"outcome", "failed"},
                          log::Field::optional("user_id", user ? user->id.to_string() : ""),
@@ -63,13 +63,34 @@ Outcome<TokenGrant> AuthService::login(std::string_view raw_email, std::string_v
     log::audit("login", {{"outcome", "mfa_required"}, {"user_id", user_id}, {"ip", client.ip}});
     return mfa_challenge(*user, client);
   }
-  attempt_succeeded(attempt);
 
   std::string refresh_token;
   Session session = new_session(*user, client, now, &refresh_token);
+  // The counters are cleared in the session's commit: one commit fewer on
+  // every login, which now reserves its attempt (a rollback leaves the
+  // attempt counted: stricter, never looser).
+  bool opened = false;
   write_then_settle(
-      "login", [&] { deps_.transactions.in_transaction([&] { open_session(session, now); }); },
-      [&] { return deps_.sessions.find(session.id).has_value(); });
+      "login",
+      [&] {
+        deps_.transactions.in_transaction([&] {
+          // Under the account's row lock: an account closed meanwhile gets
+          // no session (the login comes after the closing).
+          opened = deps_.users.record_login(user->id, now);
+          if (!opened) return;
+          attempt.succeeded();
+          open_session(session, now);
+        });
+      },
+      [&] { return !opened || deps_.sessions.find(session.id).has_value(); });
+  if (!opened) {
+    // As a login to an address with no account: a failure.
+    attempt.failed();
+    metrics().login(LoginOutcome::failed);
+    log::audit("login", {{"outcome", "account_gone"}, {"user_id", user_id}, {"ip", client.ip}});
+    return fail(AuthErrc::invalid_credentials, "The email or password is wrong.");
+  }
+  user->last_login_at = now;
   metrics().login(LoginOutcome::ok);
   log::audit("login", {{"outcome", "ok"},
                        {"user_id", user_id},

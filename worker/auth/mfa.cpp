@@ -33,7 +33,7 @@ Outcome<User> AuthService::account_of(const Authenticated& who) {
 bool AuthService::totp_matches(const User& user, std::string_view code, UnixSeconds now) {
   if (!policy_.mfa_key) return false;
   const MfaState state = deps_.mfa.read(user.id);
-  auto secret = unseal(*policy_.mfa_key, state.secret_sealed);
+  auto secret = unseal(*policy_.mfa_key, state.secret_sealed, user.id.as_bytes());
   if (!state.enabled || !secret) return false;
   auto step = totp::matching_step(*secret, code, now, state.last_step);
   // The step is taken with a compare-and-swap: of two requests carrying the
@@ -62,6 +62,27 @@ bool AuthService::second_factor_matches(const User& user, std::string_view code,
   return recovery_code_matches(user, code, now);
 }
 
+std::optional<AuthError> AuthService::second_factor_refusal(const User& user,
+                                                            std::optional<std::string_view> code,
+                                                            ThrottleAttempt& attempt,
+                                                            std::string_view action,
+                                                            const ClientInfo& client) {
+  if (!user.mfa_enabled) return std::nullopt;
+  if (!code) {
+    AuthError e = fail(AuthErrc::mfa_required, "Add a code from your authenticator app.");
+    e.methods = {"totp", "recovery_code"};
+    return e;
+  }
+  std::string kind;
+  if (second_factor_matches(user, *code, deps_.clock.now(), &kind)) return std::nullopt;
+  attempt.failed();
+  log::audit(action, {{"outcome", "wrong_code"},
+                      {"method", kind},
+                      {"user_id", user.id.to_string()},
+                      {"ip", client.ip}});
+  return wrong_code();
+}
+
 std::vector<std::string> AuthService::new_recovery_codes(const User& user) {
   std::vector<std::string> codes = recovery_codes::generate(deps_.random);
   std::vector<std::string> hashes;
@@ -84,6 +105,9 @@ AuthError AuthService::mfa_challenge(const User& user, const ClientInfo& client)
   AuthError e = fail(AuthErrc::mfa_required, "Enter a code from your authenticator app.");
   e.mfa_token = token;
   e.methods = {"totp", "recovery_code"};
+  // A passkey answers the second step too (API.md: listed only where an
+  // mfa_token comes with it).
+  if (deps_.passkeys.count(user.id) > 0) e.methods.push_back("passkey");
   return e;
 }
 
@@ -92,12 +116,14 @@ Outcome<TotpEnrolment> AuthService::mfa_setup(const Authenticated& who, std::str
   auto account = account_of(who);
   if (!account) return account.error();
   User& user = account.value();
-  ThrottleStore::Counters seen;
-  if (auto refused = throttled(user.email, client, "mfa_setup", &seen)) return *refused;
+  // A right password here clears nothing (it is not a login): leaving
+  // without failed() gives the attempt back.
+  ThrottleAttempt attempt;
+  if (auto refused = admit(user.email, client, "mfa_setup", &attempt)) return *refused;
   // The password again: a stolen access token alone cannot add a factor
   // and lock the owner out.
   if (!password_matches(&user, password)) {
-    count_failure(user.email, client);
+    attempt.failed();
     log::audit(
         "mfa_setup",
         {{"outcome", "wrong_password"}, {"user_id", user.id.to_string()}, {"ip", client.ip}});
@@ -110,7 +136,7 @@ Outcome<TotpEnrolment> AuthService::mfa_setup(const Authenticated& who, std::str
     throw std::runtime_error("MFA_ENCRYPTION_KEY is not configured: cannot seal a TOTP secret");
   }
   const std::string secret = deps_.random.bytes(totp::kSecretBytes);
-  deps_.mfa.set_pending(user.id, seal(*policy_.mfa_key, secret, deps_.random));
+  deps_.mfa.set_pending(user.id, seal(*policy_.mfa_key, secret, deps_.random, user.id.as_bytes()));
   log::audit("mfa_setup",
              {{"outcome", "started"}, {"user_id", user.id.to_string()}, {"ip", client.ip}});
   return TotpEnrolment{totp::base32(secret),
@@ -123,8 +149,8 @@ Outcome<std::vector<std::string>> AuthService::mfa_confirm(const Authenticated& 
   auto account = account_of(who);
   if (!account) return account.error();
   User& user = account.value();
-  ThrottleStore::Counters seen;
-  if (auto refused = throttled(user.email, client, "mfa_confirm", &seen)) return *refused;
+  ThrottleAttempt attempt;
+  if (auto refused = admit(user.email, client, "mfa_confirm", &attempt)) return *refused;
   if (user.mfa_enabled) {
     return fail(AuthErrc::mfa_already_enabled, "The second factor is already on.");
   }
@@ -132,12 +158,12 @@ Outcome<std::vector<std::string>> AuthService::mfa_confirm(const Authenticated& 
   const MfaState state = deps_.mfa.read(user.id);
   std::optional<std::string> secret;
   if (policy_.mfa_key && !state.pending_sealed.empty()) {
-    secret = unseal(*policy_.mfa_key, state.pending_sealed);
+    secret = unseal(*policy_.mfa_key, state.pending_sealed, user.id.as_bytes());
   }
   std::optional<std::int64_t> step;
   if (secret) step = totp::matching_step(*secret, code, now, std::nullopt);
   if (!step) {
-    if (secret) count_failure(user.email, client);
+    if (secret) attempt.failed();  // with nothing pending there was no code to judge
     log::audit("mfa_confirm", {{"outcome", secret ? "wrong_code" : "nothing_pending"},
                                {"user_id", user.id.to_string()},
                                {"ip", client.ip}});
@@ -167,7 +193,7 @@ Outcome<std::vector<std::string>> AuthService::mfa_confirm(const Authenticated& 
         return enabled = stored.enabled && stored.secret_sealed == state.pending_sealed;
       });
   if (!enabled) return wrong_code();  // a newer setup replaced this one meanwhile
-  clear_failures(user.email, client, seen);
+  attempt.succeeded();
   log::audit("mfa_enabled", {{"outcome", "ok"},
                              {"user_id", user.id.to_string()},
                              {"sessions_ended", ended},
@@ -176,13 +202,12 @@ Outcome<std::vector<std::string>> AuthService::mfa_confirm(const Authenticated& 
   return codes;
 }
 
-Outcome<TokenGrant> AuthService::mfa_verify(std::string_view mfa_token,
-                                            std::optional<std::string_view> code,
-                                            std::optional<std::string_view> recovery_code,
-                                            const ClientInfo& client) {
+Outcome<AuthService::SecondStep> AuthService::second_step(std::string_view mfa_token,
+                                                          const ClientInfo& client,
+                                                          ThrottleAttempt* attempt) {
   const UnixSeconds now = deps_.clock.now();
   const auto refused = fail(AuthErrc::invalid_token, "The mfa_token is invalid, spent or expired.");
-  const std::string token_hash = refresh_token_digest(mfa_token);
+  std::string token_hash = refresh_token_digest(mfa_token);
   // The token first, counting for nothing: unknown, spent, expired or from
   // another client address.
   auto challenge = deps_.mfa.find_challenge(token_hash);
@@ -193,18 +218,35 @@ Outcome<TokenGrant> AuthService::mfa_verify(std::string_view mfa_token,
   auto user = deps_.users.find_by_id(challenge->user_id);
   if (!user || !user->mfa_enabled) return refused;
   if (user->disabled_at) return fail(AuthErrc::account_disabled, "This account has been disabled.");
-  ThrottleStore::Counters seen;
-  if (auto denied = throttled(user->email, client, "mfa_verify", &seen)) {
-    metrics().login(LoginOutcome::throttled);
-    return *denied;
+  // An mfa_token issued before REQUIRE_VERIFIED_EMAIL was turned on opens no
+  // session for an unverified address either.
+  if (auto unverified = unverified_email_refusal(*user, client, "mfa_verify")) return *unverified;
+  SecondStep step{std::move(*user), std::move(token_hash)};
+  if (attempt != nullptr) {
+    if (auto denied = admit(step.user.email, client, "mfa_verify", attempt)) {
+      metrics().login(LoginOutcome::throttled);
+      return *denied;
+    }
   }
+  return step;
+}
+
+Outcome<TokenGrant> AuthService::mfa_verify(std::string_view mfa_token,
+                                            std::optional<std::string_view> code,
+                                            std::optional<std::string_view> recovery_code,
+                                            const ClientInfo& client) {
+  const UnixSeconds now = deps_.clock.now();
+  ThrottleAttempt attempt;
+  auto step = second_step(mfa_token, client, &attempt);
+  if (!step) return step.error();
+  const User* user = &step.value().user;
 
   std::string kind = recovery_code ? "recovery_code" : "totp";
   const bool ok = recovery_code ? recovery_code_matches(*user, *recovery_code, now)
                                 : totp_matches(*user, code.value_or(""), now);
   if (!ok) {
     // A wrong code counts as a failed login and leaves the mfa_token usable.
-    count_failure(user->email, client);
+    attempt.failed();
     metrics().login(LoginOutcome::failed);
     log::audit("mfa_verify", {{"outcome", "wrong_code"},
                               {"method", kind},
@@ -212,27 +254,50 @@ Outcome<TokenGrant> AuthService::mfa_verify(std::string_view mfa_token,
                               {"ip", client.ip}});
     return wrong_code();
   }
-  if (!deps_.mfa.spend_challenge(token_hash, now)) return refused;  // a concurrent success won
-  clear_failures(user->email, client, seen);
-  std::string refresh_token;
-  Session session = new_session_with(*user, client, now, "pwd,otp", &refresh_token);
-  write_then_settle(
-      "mfa_verify", [&] { deps_.transactions.in_transaction([&] { open_session(session, now); }); },
-      [&] { return deps_.sessions.find(session.id).has_value(); });
-  metrics().login(LoginOutcome::ok);
-  if (kind == "recovery_code") {
+  auto grant = complete_second_step(step.value(), "pwd,otp", kind, client, &attempt);
+  if (grant && kind == "recovery_code") {
     log::audit(
         "mfa_recovery_code_used",
         {{"user_id", user->id.to_string()},
          {"remaining", static_cast<std::int64_t>(deps_.mfa.unused_recovery_codes(user->id).size())},
          {"ip", client.ip}});
   }
+  return grant;
+}
+
+Outcome<TokenGrant> AuthService::complete_second_step(const SecondStep& step, std::string amr,
+                                                      std::string_view method,
+                                                      const ClientInfo& client,
+                                                      ThrottleAttempt* attempt) {
+  const UnixSeconds now = deps_.clock.now();
+  const auto refused = fail(AuthErrc::invalid_token, "The mfa_token is invalid, spent or expired.");
+  User user = step.user;
+  // A concurrent success spent the mfa_token first.
+  if (!deps_.mfa.spend_challenge(step.token_hash, now)) return refused;
+  if (attempt != nullptr) attempt->succeeded();
+  std::string refresh_token;
+  Session session = new_session_with(user, client, now, std::move(amr), &refresh_token);
+  bool opened = false;
+  write_then_settle(
+      "mfa_verify",
+      [&] {
+        deps_.transactions.in_transaction([&] {
+          // Under the account's row lock: an account closed meanwhile gets
+          // no session (the login comes after the closing).
+          opened = deps_.users.record_login(user.id, now);
+          if (opened) open_session(session, now);
+        });
+      },
+      [&] { return !opened || deps_.sessions.find(session.id).has_value(); });
+  if (!opened) return refused;
+  user.last_login_at = now;
+  metrics().login(LoginOutcome::ok);
   log::audit("login", {{"outcome", "ok"},
-                       {"method", kind},
-                       {"user_id", user->id.to_string()},
+                       {"method", method},
+                       {"user_id", user.id.to_string()},
                        {"session_id", session.id.to_string()},
                        {"ip", client.ip}});
-  return grant_for(*user, session, std::move(refresh_token), now);
+  return grant_for(user, session, std::move(refresh_token), now);
 }
 
 Outcome<std::vector<std::string>> AuthService::mfa_new_recovery_codes(const Authenticated& who,
@@ -241,10 +306,11 @@ Outcome<std::vector<std::string>> AuthService::mfa_new_recovery_codes(const Auth
   auto account = account_of(who);
   if (!account) return account.error();
   User& user = account.value();
-  ThrottleStore::Counters seen;
-  if (auto refused = throttled(user.email, client, "mfa_recovery_codes", &seen)) return *refused;
+  // As at setup, a right password clears nothing: the attempt is given back.
+  ThrottleAttempt attempt;
+  if (auto refused = admit(user.email, client, "mfa_recovery_codes", &attempt)) return *refused;
   if (!password_matches(&user, password)) {
-    count_failure(user.email, client);
+    attempt.failed();
     log::audit(
         "mfa_recovery_codes",
         {{"outcome", "wrong_password"}, {"user_id", user.id.to_string()}, {"ip", client.ip}});
@@ -263,12 +329,12 @@ Outcome<bool> AuthService::mfa_disable(const Authenticated& who, std::string_vie
   auto account = account_of(who);
   if (!account) return account.error();
   User& user = account.value();
-  ThrottleStore::Counters seen;
-  if (auto refused = throttled(user.email, client, "mfa_disable", &seen)) return *refused;
+  ThrottleAttempt attempt;
+  if (auto refused = admit(user.email, client, "mfa_disable", &attempt)) return *refused;
   // The password before the code: a request refused for its password
   // spends no code.
   if (!password_matches(&user, password)) {
-    count_failure(user.email, client);
+    attempt.failed();
     log::audit(
         "mfa_disable",
         {{"outcome", "wrong_password"}, {"user_id", user.id.to_string()}, {"ip", client.ip}});
@@ -278,7 +344,7 @@ Outcome<bool> AuthService::mfa_disable(const Authenticated& who, std::string_vie
   const UnixSeconds now = deps_.clock.now();
   std::string kind;
   if (!second_factor_matches(user, code, now, &kind)) {
-    count_failure(user.email, client);
+    attempt.failed();
     log::audit("mfa_disable", {{"outcome", "wrong_code"},
                                {"method", kind},
                                {"user_id", user.id.to_string()},
@@ -295,7 +361,7 @@ Outcome<bool> AuthService::mfa_disable(const Authenticated& who, std::string_vie
         });
       },
       [&] { return !deps_.mfa.read(user.id).enabled; });
-  clear_failures(user.email, client, seen);
+  attempt.succeeded();
   log::audit("mfa_disabled", {{"outcome", "ok"},
                               {"method", kind},
                               {"user_id", user.id.to_string()},

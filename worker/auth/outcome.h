@@ -15,6 +15,7 @@ enum class AuthErrc {
   invalid_token,              // 401
   invalid_mfa_code,           // 401 (422 when confirming enrolment)
   account_disabled,           // 403
+  insufficient_scope,         // 403: an admin key without the route's scope
   mfa_required,               // 403
   reauthentication_required,  // 403
   email_not_verified,         // 403
@@ -23,9 +24,12 @@ enum class AuthErrc {
   email_taken,                // 409
   mfa_already_enabled,        // 409
   mfa_not_enabled,            // 409
+  passkey_exists,             // 409
+  passkey_limit,              // 409
   invalid_email,              // 422
   weak_password,              // 422
   password_unchanged,         // 422
+  invalid_passkey,            // 422
   too_many_attempts,          // 429
 };
 

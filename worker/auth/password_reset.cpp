@@ -2,13 +2,47 @@
 // judged first (unknown, spent, expired, or of a disabled account: 401),
 // then the password rules (422, which leave the token usable). With a second
 // factor on, the reset still sets the password and ends every session, but
-// answers 403 mfa_required: an email link alone never gets past the factor.
+// answers 403 mfa_required: an email link alone never gets past the factor,
+// unless that factor was enrolled while the address was unverified: the
+// link proved the mailbox, so such a factor goes and the reset answers the
+// token pair (remove_factors_enrolled_unverified).
+#include <algorithm>
+
 #include "auth/auth_service.h"
 #include "auth/commit_outcome.h"
 #include "auth/link_token.h"
 #include "log/log.h"
 
 namespace authd {
+namespace {
+
+// Enrolled at `enrolled_at` while the address was unverified: it was never
+// verified, or only later. Times are whole seconds: a factor enrolled in
+// the very second the address was verified counts as unverified (the
+// mailbox owner wins the tie).
+bool enrolled_unverified(UnixSeconds enrolled_at, const std::optional<UnixSeconds>& verified_at) {
+  return !verified_at || enrolled_at <= *verified_at;
+}
+
+}  // namespace
+
+std::vector<std::string> AuthService::remove_factors_enrolled_unverified(const User& user,
+                                                                         UnixSeconds now) {
+  std::vector<std::string> removed;
+  const MfaState totp = deps_.mfa.read(user.id);
+  if (totp.enabled && enrolled_unverified(totp.enabled_at.value_or(0), user.email_verified_at)) {
+    // Its recovery codes and the second steps under way go with it.
+    deps_.mfa.disable(user.id, now);
+    removed.push_back("totp");
+    removed.push_back("recovery_codes");
+  }
+  // Passkeys registered before the address was proven (or ever, when it
+  // never was): a squatter's way in, as its TOTP is.
+  if (deps_.passkeys.remove_created_while_unverified(user.id, user.email_verified_at) > 0) {
+    removed.push_back("passkeys");
+  }
+  return removed;
+}
 
 Outcome<TokenGrant> AuthService::reset_password(std::string_view token,
                                                 std::string_view new_password,
@@ -52,6 +86,7 @@ Outcome<TokenGrant> AuthService::reset_password(std::string_view token,
   bool spent = false;
   bool second_factor = false;
   int ended = 0;
+  std::vector<std::string> factors_removed;
   // One commit: the token spent (with every other reset link), the new
   // hash, every session ended, the address verified (the link proved the
   // mailbox), the new session opened. The token's row lock makes a second
@@ -78,6 +113,12 @@ Outcome<TokenGrant> AuthService::reset_password(std::string_view token,
           ended = deps_.sessions.revoke_all_for_user(user->id, now);
           // A changed password voids the second steps of logins under way.
           deps_.mfa.void_challenges(user->id, now);
+          // Judged on the row as it was, before the address is marked verified.
+          factors_removed = remove_factors_enrolled_unverified(*current, now);
+          if (std::find(factors_removed.begin(), factors_removed.end(), "totp") !=
+              factors_removed.end()) {
+            current->mfa_enabled = false;
+          }
           if (deps_.users.mark_email_verified(user->id, now)) {
             current->email_verified_at = now;
             // Proven now: the verification links have nothing left to prove.
@@ -97,6 +138,16 @@ Outcome<TokenGrant> AuthService::reset_password(std::string_view token,
         return stored && stored->password_hash == new_hash;
       });
   if (!spent) return invalid();
+  if (!factors_removed.empty()) {
+    std::string factors;
+    for (const auto& f : factors_removed)
+      factors += (factors.empty() ? "" : ",") + f;
+    log::audit("mfa_disabled", {{"actor", "password_reset"},
+                                {"reason", "enrolled_while_unverified"},
+                                {"factors", factors},
+                                {"user_id", user_id},
+                                {"ip", client.ip}});
+  }
   user->password_hash = new_hash;
   user->password_changed_at = now;
   if (second_factor) {

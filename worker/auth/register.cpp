@@ -1,6 +1,5 @@
 // Use case: create an account.
 #include "auth/auth_service.h"
-#include "auth/commit_outcome.h"
 #include "auth/email.h"
 #include "auth/ids.h"
 #include "auth/link_issuer.h"
@@ -24,36 +23,16 @@ Outcome<User> AuthService::register_user(std::string_view raw_email, std::string
 
   // Hash before looking at the email, so a taken address costs the same time
   // as a free one (and `email_taken` is judged last, as API.md orders it).
-  User user;
-  user.password_hash = deps_.hasher.hash(*normalised);
-  const UnixSeconds now = deps_.clock.now();
-  user.id = new_uuid_v7(deps_.clock, deps_.random);
-  user.email = email;
-  user.created_at = now;
-  user.password_changed_at = now;
+  const User user = new_account(email, deps_.hasher.hash(*normalised), deps_.clock, deps_.random);
 
   // One commit: the account, its verification link and the message that
   // carries it (the mailer sends it later, never this request).
-  bool taken = false;
-  write_then_settle(
-      "register",
-      [&] {
-        deps_.transactions.in_transaction([&] {
-          taken = deps_.users.insert(user) == UserStore::InsertResult::email_taken;
-          if (taken) return;
-          LinkIssuer(deps_.email_tokens, deps_.outbox, deps_.clock, deps_.random, policy_.mail)
-              .issue(user, LinkPurpose::verify_email, /*counts_toward_cap=*/false);
-        });
-      },
-      // Our row is the one with the id we chose and the hash we made (the
-      // link and the message were in the same commit). A taken email wrote
-      // nothing: its answer stands whatever the commit did.
-      [&] {
-        if (taken) return true;
-        auto stored = deps_.users.find_by_id(user.id);
-        return stored && stored->password_hash == user.password_hash;
+  const bool inserted =
+      insert_account_with_link(deps_.users, deps_.transactions, "register", user, [&] {
+        LinkIssuer(deps_.email_tokens, deps_.outbox, deps_.clock, deps_.random, policy_.mail)
+            .issue(user, LinkPurpose::verify_email, /*counts_toward_cap=*/false);
       });
-  if (taken) {
+  if (!inserted) {
     log::audit("register", {{"outcome", "email_taken"}, {"ip", client.ip}});
     return fail(AuthErrc::email_taken, "An account with this email already exists.");
   }

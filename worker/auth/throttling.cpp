@@ -1,7 +1,9 @@
-// Per-account throttling around the password checks (API.md "Throttling").
+// Per-account throttling around every check of a secret (API.md
+// "Throttling"; auth/throttle_attempt.h says how a use case uses it).
 #include "auth/auth_service.h"
 #include "log/log.h"
 #include "ports/store_errors.h"
+#include "util/cidr.h"
 
 namespace authd {
 namespace {
@@ -28,55 +30,25 @@ AuthError AuthService::throttled_error(std::string_view action, const ClientInfo
   return e;
 }
 
-std::optional<AuthError> AuthService::throttled(std::string_view email, const ClientInfo& client,
-                                                std::string_view action,
-                                                ThrottleStore::Counters* seen) {
-  const UnixSeconds now = deps_.clock.now();
-  *seen = deps_.throttle.read(email, client.ip);
-  const UnixSeconds wait = resting_for(*seen, now);
-  if (wait <= 0) return std::nullopt;
-  return throttled_error(action, client, wait);
-}
-
-void AuthService::count_failure(std::string_view email, const ClientInfo& client) {
-  const UnixSeconds now = deps_.clock.now();
-  deps_.throttle.record_failure(email, client.ip, [&](const ThrottleStore::Counters& before) {
-    return with_one_failure(before, now, policy_.throttle);
-  });
-}
-
-void AuthService::clear_failures(std::string_view email, const ClientInfo& client,
-                                 const ThrottleStore::Counters& seen) {
-  // Most logins have nothing to clear: no write then.
-  if (seen.pair.failures == 0 && seen.email.failures == 0) return;
-  try {
-    deps_.throttle.clear(email, client.ip);
-  } catch (const StoreCommitUnknown&) {
-    // Counters left standing only make throttling stricter, never looser:
-    // the success goes on (its own writes settle their outcome).
-    log::warn("throttle_clear_unknown", {{"ip", client.ip}});
-  }
-}
-
 std::optional<AuthError> AuthService::admit(std::string_view email, const ClientInfo& client,
                                             std::string_view action, ThrottleAttempt* attempt) {
   const UnixSeconds now = deps_.clock.now();
+  // An IPv6 client counts as its /64, as at nginx (util/cidr.h).
+  const std::string network = throttle_network(client.ip);
   attempt->store_ = &deps_.throttle;
   attempt->email_ = std::string(email);
-  attempt->ip_ = client.ip;
+  attempt->ip_ = network;
   // A plain read first: a resting pair is refused without a write (the
-  // answer to a guessing client must stay cheap).
-  attempt->before_ = deps_.throttle.read(email, client.ip);
-  if (const UnixSeconds wait = resting_for(attempt->before_, now); wait > 0) {
+  // answer to a guessing client must stay cheap). It decides nothing else:
+  // what it saw may be stale by the time the lock is taken.
+  if (const UnixSeconds wait = resting_for(deps_.throttle.read(email, network), now); wait > 0) {
     return throttled_error(action, client, wait);
   }
-  const auto& seen = attempt->before_;
-  if (seen.pair.failures == 0 && seen.email.failures == 0) return std::nullopt;
-
-  // Failures already: judge again and count this attempt under the rows'
-  // lock, so a concurrent attempt on another worker sees it.
+  // Judged again and counted under the rows' lock, always: the rows are
+  // upserted first, so even the first attempts on a fresh email queue on
+  // them and each sees the ones admitted before it.
   UnixSeconds wait = 0;
-  deps_.throttle.record_failure(email, client.ip, [&](const ThrottleStore::Counters& locked) {
+  deps_.throttle.record_failure(email, network, [&](const ThrottleStore::Counters& locked) {
     wait = resting_for(locked, now);
     if (wait > 0) return locked;  // refused meanwhile: nothing counted
     attempt->before_ = locked;
@@ -88,17 +60,40 @@ std::optional<AuthError> AuthService::admit(std::string_view email, const Client
   return std::nullopt;
 }
 
-void AuthService::attempt_failed(ThrottleAttempt& attempt) {
-  attempt.settled_ = true;
-  if (attempt.reserved_) return;  // counted already
-  count_failure(attempt.email_, ClientInfo{attempt.ip_, {}});
+void AuthService::count_passkey_failure(std::string_view email, const ClientInfo& client) {
+  const UnixSeconds now = deps_.clock.now();
+  deps_.throttle.record_failure(email, throttle_network(client.ip),
+                                [&](const ThrottleStore::Counters& before) {
+                                  return with_one_failure(before, now, policy_.throttle);
+                                });
 }
 
-void AuthService::attempt_succeeded(ThrottleAttempt& attempt) {
-  attempt.settled_ = true;
-  const auto& seen = attempt.before_;
-  if (!attempt.reserved_ && seen.pair.failures == 0 && seen.email.failures == 0) return;
-  deps_.throttle.clear(attempt.email_, attempt.ip_);
+void AuthService::clear_after_passkey(std::string_view email, const ClientInfo& client) {
+  const std::string network = throttle_network(client.ip);
+  // Most logins have nothing to clear: no write then.
+  const ThrottleStore::Counters seen = deps_.throttle.read(email, network);
+  if (seen.pair.failures == 0 && seen.email.failures == 0) return;
+  try {
+    deps_.throttle.clear(email, network);
+  } catch (const StoreCommitUnknown&) {
+    log::warn("throttle_clear_unknown", {{"ip", client.ip}});
+  }
+}
+
+void ThrottleAttempt::failed() {
+  settled_ = true;  // counted already
+}
+
+void ThrottleAttempt::succeeded() {
+  settled_ = true;
+  if (store_ == nullptr || !reserved_) return;
+  try {
+    store_->clear(email_, ip_);
+  } catch (const StoreCommitUnknown&) {
+    // Counters left standing only make throttling stricter, never looser:
+    // the success goes on (its own writes settle their outcome).
+    log::warn("throttle_clear_unknown", {{"ip", ip_}});
+  }
 }
 
 ThrottleAttempt::~ThrottleAttempt() {

@@ -9,5 +9,7 @@ int migrate();
 int mailer();
 // argv: the words after `user` (action, email).
 int user(int argc, char** argv);
+// argv: the words after `admin-key` (cli/admin_key.cpp).
+int admin_key(int argc, char** argv);
 
 }  // namespace authd::cli

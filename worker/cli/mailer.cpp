@@ -77,6 +77,7 @@ std::unique_ptr<MailTransport> make_transport(const Config& config, const Clock&
   smtp.user = config.smtp_user;
   smtp.password = config.smtp_password;
   smtp.ca_file = config.smtp_ca_file;
+  smtp.allow_plaintext = config.smtp_allow_plaintext;
   return std::make_unique<CurlSmtpTransport>(std::move(smtp));
 }
 

@@ -13,11 +13,13 @@
 #include "adapters/crypto/jwt_signer.h"
 #include "adapters/crypto/sodium_random.h"
 #include "adapters/crypto/system_clock.h"
+#include "adapters/mysql/admin_store.h"
 #include "adapters/mysql/connection.h"
 #include "adapters/mysql/email_token_store.h"
 #include "adapters/mysql/mfa_store.h"
 #include "adapters/mysql/migrations.h"
 #include "adapters/mysql/outbox_store.h"
+#include "adapters/mysql/passkey_store.h"
 #include "adapters/mysql/session_store.h"
 #include "adapters/mysql/throttle_store.h"
 #include "adapters/mysql/transaction_runner.h"
@@ -53,10 +55,12 @@ class DatabaseHealth final : public HealthProbe {
 };
 
 // What every child shares: the metrics block and the admission gates' state
-// the master mapped before forking, and who may read the metrics.
+// the master mapped before forking, who may read the metrics and who may use
+// the admin API.
 struct PoolShared {
   metrics::SharedBlock& metrics;
   const CidrSet& metrics_allow;
+  const CidrSet& admin_allow;
   SharedMapping<admission::PoolState>& admission;
   admission::Settings admission_settings;
   bool fast_lane;
@@ -77,18 +81,26 @@ int run_child(const Config& config, const JwtSettings& jwt, int listen_fd, admis
   mysql::MysqlEmailTokenStore email_tokens(connection);
   mysql::MysqlOutboxStore outbox(connection);
   mysql::MysqlMailRequestStore mail_requests(connection);
+  mysql::MysqlPasskeyStore passkeys(connection);
   Argon2idHasher argon2(config.argon2_memory_kib, config.argon2_iterations, config.password_pepper);
   metrics::TimedHasher hasher(argon2, recorder);
   JwtSigner signer(jwt);
   SystemClock clock;
   SodiumRandom random;
-  AuthService service(ServiceDeps{users, sessions, throttle, mfa, transactions, hasher, signer,
-                                  clock, random, email_tokens, outbox, mail_requests, &recorder},
-                      service_policy(config));
+  AuthService service(
+      ServiceDeps{users, sessions, throttle, mfa, transactions, hasher, signer, clock, random,
+                  email_tokens, outbox, mail_requests, passkeys, &recorder},
+      service_policy(config));
+  mysql::MysqlAdminKeyStore admin_keys(connection);
+  mysql::MysqlAccountDirectory directory(connection);
+  AdminService admin(AdminDeps{users, sessions, throttle, mfa, directory, admin_keys, transactions,
+                               hasher, email_tokens, outbox, clock, random},
+                     admin_policy(config));
   DatabaseHealth health(connection);
   http::HandlerDeps deps{
       service, health, signer.jwks_json(),
-      http::MetricsEndpoint{[&recorder] { return recorder.render(); }, pool.metrics_allow}};
+      http::MetricsEndpoint{[&recorder] { return recorder.render(); }, pool.metrics_allow},
+      http::AdminEndpoint{&admin, pool.admin_allow}};
   http::Router router = http::make_router(deps);
   recorder.set_routes(router.patterns());
   http::HttpApp app(std::move(router), &recorder, lane);
@@ -140,9 +152,10 @@ int serve() {
   std::optional<fcgi::Listener> fast_listener;
   const std::string* opening = &config.listen;
   try {
-    listener.emplace(config.listen, backlog);
+    listener.emplace(config.listen, backlog, config.fcgi_socket_group);
     opening = &config.fast_listen;
-    if (config.fast_workers > 0) fast_listener.emplace(config.fast_listen, backlog);
+    if (config.fast_workers > 0)
+      fast_listener.emplace(config.fast_listen, backlog, config.fcgi_socket_group);
   } catch (const std::exception& e) {
     log::error("startup_failed", {{"error", e.what()}, {"listen", *opening}});
     return 1;
@@ -167,6 +180,11 @@ int serve() {
     log::error("startup_failed", {{"error", "METRICS_ALLOW holds an entry that is not a CIDR"}});
     return 2;
   }
+  auto admin_allow = CidrSet::parse(config.admin_allow);
+  if (!admin_allow) {
+    log::error("startup_failed", {{"error", "ADMIN_ALLOW holds an entry that is not a CIDR"}});
+    return 2;
+  }
   // And the admission gates' view of each listen queue, shared the same way.
   std::optional<metrics::SharedBlock> shared;
   std::optional<SharedMapping<admission::PoolState>> admission_state;
@@ -180,7 +198,10 @@ int serve() {
   for (auto& lane : admission_state->get().lanes)
     admission::Gate::start(lane, admission::wall_clock_ms());
   const PoolShared pool{
-      *shared, *metrics_allow, *admission_state,
+      *shared,
+      *metrics_allow,
+      *admin_allow,
+      *admission_state,
       admission::Settings{config.admission_budget_ms, config.admission_standing_budget_ms,
                           config.admission_max_clock_skew_ms},
       fast_listener.has_value()};

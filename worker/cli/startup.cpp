@@ -8,9 +8,11 @@
 #include <thread>
 #include <variant>
 
+#include "adapters/crypto/sodium_random.h"
 #include "adapters/mysql/connection.h"
 #include "adapters/mysql/mfa_store.h"
 #include "adapters/mysql/migrations.h"
+#include "auth/reseal.h"
 #include "log/log.h"
 #include "ports/store_errors.h"
 
@@ -25,6 +27,18 @@ std::optional<Config> load_config(ConfigPurpose purpose) {
   }
   Config config = std::get<Config>(std::move(parsed));
   log::set_level(config.log_level);
+  if (config.test_weak_argon2 &&
+      !argon2_meets_floor(config.argon2_memory_kib, config.argon2_iterations)) {
+    // Loud on purpose: a production run with this setting stores weak hashes.
+    std::fprintf(stderr,
+                 "authd: WARNING: AUTHD_TEST_WEAK_ARGON2 is set: Argon2id at %llu KiB, t=%llu is "
+                 "below OWASP's floor. For test runs only, never in production.\n",
+                 static_cast<unsigned long long>(config.argon2_memory_kib),
+                 static_cast<unsigned long long>(config.argon2_iterations));
+    log::warn("argon2_below_floor_for_tests",
+              {{"argon2_memory_kib", static_cast<std::int64_t>(config.argon2_memory_kib)},
+               {"argon2_iterations", static_cast<std::int64_t>(config.argon2_iterations)}});
+  }
   return config;
 }
 
@@ -58,6 +72,17 @@ int check_schema(const Config& config) {
                        "authd: configuration error: MFA_ENCRYPTION_KEY: required, since accounts "
                        "have a second factor (32 bytes as 64 hex digits or base64)\n");
           return 2;
+        }
+      } else {
+        // Secrets sealed before they were bound to their account are sealed
+        // again, before any child serves (auth/reseal.h says why here).
+        mysql::MysqlMfaStore mfa(connection);
+        SodiumRandom random;
+        const ResealReport report = reseal_totp_secrets(mfa, *config.mfa_encryption_key, random);
+        if (report.resealed > 0 || report.unreadable > 0) {
+          log::info("mfa_secrets_resealed",
+                    {{"resealed", static_cast<std::int64_t>(report.resealed)},
+                     {"unreadable", static_cast<std::int64_t>(report.unreadable)}});
         }
       }
       return 0;
@@ -102,8 +127,22 @@ ServicePolicy service_policy(const Config& config) {
   p.mail.mail_from_address = config.mail_from_address;
   p.mail.verify_token_ttl_s = config.verify_token_ttl_s;
   p.mail.reset_token_ttl_s = config.reset_token_ttl_s;
+  p.mail.invite_token_ttl_s = config.invite_token_ttl_s;
   p.mail.cap_per_hour = config.mail_cap_per_hour;
+  p.mail.request_queue_max = config.mail_request_queue_max;
   p.mail.require_verified_email = config.require_verified_email;
+  p.relying_party.id = config.webauthn_rp_id;
+  p.relying_party.name = config.webauthn_rp_name;
+  p.relying_party.origins = config.webauthn_origins;
+  p.max_passkeys_per_user = config.max_passkeys_per_user;
+  return p;
+}
+
+AdminPolicy admin_policy(const Config& config) {
+  AdminPolicy p;
+  p.secret_key = config.secret_key;
+  p.mail = service_policy(config).mail;
+  p.refresh_idle_ttl_s = config.refresh_idle_ttl_s;
   return p;
 }
 

@@ -2,6 +2,7 @@
 #include <optional>
 
 #include "adapters/crypto/jwt_signer.h"
+#include "auth/admin_service.h"
 #include "auth/auth_service.h"
 #include "config/config.h"
 
@@ -18,6 +19,8 @@ int check_schema(const Config& config);
 
 // The service's policy, from the configuration.
 ServicePolicy service_policy(const Config& config);
+// The admin API's, likewise.
+AdminPolicy admin_policy(const Config& config);
 
 // The signing settings with key files read and the keys checked (a signer
 // is built once to prove it); nullopt after printing one line on failure.

@@ -1,12 +1,18 @@
-// `authd user disable|enable|revoke-sessions|unlock|mfa-reset EMAIL`: operators' actions
-// with the server's environment. Exit 0 on success; an email with no account
-// exits 1, names the email and changes nothing. Nothing secret is printed.
+// `authd user disable|enable|revoke-sessions|unlock|mfa-reset|passkey-reset EMAIL`: operators'
+// actions with the server's environment. Exit 0 on success; an email with no account exits 1, names
+// the email and changes nothing. Nothing secret is printed.
+#include <sodium.h>
+
 #include <cstdio>
 #include <string_view>
 
+#include "adapters/crypto/sodium_random.h"
 #include "adapters/crypto/system_clock.h"
 #include "adapters/mysql/connection.h"
+#include "adapters/mysql/email_token_store.h"
 #include "adapters/mysql/mfa_store.h"
+#include "adapters/mysql/outbox_store.h"
+#include "adapters/mysql/passkey_store.h"
 #include "adapters/mysql/session_store.h"
 #include "adapters/mysql/throttle_store.h"
 #include "adapters/mysql/transaction_runner.h"
@@ -29,7 +35,8 @@ void user_usage() {
       "  enable           enable a disabled account (sessions stay ended)\n"
       "  revoke-sessions  end every session of the account\n"
       "  unlock           clear the account's failed-login counters\n"
-      "  mfa-reset        remove the second factor (lost device and codes); ends all sessions\n",
+      "  mfa-reset        remove the second factor (lost device and codes); ends all sessions\n"
+      "  passkey-reset    remove every passkey of the account (a lost device); mails a notice\n",
       stderr);
 }
 
@@ -55,7 +62,8 @@ int user(int argc, char** argv) {
     mysql::MysqlMfaStore mfa(connection);
     mysql::MysqlTransactionRunner transactions(connection);
     SystemClock clock;
-    OperatorService service(users, sessions, throttle, mfa, transactions, clock);
+    mysql::MysqlEmailTokenStore email_tokens(connection);
+    OperatorService service(users, sessions, throttle, mfa, email_tokens, transactions, clock);
 
     Outcome<OperatorResult> outcome = AuthError{AuthErrc::not_found, "", 0, {}, {}};
     if (action == "disable") {
@@ -68,6 +76,13 @@ int user(int argc, char** argv) {
       outcome = service.unlock_user(email);
     } else if (action == "mfa-reset") {
       outcome = service.reset_mfa(email);
+    } else if (action == "passkey-reset") {
+      if (sodium_init() < 0) throw std::runtime_error("libsodium could not initialise");
+      mysql::MysqlPasskeyStore passkeys(connection);
+      mysql::MysqlOutboxStore outbox(connection);
+      SodiumRandom random;
+      const MailPolicy mail = service_policy(config).mail;
+      outcome = service.reset_passkeys(email, PasskeyResetDeps{passkeys, outbox, random, mail});
     } else {
       std::fprintf(stderr, "authd user: unknown action \"%.*s\"\n\n",
                    static_cast<int>(action.size()), action.data());
@@ -91,6 +106,9 @@ int user(int argc, char** argv) {
     } else if (action == "unlock") {
       std::printf("unlocked %s (user %s); %d counter(s) cleared\n", email.c_str(),
                   r.user.id.to_string().c_str(), r.counters_cleared);
+    } else if (action == "passkey-reset") {
+      std::printf("%d passkey(s) removed from %s (user %s)\n", r.passkeys_removed, email.c_str(),
+                  r.user.id.to_string().c_str());
     } else {
       std::printf("second factor removed from %s (user %s); %d session(s) ended\n", email.c_str(),
                   r.user.id.to_string().c_str(), r.sessions_ended);

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/ascii.h"
+
 namespace authd {
 namespace {
 
@@ -208,6 +210,18 @@ class Environment {
 template <typename Narrow>
 Narrow narrow(std::uint64_t value) {
   return static_cast<Narrow>(value);  // the caller's range check keeps it in bounds
+}
+
+std::string parse_socket_group(const Environment& env) {
+  constexpr const char* kName = "FCGI_SOCKET_GROUP";
+  const auto value = env.get(kName);
+  if (!value) return {};
+  const bool ok = value->size() <= 32 && std::all_of(value->begin(), value->end(), [](char c) {
+                    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           c == '_' || c == '-' || c == '.';
+                  });
+  if (!ok) fail(kName, "must be a group name or number" + got(*value));
+  return *value;
 }
 
 LogLevel parse_log_level(const Environment& env) {
@@ -486,23 +500,121 @@ std::string parse_mfa_issuer(const Environment& env) {
   return *value;
 }
 
-std::string_view trimmed(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
+// A MYSQL_HOST entry's port: 1 to 65535, digits only.
+std::optional<unsigned> port_number(std::string_view digits) {
+  const auto value = parse_decimal(digits);
+  if (!value || *value < 1 || *value > 65535) return std::nullopt;
+  return static_cast<unsigned>(*value);
 }
 
-std::optional<unsigned> port_number(std::string_view digits) {
-  if (digits.empty() || digits.size() > 5) return std::nullopt;
-  unsigned value = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<unsigned>(c - '0');
+// An origin as browsers serialise it (RFC 6454): lower-case scheme and
+// host, the port only when it is not the scheme's default, nothing after.
+struct Origin {
+  std::string scheme;
+  std::string host;
+  std::string text;
+};
+
+std::optional<Origin> parse_origin(std::string_view value) {
+  const std::size_t scheme_end = value.find("://");
+  if (scheme_end == std::string_view::npos) return std::nullopt;
+  Origin o;
+  o.scheme = ascii_lower(value.substr(0, scheme_end));
+  if (o.scheme != "http" && o.scheme != "https") return std::nullopt;
+  std::string_view authority = value.substr(scheme_end + 3);
+  if (!authority.empty() && authority.back() == '/') authority.remove_suffix(1);
+  if (!is_authority(authority)) return std::nullopt;
+  const std::size_t bracket = authority.rfind(']');
+  const std::size_t colon = authority.rfind(':');
+  std::string port;
+  std::string_view host = authority;
+  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+    host = authority.substr(0, colon);
+    port = std::to_string(*parse_decimal(authority.substr(colon + 1)));
   }
-  if (value < 1 || value > 65535) return std::nullopt;
-  return value;
+  o.host = ascii_lower(host);
+  const bool default_port =
+      (o.scheme == "https" && port == "443") || (o.scheme == "http" && port == "80");
+  o.text = o.scheme + "://" + o.host + (port.empty() || default_port ? "" : ":" + port);
+  return o;
+}
+
+// The RP id names a registrable domain, or localhost: never an IP address
+// (WebAuthn L3 §5.1.3), never upper case (browsers compare it exactly).
+bool is_rp_id(std::string_view id) {
+  if (!is_host_name(id) || id.back() == '.') return false;
+  const bool all_numeric =
+      std::all_of(id.begin(), id.end(), [](char c) { return is_digit(c) || c == '.'; });
+  return !all_numeric;
+}
+
+bool origin_within(const Origin& origin, std::string_view rp_id) {
+  return origin.host == rp_id ||
+         (origin.host.size() > rp_id.size() && origin.host.ends_with(rp_id) &&
+          origin.host[origin.host.size() - rp_id.size() - 1] == '.');
+}
+
+void parse_webauthn(const Environment& env, Config& config) {
+  // PUBLIC_BASE_URL was validated above: scheme://authority, then a path.
+  const std::string_view url = config.public_base_url;
+  const std::size_t path = url.find('/', url.find("://") + 3);
+  const auto base_origin = parse_origin(url.substr(0, path));
+  if (!base_origin) fail("PUBLIC_BASE_URL", "has no origin a browser could use" + got(url));
+  const Origin& base = *base_origin;
+  if (const auto id = env.get("WEBAUTHN_RP_ID")) {
+    const std::string lowered = ascii_lower(*id);
+    if (!is_rp_id(lowered)) {
+      fail("WEBAUTHN_RP_ID",
+           "must be a host name such as example.com or localhost (not an IP "
+           "address)" +
+               got(*id));
+    }
+    config.webauthn_rp_id = lowered;
+  } else {
+    config.webauthn_rp_id = base.host;
+  }
+  config.webauthn_rp_name = env.line("WEBAUTHN_RP_NAME", config.mfa_issuer);
+  if (config.webauthn_rp_name.size() > 100) {
+    fail("WEBAUTHN_RP_NAME", "must be at most 100 bytes" + got(config.webauthn_rp_name));
+  }
+  config.webauthn_origins.clear();
+  const auto list = env.get("WEBAUTHN_ORIGINS");
+  if (!list) {
+    // The default is taken as it comes: a PUBLIC_BASE_URL on an address
+    // browsers refuse WebAuthn on (http://127.0.0.1) must not stop a server
+    // that never sees a passkey.
+    config.webauthn_origins.push_back(base.text);
+  }
+  std::string_view rest = list ? std::string_view(*list) : std::string_view();
+  while (list) {
+    const std::size_t comma = rest.find(',');
+    const std::string_view item = trim_ows(rest.substr(0, comma));
+    if (!item.empty()) {
+      const auto origin = parse_origin(item);
+      if (!origin) {
+        fail("WEBAUTHN_ORIGINS",
+             "each entry must be an origin, scheme://host[:port] with http or https" + got(item));
+      }
+      // Browsers offer WebAuthn over plain HTTP to localhost only.
+      if (origin->scheme == "http" && origin->host != "localhost" &&
+          !origin->host.ends_with(".localhost")) {
+        fail("WEBAUTHN_ORIGINS", "plain http is a secure context for localhost only" + got(item));
+      }
+      // A browser never signs for an RP id its page's host is not within.
+      if (!origin_within(*origin, config.webauthn_rp_id)) {
+        fail("WEBAUTHN_ORIGINS", "every origin's host must be WEBAUTHN_RP_ID (\"" +
+                                     config.webauthn_rp_id + "\") or below it" + got(item));
+      }
+      if (std::find(config.webauthn_origins.begin(), config.webauthn_origins.end(), origin->text) ==
+          config.webauthn_origins.end()) {
+        config.webauthn_origins.push_back(origin->text);
+      }
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  if (config.webauthn_origins.empty()) fail("WEBAUTHN_ORIGINS", "must name at least one origin");
+  config.max_passkeys_per_user = narrow<unsigned>(env.integer("MAX_PASSKEYS_PER_USER", 10, 1, 100));
 }
 
 void require(const Environment& env, const char* name, std::string_view why = "required") {
@@ -515,7 +627,7 @@ std::vector<DbHost> parse_db_hosts(std::string_view text, unsigned default_port)
   std::vector<DbHost> hosts;
   while (true) {
     const auto comma = text.find(',');
-    const std::string_view entry = trimmed(text.substr(0, comma));
+    const std::string_view entry = trim_ows(text.substr(0, comma));
     DbHost host;
     host.port = default_port;
     std::string_view name = entry;
@@ -626,6 +738,7 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
   }
   config.admission_max_clock_skew_ms = narrow<std::int64_t>(env.integer(
       "ADMISSION_MAX_CLOCK_SKEW_MS", Config{}.admission_max_clock_skew_ms, 100, 3600000));
+  config.fcgi_socket_group = parse_socket_group(env);
   config.log_level = parse_log_level(env);
   config.http_port = narrow<unsigned>(env.integer("HTTP_PORT", config.http_port, 1, 65535));
   config.memory_budget_mib = env.integer("MEMORY_BUDGET_MIB", 0, 1, 16777216);
@@ -665,6 +778,17 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
   config.password_pepper = parse_secret(env, "PASSWORD_PEPPER", 32);
   config.argon2_memory_kib = env.integer("ARGON2_MEMORY_KIB", 19456, 8, 4194304);
   config.argon2_iterations = env.integer("ARGON2_ITERATIONS", 2, 1, 64);
+  // The floor the README promises (finding 15 of issue 17). Test runs lower
+  // the cost for speed, and must say so with a setting of their own.
+  config.test_weak_argon2 = env.boolean("AUTHD_TEST_WEAK_ARGON2", false);
+  if (!config.test_weak_argon2 &&
+      !argon2_meets_floor(config.argon2_memory_kib, config.argon2_iterations)) {
+    fail("ARGON2_MEMORY_KIB",
+         std::to_string(config.argon2_memory_kib) +
+             " KiB with ARGON2_ITERATIONS=" + std::to_string(config.argon2_iterations) +
+             " is below OWASP's Argon2id floor (at least 47104 KiB with t=1, 19456 with t=2, "
+             "12288 with t=3, 9216 with t=4 or 7168 with t=5)");
+  }
   if (config.memory_budget_mib != 0 && config.memory_budget_mib * 1024 < config.argon2_memory_kib) {
     fail("MEMORY_BUDGET_MIB", std::to_string(config.memory_budget_mib) +
                                   " MiB cannot hold one Argon2id hash of ARGON2_MEMORY_KIB=" +
@@ -686,6 +810,8 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
       narrow<unsigned>(env.integer("LOGIN_EMAIL_FAILURES", 20, 1, 100000));
   config.login_reveal_unknown_email = env.boolean("LOGIN_REVEAL_UNKNOWN_EMAIL", false);
   config.mail_cap_per_hour = narrow<unsigned>(env.integer("MAIL_CAP_PER_HOUR", 5, 1, 1000));
+  config.mail_request_queue_max =
+      narrow<unsigned>(env.integer("MAIL_REQUEST_QUEUE_MAX", 1000, 1, 1000000));
 
   // TLS comes before email: the default PUBLIC_BASE_URL names HTTPS_PORT.
   config.https_port = narrow<unsigned>(env.integer("HTTPS_PORT", config.https_port, 1, 65535));
@@ -709,6 +835,7 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
   config.smtp_user = env.line("SMTP_USER", "");
   config.smtp_password = env.text("SMTP_PASSWORD", "");
   config.smtp_ca_file = env.text("SMTP_CA_FILE", "");
+  config.smtp_allow_plaintext = env.boolean("SMTP_ALLOW_PLAINTEXT", false);
   config.mail_dir = env.text("MAIL_DIR", config.mail_dir);
   config.mail_poll_ms =
       narrow<unsigned>(env.integer("MAIL_POLL_MS", config.mail_poll_ms, 50, 60000));
@@ -742,12 +869,30 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
   }
   config.mfa_issuer = parse_mfa_issuer(env);
 
+  // Passkeys: after PUBLIC_BASE_URL and MFA_ISSUER, their defaults.
+  parse_webauthn(env, config);
+
   // Metrics.
   config.metrics_allow = parse_cidr_list(env, "METRICS_ALLOW", config.metrics_allow);
+
+  // Admin API.
+  config.admin_allow = parse_cidr_list(env, "ADMIN_ALLOW", config.admin_allow);
+  config.invite_token_ttl_s =
+      narrow<std::int64_t>(env.integer("INVITE_TOKEN_TTL", 604800, 60, 30 * 86400));
   return config;
 }
 
 }  // namespace
+
+bool argon2_meets_floor(std::uint64_t memory_kib, std::uint64_t iterations) {
+  struct Pair {
+    std::uint64_t memory_kib, iterations;
+  };
+  constexpr Pair kFloor[] = {{47104, 1}, {19456, 2}, {12288, 3}, {9216, 4}, {7168, 5}};
+  return std::any_of(std::begin(kFloor), std::end(kFloor), [&](const Pair& p) {
+    return memory_kib >= p.memory_kib && iterations >= p.iterations;
+  });
+}
 
 std::variant<Config, ConfigError> parse_config(const EnvLookup& env, ConfigPurpose purpose,
                                                unsigned detected_cpus) {

@@ -78,6 +78,9 @@ struct Config {
   std::int64_t admission_standing_budget_ms =
       30;  // ADMISSION_STANDING_BUDGET_MS, 1..budget [min(30, budget)]
   std::int64_t admission_max_clock_skew_ms = 30000;  // ADMISSION_MAX_CLOCK_SKEW_MS, 100..3600000
+  // FCGI_SOCKET_GROUP: the group of the unix sockets (mode 0660), a name or
+  // a number; empty = this process's group.
+  std::string fcgi_socket_group;
   LogLevel log_level = LogLevel::info;  // LOGLEVEL: DEBUG, INFO, WARNING/WARN, ERROR/CRITICAL
   unsigned http_port = 8080;  // HTTP_PORT, 1..65535 (read by nginx templates; validated here)
   std::uint64_t memory_budget_mib = 0;  // MEMORY_BUDGET_MIB, 1..16777216; 0 (unset) = derived
@@ -102,6 +105,9 @@ struct Config {
   std::string password_pepper;              // PASSWORD_PEPPER, empty or >= 32 bytes
   std::uint64_t argon2_memory_kib = 19456;  // ARGON2_MEMORY_KIB, 8..4194304 (libsodium's limits)
   std::uint64_t argon2_iterations = 2;      // ARGON2_ITERATIONS, 1..64
+  // Together at least one of OWASP's Argon2id pairs (argon2_meets_floor),
+  // unless AUTHD_TEST_WEAK_ARGON2 (test runs only) says otherwise.
+  bool test_weak_argon2 = false;  // AUTHD_TEST_WEAK_ARGON2
 
   // Throttling.
   unsigned ip_rate_limit = 60;               // IP_RATE_LIMIT per minute, 0..100000, 0 = off
@@ -112,6 +118,7 @@ struct Config {
   unsigned login_email_failures = 20;        // LOGIN_EMAIL_FAILURES, 1..100000
   bool login_reveal_unknown_email = false;   // LOGIN_REVEAL_UNKNOWN_EMAIL
   unsigned mail_cap_per_hour = 5;            // MAIL_CAP_PER_HOUR, 1..1000
+  unsigned mail_request_queue_max = 1000;    // MAIL_REQUEST_QUEUE_MAX, 1..1000000
 
   // Email. With MAIL_MODE=smtp, MAIL_FROM and PUBLIC_BASE_URL must be set
   // (serve, mailer) and SMTP_URL too (mailer); in file mode the defaults
@@ -121,6 +128,9 @@ struct Config {
   std::string smtp_user;                // SMTP_USER (set together with SMTP_PASSWORD)
   std::string smtp_password;            // SMTP_PASSWORD
   std::string smtp_ca_file;  // SMTP_CA_FILE: PEM CAs that verify the SMTP server [system store]
+  // SMTP_ALLOW_PLAINTEXT: a relay that is not on loopback may be spoken to
+  // without TLS (STARTTLS only tried). Off: TLS is required there.
+  bool smtp_allow_plaintext = false;
   std::string mail_dir = "var/mail";  // MAIL_DIR: where MAIL_MODE=file writes its .eml files
   unsigned mail_poll_ms = 1000;       // MAIL_POLL_MS, 50..60000: how often the mailer looks
   std::string mail_from = "authd <noreply@localhost>";  // MAIL_FROM: addr or "Name <addr>"
@@ -137,6 +147,14 @@ struct Config {
   std::optional<std::array<unsigned char, kMfaKeyBytes>> mfa_encryption_key;
   std::string mfa_issuer = "auth";  // MFA_ISSUER: 1..100 bytes, no ':' nor control characters
 
+  // Passkeys (WebAuthn). The RP id is a lower-case host name; each origin is
+  // scheme://host[:port] (http only for localhost, as browsers allow),
+  // normalised (lower case, no default port), on the RP id or below it.
+  std::string webauthn_rp_id;                 // WEBAUTHN_RP_ID [the host of PUBLIC_BASE_URL]
+  std::string webauthn_rp_name;               // WEBAUTHN_RP_NAME [MFA_ISSUER], 1..100 bytes
+  std::vector<std::string> webauthn_origins;  // WEBAUTHN_ORIGINS [the origin of PUBLIC_BASE_URL]
+  unsigned max_passkeys_per_user = 10;        // MAX_PASSKEYS_PER_USER, 1..100
+
   // TLS (nginx's side; validated here so every process agrees).
   unsigned https_port = 8443;           // HTTPS_PORT, 1..65535, != HTTP_PORT
   std::string tls_cert;                 // TLS_CERT (PEM path), set together with TLS_KEY
@@ -145,7 +163,17 @@ struct Config {
 
   // Metrics.
   std::vector<std::string> metrics_allow = {"127.0.0.1/32", "::1/128"};  // METRICS_ALLOW: CIDRs
+
+  // Admin API. nginx answers /admin/ only to ADMIN_ALLOW (render.sh reads
+  // it too); the worker checks it again.
+  std::vector<std::string> admin_allow = {"127.0.0.1/32", "::1/128"};  // ADMIN_ALLOW: CIDRs
+  std::int64_t invite_token_ttl_s = 604800;  // INVITE_TOKEN_TTL, 60..2592000
 };
+
+// OWASP's Password Storage Cheat Sheet floor for Argon2id (one lane): 46 MiB
+// with t=1, 19 MiB with t=2, 12 MiB with t=3, 9 MiB with t=4, 7 MiB with
+// t=5. A cost meets it when it is at least one of those pairs.
+bool argon2_meets_floor(std::uint64_t memory_kib, std::uint64_t iterations);
 
 // What a failed parse says: one line naming the variable and what is wrong.
 // It never carries the value of a secret, only its length or shape.

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,6 +22,15 @@ namespace {
   throw std::runtime_error(what + ": " + std::strerror(errno));
 }
 
+gid_t group_id(const std::string& group) {
+  if (!group.empty() && group.find_first_not_of("0123456789") == std::string::npos) {
+    return static_cast<gid_t>(std::stoul(group));
+  }
+  const struct group* found = ::getgrnam(group.c_str());
+  if (found == nullptr) throw std::runtime_error("FCGI_SOCKET_GROUP: no group named " + group);
+  return found->gr_gid;
+}
+
 }  // namespace
 
 int default_backlog() {
@@ -30,7 +40,7 @@ int default_backlog() {
   return 4096;
 }
 
-Listener::Listener(const std::string& spec, int backlog) {
+Listener::Listener(const std::string& spec, int backlog, const std::string& socket_group) {
   if (!spec.empty() && spec.front() == '/') {
     sockaddr_un addr{};
     if (spec.size() >= sizeof addr.sun_path) throw std::runtime_error("socket path too long");
@@ -39,9 +49,19 @@ Listener::Listener(const std::string& spec, int backlog) {
     fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) fail("socket");
     ::unlink(spec.c_str());  // a stale socket from a previous run
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) fail("bind " + spec);
-    // nginx may run as another user; the directory's permissions guard it.
-    ::chmod(spec.c_str(), 0666);
+    // Never reachable by others, not even between bind and chmod: the
+    // master is single-threaded here, so the umask is ours to set.
+    const mode_t saved_umask = ::umask(0117);
+    const int bound = ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::umask(saved_umask);
+    if (bound < 0) fail("bind " + spec);
+    // Owner and group only: nginx's workers run as this user (make run, the
+    // e2e stack: root, or the same user) or in FCGI_SOCKET_GROUP.
+    if (!socket_group.empty() &&
+        ::chown(spec.c_str(), static_cast<uid_t>(-1), group_id(socket_group)) < 0) {
+      fail("chown " + spec + " to group " + socket_group);
+    }
+    if (::chmod(spec.c_str(), 0660) < 0) fail("chmod " + spec);
     unix_path_ = spec;
     owner_pid_ = ::getpid();
     description_ = "unix:" + spec;

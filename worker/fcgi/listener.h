@@ -19,8 +19,13 @@ class Listener {
   // `spec`: an absolute unix socket path, or `host:port` / `:port` (TCP).
   // The backlog bounds how many connections wait for a free child: beyond
   // it, nginx's connect fails at once and it answers 503 (shedding).
+  // A unix socket is made mode 0660 (finding 7 of issue 17: 0666 let any
+  // local user speak FastCGI to the pool, forge REMOTE_ADDR and read
+  // /metrics), owned by this process's user and `socket_group` when given
+  // (a name or a number: FCGI_SOCKET_GROUP, the group nginx's workers run
+  // in), else this process's group.
   // Throws std::runtime_error with the reason when it cannot listen.
-  Listener(const std::string& spec, int backlog);
+  Listener(const std::string& spec, int backlog, const std::string& socket_group = {});
   ~Listener();
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;

@@ -1,5 +1,7 @@
 #include "fcgi/request_mapping.h"
 
+#include <sodium.h>
+
 #include <charconv>
 #include <cstdint>
 #include <optional>
@@ -33,6 +35,24 @@ std::optional<std::int64_t> parse_msec(std::string_view text) {
 }
 
 }  // namespace
+
+bool is_valid_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string new_request_id() {
+  unsigned char raw[16];
+  randombytes_buf(raw, sizeof raw);
+  char hex[2 * sizeof raw + 1];
+  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+  return std::string(hex, 2 * sizeof raw);
+}
 
 // The parameters the HTTP layer reads, picked out of nginx's list in one
 // pass (FCGX_GetParam would scan the whole list once per name). As with
@@ -84,6 +104,10 @@ http::Request request_from_params(char** envp) {
     }
   }
   r.path = document_uri.empty() ? request_uri.substr(0, request_uri.find('?')) : document_uri;
+  // nginx replaces an unsafe id with its own, but anyone who reaches the
+  // socket some other way must not get a header (or a log field) of their
+  // choosing back: the worker judges the id itself (finding 7).
+  if (!is_valid_request_id(r.request_id)) r.request_id = new_request_id();
   if (has_content_type && !content_type.empty()) r.content_type = std::string(content_type);
 
   if (!length.empty()) {

@@ -3,12 +3,20 @@
 // it reads libfcgi's parameter array and nothing else, so the fuzzer runs
 // exactly this on made-up parameters.
 #include <cstddef>
+#include <string>
+#include <string_view>
 
 #include "http/request.h"
 
 namespace authd::fcgi {
 
-// Everything but the body. `envp`: libfcgi's NULL-terminated "NAME=value"
+// API.md: an X-Request-ID is taken when it matches [A-Za-z0-9._-]{1,64}.
+bool is_valid_request_id(std::string_view id);
+// 128 random bits in hex: the id of a request that came without a valid one.
+std::string new_request_id();
+
+// Everything but the body. An absent or invalid X-Request-ID is replaced by
+// a new one. `envp`: libfcgi's NULL-terminated "NAME=value"
 // array (FCGX_Request::envp).
 http::Request request_from_params(char** envp);
 

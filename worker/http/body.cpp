@@ -20,7 +20,9 @@ std::variant<JsonBody, Problem> JsonBody::parse(const Request& request,
       if (spec.required) return missing_field(spec.name);
       continue;
     }
-    bool right_type = spec.kind == FieldKind::string ? v->IsString() : v->IsBool();
+    const bool right_type = spec.kind == FieldKind::string    ? v->IsString()
+                            : spec.kind == FieldKind::boolean ? v->IsBool()
+                                                              : v->IsObject();
     if (!right_type) return invalid_field(spec.name);  // `null` included
   }
   return body;
@@ -42,6 +44,11 @@ std::optional<bool> JsonBody::boolean(std::string_view name) const {
   const rapidjson::Value* v = find(name);
   if (v == nullptr || !v->IsBool()) return std::nullopt;
   return v->GetBool();
+}
+
+const rapidjson::Value* JsonBody::object(std::string_view name) const {
+  const rapidjson::Value* v = find(name);
+  return v != nullptr && v->IsObject() ? v : nullptr;
 }
 
 bool JsonBody::has(std::string_view name) const {

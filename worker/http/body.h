@@ -13,7 +13,7 @@
 
 namespace authd::http {
 
-enum class FieldKind { string, boolean };
+enum class FieldKind { string, boolean, object };
 
 struct FieldSpec {
   std::string_view name;
@@ -29,6 +29,9 @@ class JsonBody {
   // A member the spec listed (empty / nullopt when optional and absent).
   std::string_view string(std::string_view name) const;
   std::optional<bool> boolean(std::string_view name) const;
+  // An object member (null when absent): for nested structures the
+  // endpoint reads itself (a passkey credential).
+  const rapidjson::Value* object(std::string_view name) const;
   bool has(std::string_view name) const;
 
  private:

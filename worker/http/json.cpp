@@ -4,6 +4,7 @@
 #include <cctype>
 #include <vector>
 
+#include "util/ascii.h"
 #include "util/utf8.h"
 
 namespace authd::http {
@@ -25,14 +26,6 @@ std::string lower_ascii(std::string_view s) {
   for (auto& c : out)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace

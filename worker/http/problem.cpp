@@ -60,6 +60,10 @@ Problem problem_for(const AuthError& e) {
     case AuthErrc::account_disabled:
       p = with_detail(403, "account_disabled", "Account disabled", "This account is disabled.");
       break;
+    case AuthErrc::insufficient_scope:
+      p = with_detail(403, "insufficient_scope", "Insufficient scope",
+                      "This key does not have the scope this route needs.");
+      break;
     case AuthErrc::mfa_required:
       p = with_detail(403, "mfa_required", "Second factor required",
                       "Complete the login with a second factor.");
@@ -90,6 +94,18 @@ Problem problem_for(const AuthError& e) {
     case AuthErrc::mfa_not_enabled:
       p = with_detail(409, "mfa_not_enabled", "Second factor not on",
                       "The second factor is not on.");
+      break;
+    case AuthErrc::passkey_exists:
+      p = with_detail(409, "passkey_exists", "Passkey exists",
+                      "This passkey is registered already.");
+      break;
+    case AuthErrc::passkey_limit:
+      p = with_detail(409, "passkey_limit", "Too many passkeys",
+                      "This account has as many passkeys as it may have.");
+      break;
+    case AuthErrc::invalid_passkey:
+      p = with_detail(422, "invalid_passkey", "Invalid passkey",
+                      "The passkey failed WebAuthn verification.");
       break;
     case AuthErrc::invalid_email:
       p = with_detail(422, "invalid_email", "Invalid email", "This is not a valid email address.");

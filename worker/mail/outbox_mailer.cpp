@@ -20,7 +20,8 @@ OutboxMailer::Step OutboxMailer::deliver_one() {
     auto pending = outbox_.claim_next_due(now);
     if (!pending) return;
     if (now >= pending->expires_at) {
-      // Its link no longer works: sending it would only confuse.
+      // Its link no longer works (or a notice is days late): sending it
+      // would only confuse.
       outbox_.mark_abandoned(pending->id, now);
       step = Step::abandoned;
     } else {
@@ -31,8 +32,8 @@ OutboxMailer::Step OutboxMailer::deliver_one() {
   });
   if (!claimed) return Step::none_due;
   const std::int64_t id = claimed->id;
-  const std::string user_id = claimed->user_id.to_string();
-  const std::string kind(purpose_name(claimed->kind));
+  const std::string user_id = claimed->user_id ? claimed->user_id->to_string() : std::string();
+  const std::string kind(mail_kind_name(claimed->kind));
   const unsigned attempt = claimed->attempts + 1;
   SendResult result;
   if (step == Step::sent) {
@@ -53,20 +54,20 @@ OutboxMailer::Step OutboxMailer::deliver_one() {
     case Step::sent:
       log::info("mail_sent", {{"outbox_id", id},
                               {"kind", kind},
-                              {"user_id", user_id},
+                              log::Field::optional("user_id", user_id),
                               {"attempt", static_cast<std::int64_t>(attempt)}});
       break;
     case Step::abandoned:
       log::warn("mail_abandoned", {{"outbox_id", id},
                                    {"kind", kind},
-                                   {"user_id", user_id},
+                                   log::Field::optional("user_id", user_id),
                                    {"reason", "link expired before delivery"}});
       break;
     case Step::failed:
     case Step::unavailable:
       log::warn("mail_failed", {{"outbox_id", id},
                                 {"kind", kind},
-                                {"user_id", user_id},
+                                log::Field::optional("user_id", user_id),
                                 {"attempt", static_cast<std::int64_t>(attempt)},
                                 {"retry_in_s", retry_delay_seconds(attempt)},
                                 {"error", result.detail}});

@@ -12,8 +12,8 @@ std::string_view template_text(std::string_view name) {
   throw std::logic_error("mail template missing: " + std::string(name));
 }
 
-std::string base_name(LinkPurpose purpose) {
-  return std::string(purpose_name(purpose));
+std::string base_name(MailKind kind) {
+  return std::string(mail_kind_name(kind));
 }
 
 std::string plural(long long n, const char* unit) {
@@ -70,6 +70,10 @@ std::string fill_template(std::string_view text, const LetterValues& values, boo
       value = &values.email;
     } else if (name == "valid_for") {
       value = &values.valid_for;
+    } else if (name == "passkey") {
+      value = &values.passkey;
+    } else if (name == "when") {
+      value = &values.when;
     } else {
       throw std::logic_error("mail template: unknown placeholder {{" + std::string(name) + "}}");
     }
@@ -78,8 +82,8 @@ std::string fill_template(std::string_view text, const LetterValues& values, boo
   }
 }
 
-Letter render_letter(LinkPurpose purpose, const LetterValues& values) {
-  const std::string name = base_name(purpose);
+Letter render_letter(MailKind kind, const LetterValues& values) {
+  const std::string name = base_name(kind);
   const std::string_view text = template_text(name + ".txt");
   constexpr std::string_view kSubject = "Subject: ";
   const std::size_t first_end = text.find('\n');

@@ -2,16 +2,18 @@
 // The message templates (worker/mail/templates/, compiled into the binary)
 // and how they are filled in.
 //
-// Each purpose has NAME.txt (first line `Subject: ...`, a blank line, then
-// the plain-text body) and NAME.html (the HTML body). Placeholders are
-// {{link}}, {{email}} and {{valid_for}}; in the HTML part every value is
-// HTML-escaped.
+// Each kind of message has NAME.txt (first line `Subject: ...`, a blank
+// line, then the plain-text body) and NAME.html (the HTML body), NAME being
+// mail_kind_name(). Placeholders are {{link}}, {{email}}, {{valid_for}},
+// {{passkey}} (a passkey's name) and {{when}} (an RFC 3339 time); in the
+// HTML part every value is HTML-escaped. A notice without a link (a closed
+// account's, a passkey's) uses what it needs of them.
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "ports/email_token_store.h"
+#include "ports/outbox_store.h"
 
 namespace authd::mail {
 
@@ -26,6 +28,8 @@ struct LetterValues {
   std::string link;
   std::string email;
   std::string valid_for;  // "24 hours"
+  std::string passkey;    // the notices of passkeys: its name
+  std::string when;       // ... and when it happened
 };
 
 // What a message says, before it becomes MIME.
@@ -35,9 +39,9 @@ struct Letter {
   std::string html;  // LF line ends
 };
 
-// The letter for a purpose; throws std::logic_error if its templates are
-// missing or malformed (a build defect, caught by the unit tests).
-Letter render_letter(LinkPurpose purpose, const LetterValues& values);
+// The letter of a kind of message; throws std::logic_error if its templates
+// are missing or malformed (a build defect, caught by the unit tests).
+Letter render_letter(MailKind kind, const LetterValues& values);
 
 // Replaces every {{name}} with its value, each value passed through
 // `escape`. An unknown placeholder throws std::logic_error.

@@ -92,10 +92,35 @@ struct alignas(64) WorkerSlot {
 // API_WORKERS is at most 256; a reload runs one replacement beside them.
 inline constexpr std::size_t kMaxWorkerSlots = 512;
 
-inline constexpr std::size_t kLoginOutcomes = 5;     // LoginOutcome
-inline constexpr std::size_t kPasswordWorks = 2;     // PasswordWork
-inline constexpr std::size_t kDatabaseFailures = 4;  // DatabaseFailure
+inline constexpr std::size_t kLoginOutcomes = 5;         // LoginOutcome
+inline constexpr std::size_t kPasswordWorks = 2;         // PasswordWork
+inline constexpr std::size_t kDatabaseFailures = 4;      // DatabaseFailure
+inline constexpr std::size_t kPasskeyRegistrations = 4;  // PasskeyRegistration
+inline constexpr std::size_t kPasskeyLoginKinds = 2;     // PasskeyLoginKind
+inline constexpr std::size_t kPasskeyLogins = 5;         // PasskeyLogin
 inline constexpr std::size_t kLanes = admission::kLanes;
+
+// What became of an admin API request, by its status: ok (2xx),
+// bad_request (400, 413, 415), invalid_key (401), insufficient_scope (403),
+// not_found (404), refused (any other 4xx: 405, 409, 422, 429), error (5xx).
+inline constexpr std::size_t kAdminOutcomes = 7;
+constexpr std::size_t admin_outcome_slot(int status) noexcept {
+  if (status < 400) return 0;
+  switch (status) {
+    case 400:
+    case 413:
+    case 415:
+      return 1;
+    case 401:
+      return 2;
+    case 403:
+      return 3;
+    case 404:
+      return 4;
+    default:
+      return status < 500 ? 5 : 6;
+  }
+}
 
 struct Block {
   Counter requests[kMaxRoutes][kStatusSlots];
@@ -110,6 +135,10 @@ struct Block {
   Counter admission_refused[kLanes];
   HistogramCells<kWaitBoundsNs.size()> admission_wait[kLanes];
   Counter admission_refusal_cpu_ns;
+  Counter passkey_registrations[kPasskeyRegistrations];
+  Counter passkey_logins[kPasskeyLoginKinds][kPasskeyLogins];
+  // Requests of the routes under /admin/ (by route index), by outcome.
+  Counter admin_requests[kMaxRoutes][kAdminOutcomes];
   WorkerSlot workers[kMaxWorkerSlots];
 };
 

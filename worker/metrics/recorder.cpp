@@ -14,6 +14,7 @@ Recorder::Recorder(Block& block, pid_t pid)
 void Recorder::set_routes(const std::vector<std::string>& patterns) {
   names_.assign(1, "unmatched");
   index_.clear();
+  admin_.assign(1, false);
   for (const auto& p : patterns) {
     if (index_.count(p)) continue;
     if (names_.size() >= kMaxRoutes) {
@@ -22,12 +23,17 @@ void Recorder::set_routes(const std::vector<std::string>& patterns) {
     }
     index_.emplace(p, names_.size());
     names_.push_back(p);
+    admin_.push_back(p.starts_with("/admin/"));
   }
 }
 
 std::size_t Recorder::route_index(std::string_view route) const noexcept {
   auto it = index_.find(route);
   return it == index_.end() ? 0 : it->second;
+}
+
+bool Recorder::is_admin_route(std::size_t index) const noexcept {
+  return index < admin_.size() && admin_[index];
 }
 
 void Recorder::request_started() noexcept {
@@ -39,6 +45,9 @@ void Recorder::request_finished(std::string_view route, int status,
   const std::size_t r = route_index(route);
   block_.requests[r][status_slot(status)].fetch_add(1, std::memory_order_relaxed);
   block_.latency[r].observe(to_ns(took), kLatencyBoundsNs);
+  if (is_admin_route(r)) {
+    block_.admin_requests[r][admin_outcome_slot(status)].fetch_add(1, std::memory_order_relaxed);
+  }
   if (slot_) slot_->busy.store(0, std::memory_order_relaxed);
 }
 
@@ -78,6 +87,16 @@ void Recorder::set_admission(admission::PoolState* state, const admission::Setti
   admission_state_ = state;
   admission_settings_ = settings;
   fast_lane_ = fast_lane;
+}
+
+void Recorder::passkey_registration(PasskeyRegistration outcome) noexcept {
+  block_.passkey_registrations[static_cast<std::size_t>(outcome)].fetch_add(
+      1, std::memory_order_relaxed);
+}
+
+void Recorder::passkey_login(PasskeyLoginKind kind, PasskeyLogin outcome) noexcept {
+  block_.passkey_logins[static_cast<std::size_t>(kind)][static_cast<std::size_t>(outcome)]
+      .fetch_add(1, std::memory_order_relaxed);
 }
 
 std::string Recorder::render() const {

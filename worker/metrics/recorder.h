@@ -44,6 +44,8 @@ class Recorder final : public MetricsSink,
   void refresh_reuse_detected() noexcept override;
   void database_failure(DatabaseFailure failure) noexcept override;
   void database_reconnected() noexcept override;
+  void passkey_registration(PasskeyRegistration outcome) noexcept override;
+  void passkey_login(PasskeyLoginKind kind, PasskeyLogin outcome) noexcept override;
 
   // admission::Observer
   void admitted(admission::Lane lane, std::int64_t wait_ms) noexcept override;
@@ -59,6 +61,7 @@ class Recorder final : public MetricsSink,
 
  private:
   std::size_t route_index(std::string_view route) const noexcept;
+  bool is_admin_route(std::size_t index) const noexcept;
 
   Block& block_;
   WorkerSlot* slot_;
@@ -67,6 +70,7 @@ class Recorder final : public MetricsSink,
   admission::PoolState* admission_state_ = nullptr;
   admission::Settings admission_settings_;
   bool fast_lane_ = false;
+  std::vector<bool> admin_;  // by route index: under /admin/
 };
 
 }  // namespace authd::metrics

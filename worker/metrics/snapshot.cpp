@@ -37,6 +37,15 @@ Snapshot take_snapshot(const Block& block) noexcept {
     copy(block.admission_wait[l], s.admission_wait[l]);
   }
   s.admission_refusal_cpu_ns = load(block.admission_refusal_cpu_ns);
+  for (std::size_t i = 0; i < kPasskeyRegistrations; ++i)
+    s.passkey_registrations[i] = load(block.passkey_registrations[i]);
+  for (std::size_t k = 0; k < kPasskeyLoginKinds; ++k)
+    for (std::size_t i = 0; i < kPasskeyLogins; ++i)
+      s.passkey_logins[k][i] = load(block.passkey_logins[k][i]);
+  for (std::size_t r = 0; r < kMaxRoutes; ++r) {
+    for (std::size_t i = 0; i < kAdminOutcomes; ++i)
+      s.admin_requests[r][i] = load(block.admin_requests[r][i]);
+  }
   for (const auto& slot : block.workers) {
     if (slot.pid.load(std::memory_order_acquire) == 0) continue;
     ++s.workers_alive;

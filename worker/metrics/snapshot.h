@@ -33,6 +33,9 @@ struct Snapshot {
   std::array<std::uint64_t, kDatabaseFailures> db_failures{};
   std::uint64_t db_reconnects = 0;
   std::uint64_t worker_restarts = 0;
+  std::array<std::uint64_t, kPasskeyRegistrations> passkey_registrations{};
+  std::array<std::array<std::uint64_t, kPasskeyLogins>, kPasskeyLoginKinds> passkey_logins{};
+  std::array<std::array<std::uint64_t, kAdminOutcomes>, kMaxRoutes> admin_requests{};
   std::uint64_t workers_alive = 0;
   std::uint64_t workers_busy = 0;
   std::array<std::uint64_t, kLanes> admission_refused{};

@@ -76,6 +76,13 @@ const char* const kPasswordWorkNames[kPasswordWorks] = {"hash", "verify"};
 const char* const kDatabaseFailureNames[kDatabaseFailures] = {"connect", "lost", "conflict",
                                                               "unusable_node"};
 const char* const kLaneNames[kLanes] = {"hashing", "fast"};
+const char* const kPasskeyRegistrationNames[kPasskeyRegistrations] = {"ok", "invalid", "exists",
+                                                                      "limit"};
+const char* const kPasskeyLoginKindNames[kPasskeyLoginKinds] = {"passwordless", "second_factor"};
+const char* const kPasskeyLoginNames[kPasskeyLogins] = {"ok", "failed", "unknown_credential",
+                                                        "invalid_challenge", "refused"};
+const char* const kAdminOutcomeNames[kAdminOutcomes] = {
+    "ok", "bad_request", "invalid_key", "insufficient_scope", "not_found", "refused", "error"};
 
 }  // namespace
 
@@ -141,6 +148,24 @@ std::string render_text(const Snapshot& s, const std::vector<std::string>& route
   for (std::size_t i = 0; i < kLoginOutcomes; ++i)
     sample(out, "authd_logins_total", label("outcome", kLoginOutcomeNames[i]), s.logins[i]);
 
+  header(out, "authd_passkey_registrations_total", "counter",
+         "Passkey registrations by outcome (ok; invalid: a WebAuthn check failed; exists: the "
+         "credential id is registered already; limit: MAX_PASSKEYS_PER_USER reached).");
+  for (std::size_t i = 0; i < kPasskeyRegistrations; ++i)
+    sample(out, "authd_passkey_registrations_total", label("outcome", kPasskeyRegistrationNames[i]),
+           s.passkey_registrations[i]);
+
+  header(out, "authd_passkey_logins_total", "counter",
+         "Passkey logins by kind (passwordless, or the second step of a password login) and "
+         "outcome (ok; failed: a registered passkey failed a check; unknown_credential; "
+         "invalid_challenge; refused: verified, but the account is disabled or unverified).");
+  for (std::size_t k = 0; k < kPasskeyLoginKinds; ++k)
+    for (std::size_t i = 0; i < kPasskeyLogins; ++i)
+      sample(
+          out, "authd_passkey_logins_total",
+          label("kind", kPasskeyLoginKindNames[k]) + "," + label("outcome", kPasskeyLoginNames[i]),
+          s.passkey_logins[k][i]);
+
   header(out, "authd_refresh_token_reuse_total", "counter",
          "Spent refresh tokens presented again outside the grace window (each ended a session).");
   sample(out, "authd_refresh_token_reuse_total", "", s.refresh_reuse);
@@ -159,6 +184,19 @@ std::string render_text(const Snapshot& s, const std::vector<std::string>& route
   header(out, "authd_worker_restarts_total", "counter",
          "Workers that died unexpectedly and were replaced by the master.");
   sample(out, "authd_worker_restarts_total", "", s.worker_restarts);
+
+  header(out, "authd_admin_requests_total", "counter",
+         "Admin API requests by route pattern and outcome (ok; bad_request: 400, 413, 415; "
+         "invalid_key: 401; insufficient_scope: 403; not_found: 404; refused: another 4xx; "
+         "error: 5xx). Addresses outside ADMIN_ALLOW are refused by nginx and not counted.");
+  for (std::size_t r = 0; r < kMaxRoutes; ++r) {
+    for (std::size_t i = 0; i < kAdminOutcomes; ++i) {
+      if (s.admin_requests[r][i] == 0) continue;
+      sample(out, "authd_admin_requests_total",
+             route_label(r) + "," + label("outcome", kAdminOutcomeNames[i]),
+             s.admin_requests[r][i]);
+    }
+  }
 
   header(out, "authd_workers", "gauge", "Worker processes alive in the pool.");
   sample(out, "authd_workers", "", s.workers_alive);

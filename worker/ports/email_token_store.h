@@ -12,7 +12,8 @@ namespace authd {
 
 // What a link is for. Each purpose has its own tokens: a reset token does
 // not verify an email, and a new link supersedes the older ones of its
-// purpose only.
+// purpose only. (The messages themselves, links or notices, are MailKind:
+// ports/outbox_store.h.)
 enum class LinkPurpose { verify_email, reset_password };
 
 // The stored names of the purposes ('verify_email', 'reset_password').

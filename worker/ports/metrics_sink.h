@@ -12,6 +12,19 @@ namespace authd {
 // the same way. mfa_required: the right password, the second step pending.
 enum class LoginOutcome { ok, failed, throttled, disabled, mfa_required };
 
+// How a passkey registration ended (POST /auth/passkeys/register): ok, a
+// failed WebAuthn check (invalid: 422), a credential id registered already,
+// or the account at MAX_PASSKEYS_PER_USER.
+enum class PasskeyRegistration { ok, invalid, exists, limit };
+
+// How a passkey login ended, passwordless (/auth/passkeys/login) or as the
+// second step of a password login (/auth/mfa/verify): ok; failed (a
+// registered passkey failed a check: a failed login); unknown_credential;
+// invalid_challenge (not issued, spent or expired); refused (verified, but
+// the account is disabled or its address unverified).
+enum class PasskeyLoginKind { passwordless, second_factor };
+enum class PasskeyLogin { ok, failed, unknown_credential, invalid_challenge, refused };
+
 // One Argon2id computation.
 enum class PasswordWork { hash, verify };
 
@@ -32,6 +45,9 @@ class MetricsSink {
   // A connection opened again after an earlier one of this process was
   // lost or closed.
   virtual void database_reconnected() noexcept = 0;
+  // Passkey ceremonies (a sink that does not count them need not say so).
+  virtual void passkey_registration(PasskeyRegistration) noexcept {}
+  virtual void passkey_login(PasskeyLoginKind, PasskeyLogin) noexcept {}
 };
 
 class NullMetricsSink final : public MetricsSink {

@@ -29,6 +29,15 @@ class MfaStore {
   // Whether any account has the factor on (startup: the key is needed).
   virtual bool any_enabled() = 0;
 
+  // Re-sealing at start-up (auth/reseal.h). The rows after `after` (by id,
+  // up to `limit`) holding a sealed value that is not `size` bytes starting
+  // with `version`: the shape of the current format.
+  virtual std::vector<SealedTotp> sealed_not_shaped(const Uuid& after, std::size_t size,
+                                                    unsigned char version, unsigned limit) = 0;
+  // Replaces both sealed values when they are still `before` (compare-and-
+  // swap: an enrolment meanwhile wins). Empty means none.
+  virtual bool replace_sealed(const SealedTotp& before, const SealedTotp& after) = 0;
+
   // Recovery codes: the new set replaces every old one.
   virtual void replace_recovery_codes(const Uuid& user_id,
                                       const std::vector<std::string>& hashes) = 0;

@@ -13,9 +13,35 @@
 
 namespace authd {
 
+// What a message is: its template, and the `kind` stored with it. The link
+// messages are named after their purpose; an invitation carries a reset
+// link with its own text. The notices carry no link: a way in was added or
+// removed (the passkey kinds: ASVS 5.0 6.3.7), or the account was closed.
+enum class MailKind {
+  verify_email,
+  reset_password,
+  invite,
+  account_closed,
+  passkey_added,
+  passkey_removed,
+  passkeys_reset
+};
+
+inline constexpr MailKind kAllMailKinds[] = {MailKind::verify_email,  MailKind::reset_password,
+                                             MailKind::invite,        MailKind::account_closed,
+                                             MailKind::passkey_added, MailKind::passkey_removed,
+                                             MailKind::passkeys_reset};
+
+std::string_view mail_kind_name(MailKind kind);
+std::optional<MailKind> mail_kind_from_name(std::string_view name);
+// The message that carries a link of `purpose` (resend, forgot).
+MailKind mail_kind_for(LinkPurpose purpose);
+
 struct OutgoingMail {
-  Uuid user_id;
-  LinkPurpose kind = LinkPurpose::verify_email;
+  // The account it is about; none for the notice of a closed account, which
+  // outlives the account and names none.
+  std::optional<Uuid> user_id;
+  MailKind kind = MailKind::verify_email;
   std::string recipient;  // the address, as in the RCPT TO
   std::string message;    // the whole RFC 5322 message, CRLF line ends
   bool counts_toward_cap = false;
@@ -48,8 +74,8 @@ class OutboxDelivery {
 
   struct Pending {
     std::int64_t id = 0;
-    Uuid user_id;
-    LinkPurpose kind = LinkPurpose::verify_email;
+    std::optional<Uuid> user_id;
+    MailKind kind = MailKind::verify_email;
     std::string recipient;
     std::string message;
     unsigned attempts = 0;  // failed attempts so far
@@ -63,7 +89,8 @@ class OutboxDelivery {
   virtual void lease(std::int64_t id, UnixSeconds until) = 0;
   // Sent: the message text is erased (its link's token goes with it). A
   // message finished meanwhile (a lease that ran out, another mailer) stays
-  // as it is.
+  // as it is. A message that names no account (a closed account's notice)
+  // is deleted, here and when abandoned: nothing of the account stays behind.
   virtual void mark_sent(std::int64_t id, UnixSeconds now) = 0;
   // Failed: counted, tried again from `next_attempt_at`. `error` is a short
   // description with no message content.
@@ -85,7 +112,14 @@ class MailRequestStore {
  public:
   virtual ~MailRequestStore() = default;
 
-  virtual void add(LinkPurpose kind, std::string_view email, UnixSeconds now) = 0;
+  // One pending request per (kind, email): a request already pending stays
+  // where it is in the queue (a repeat adds nothing). A new one is
+  // dropped when `max_pending` requests are pending already, so a flood of
+  // resend/forgot can neither grow the table without bound nor delay a real
+  // request by more than a queue's worth (finding 13 of issue 17). True
+  // when a new request was queued.
+  virtual bool add(LinkPurpose kind, std::string_view email, UnixSeconds now,
+                   unsigned max_pending) = 0;
   // Inside a transaction: the oldest request no other mailer holds, locked.
   virtual std::optional<MailRequest> claim_next() = 0;
   virtual void remove(std::int64_t id) = 0;

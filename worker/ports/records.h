@@ -18,6 +18,8 @@ struct User {
   std::optional<UnixSeconds> disabled_at;
   std::optional<UnixSeconds> email_verified_at;
   bool mfa_enabled = false;
+  // When a login (password, second step, passkey) last opened a session.
+  std::optional<UnixSeconds> last_login_at;
 };
 
 struct Session {
@@ -42,9 +44,17 @@ struct Session {
 // The second factor of a user (sealed secrets only).
 struct MfaState {
   bool enabled = false;
+  std::optional<UnixSeconds> enabled_at;  // when it was confirmed
   std::string secret_sealed;              // the confirmed TOTP secret
   std::string pending_sealed;             // a setup not confirmed yet
   std::optional<std::int64_t> last_step;  // last TOTP time step accepted
+};
+
+// A user's sealed TOTP values, as stored (empty: none).
+struct SealedTotp {
+  Uuid user_id;
+  std::string secret_sealed;
+  std::string pending_sealed;
 };
 
 // One unused recovery code: its slot and its Argon2id hash.

@@ -12,6 +12,9 @@ namespace authd {
 struct AccessClaims {
   std::string sub;  // user id
   std::string email;
+  // Whether the address was verified when the token was issued: a service
+  // that authorises by email must demand it (finding 3 of issue 17).
+  bool email_verified = false;
   std::string sid;  // session id
   std::string jti;
   std::vector<std::string> amr;

@@ -2,16 +2,11 @@
 
 #include <cstring>
 
+#include "util/hex.h"
+
 namespace authd {
 namespace {
 constexpr char kHex[] = "0123456789abcdef";
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 }  // namespace
 
 std::string Uuid::to_string() const {

@@ -74,4 +74,17 @@ bool CidrSet::contains(std::string_view text) const {
   return false;
 }
 
+std::string throttle_network(std::string_view address) {
+  auto parsed = parse_address(address);
+  if (!parsed) return std::string(address);
+  char text[INET6_ADDRSTRLEN] = {};
+  if (!parsed->v6) {
+    inet_ntop(AF_INET, parsed->bytes.data(), text, sizeof text);
+    return text;
+  }
+  std::memset(parsed->bytes.data() + 8, 0, 8);
+  inet_ntop(AF_INET6, parsed->bytes.data(), text, sizeof text);
+  return std::string(text) + "/64";
+}
+
 }  // namespace authd

@@ -30,4 +30,12 @@ class CidrSet {
   std::vector<Network> networks_;
 };
 
+// The network a client address is throttled as (finding 12 of issue 17):
+// an IPv6 address as its /64 ("2001:db8:1:2::/64"; one subscriber usually
+// holds a whole /64, so keying on /128 gives each of them 2^64 budgets), an
+// IPv4 address (or an IPv4-mapped IPv6 one) as itself, and anything that is
+// not an address unchanged. nginx's per-address limit keys the same way
+// (authd.conf.template, $authd_client_net).
+std::string throttle_network(std::string_view address);
+
 }  // namespace authd

@@ -65,4 +65,16 @@ std::optional<rapidjson::Document> parse_strict_object(std::string_view text) {
   return doc;
 }
 
+const rapidjson::Value* json_member(const rapidjson::Value& object, const char* name) {
+  if (!object.IsObject()) return nullptr;
+  auto it = object.FindMember(name);
+  return it == object.MemberEnd() ? nullptr : &it->value;
+}
+
+std::optional<std::string> json_string_member(const rapidjson::Value& object, const char* name) {
+  const rapidjson::Value* v = json_member(object, name);
+  if (v == nullptr || !v->IsString()) return std::nullopt;
+  return std::string(v->GetString(), v->GetStringLength());
+}
+
 }  // namespace authd

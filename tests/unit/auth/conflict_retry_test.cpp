@@ -114,7 +114,8 @@ TEST_F(ConflictRetryTest, APasswordChangeRunAgainEndsTheOldSessionsOnce) {
 
 TEST_F(ConflictRetryTest, AnOperatorDisableRunAgainCountsTheSessionsItEnded) {
   logged_in();
-  OperatorService ops{w.users, w.sessions, w.throttle, w.mfa, w.transactions, w.clock};
+  OperatorService ops{w.users,        w.sessions,     w.throttle, w.mfa,
+                      w.email_tokens, w.transactions, w.clock};
   w.transactions.conflicts_at_commit = 1;
   auto r = ops.disable_user("ann@example.com");
   ASSERT_TRUE(r.ok());

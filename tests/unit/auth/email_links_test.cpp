@@ -6,6 +6,8 @@
 
 #include "auth/link_token.h"
 #include "auth/mail_request_service.h"
+#include "auth/sealed.h"
+#include "auth/totp.h"
 #include "fakes/lost_commit.h"
 #include "fakes/service_fixture.h"
 #include "ports/store_errors.h"
@@ -69,7 +71,7 @@ TEST_F(EmailLinksTest, RegistrationQueuesOneVerificationMessageInItsCommit) {
   ASSERT_EQ(w.outbox.rows.size(), 1u);
   const auto& row = w.outbox.rows.begin()->second;
   EXPECT_EQ(row.mail.user_id, user.id);
-  EXPECT_EQ(row.mail.kind, LinkPurpose::verify_email);
+  EXPECT_EQ(row.mail.kind, MailKind::verify_email);
   EXPECT_FALSE(row.mail.counts_toward_cap) << "the registration's message is not capped";
   EXPECT_EQ(row.mail.expires_at, w.clock.now() + 86400);
   const std::string token = token_in_last_message("ann@example.com", "/verify-email");
@@ -190,16 +192,17 @@ TEST_F(EmailLinksTest, ANewLinkSupersedesTheOlderOfItsKindOnly) {
 
 TEST_F(EmailLinksTest, ResendAndForgotTogetherAreCappedPerRollingHour) {
   const User user = registered();
+  // One at a time: a request still pending takes no repeat (finding 13).
+  std::vector<Outcome> outcomes;
   for (int i = 0; i < 7; ++i) {
     if (i % 2) {
       w.auth().request_verification_email(user.email, kClient);
     } else {
       w.auth().request_password_reset(user.email, kClient);
     }
+    outcomes.push_back(requests.fulfil_next());
   }
-  std::vector<Outcome> outcomes;
-  for (Outcome o; (o = requests.fulfil_next()) != Outcome::none_pending;)
-    outcomes.push_back(o);
+  EXPECT_EQ(requests.fulfil_next(), Outcome::none_pending);
   EXPECT_EQ(std::count(outcomes.begin(), outcomes.end(), Outcome::queued), 5);
   EXPECT_EQ(std::count(outcomes.begin(), outcomes.end(), Outcome::capped), 2);
   EXPECT_EQ(messages_to(user.email), 6u) << "5 plus the registration's, which is not counted";
@@ -321,6 +324,60 @@ TEST(RequireVerifiedEmail, LoginIs403OnlyAfterThePasswordCheckedOut) {
 
   w.users.users[user.value().id].email_verified_at = w.clock.now();
   EXPECT_TRUE(w.auth().login("ann@example.com", kStrongPassword, kClient).ok());
+}
+
+// Finding 1: a password change opened a session (with a password the
+// squatter chose) where login answered 403 email_not_verified.
+TEST(RequireVerifiedEmail, Finding01PasswordChangeIs403ForAnUnverifiedAccount) {
+  ServicePolicy policy;
+  policy.mail.require_verified_email = true;
+  ServiceWorld w(policy);
+  auto user = w.auth().register_user("ann@example.com", kStrongPassword, kClient);
+  ASSERT_TRUE(user.ok());
+  const std::string hash_before = w.users.users[user.value().id].password_hash;
+  auto wrong = w.auth().change_password("ann@example.com", kOtherStrongPassword, kStrongPassword,
+                                        std::nullopt, kClient);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().code, AuthErrc::invalid_credentials) << "said only after the password";
+  auto right = w.auth().change_password("ann@example.com", kStrongPassword, kOtherStrongPassword,
+                                        std::nullopt, kClient);
+  ASSERT_FALSE(right.ok());
+  EXPECT_EQ(right.error().code, AuthErrc::email_not_verified);
+  EXPECT_TRUE(w.sessions.sessions.empty()) << "no session for an unverified account";
+  EXPECT_EQ(w.users.users[user.value().id].password_hash, hash_before) << "nothing changed";
+
+  w.users.users[user.value().id].email_verified_at = w.clock.now();
+  EXPECT_TRUE(w.auth()
+                  .change_password("ann@example.com", kStrongPassword, kOtherStrongPassword,
+                                   std::nullopt, kClient)
+                  .ok());
+}
+
+// Finding 1, the second step: an mfa_token issued while the rule was off
+// (or before an operator turned it on) opens no session for an unverified
+// address once it is on.
+TEST(RequireVerifiedEmail, Finding01TheSecondStepIs403ForAnUnverifiedAccount) {
+  ServiceWorld w;
+  auto user = w.auth().register_user("ann@example.com", kStrongPassword, kClient);
+  ASSERT_TRUE(user.ok());
+  const Uuid id = user.value().id;
+  const std::string secret(20, 's');
+  w.mfa.states[id].enabled = true;
+  w.mfa.states[id].secret_sealed = seal(*w.policy.mfa_key, secret, w.random, id.as_bytes());
+  w.users.users[id].mfa_enabled = true;
+  auto first = w.auth().login("ann@example.com", kStrongPassword, kClient);
+  ASSERT_FALSE(first.ok());
+  ASSERT_EQ(first.error().code, AuthErrc::mfa_required);
+
+  w.policy.mail.require_verified_email = true;
+  w.rebuild();
+  w.clock.advance(30);
+  auto second = w.auth().mfa_verify(first.error().mfa_token,
+                                    totp::code_at(secret, totp::step_at(w.clock.now())),
+                                    std::nullopt, kClient);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, AuthErrc::email_not_verified);
+  EXPECT_TRUE(w.sessions.sessions.empty());
 }
 
 TEST(RequireVerifiedEmail, OffByDefault) {

@@ -30,7 +30,7 @@ class MetricsReportingTest : public ::testing::Test {
   RecordingSink sink;
   AuthService service{
       ServiceDeps{w.users, w.sessions, w.throttle, w.mfa, w.transactions, w.hasher, w.signer,
-                  w.clock, w.random, w.email_tokens, w.outbox, w.mail_requests, &sink},
+                  w.clock, w.random, w.email_tokens, w.outbox, w.mail_requests, w.passkeys, &sink},
       w.policy};
 
   void SetUp() override {

@@ -246,7 +246,8 @@ TEST_F(MfaTest, DisableNeedsPasswordThenCodeAndEndsOtherSessions) {
 TEST_F(MfaTest, OperatorResetRemovesTheFactorAndEndsSessions) {
   auto g = login();
   enrol(g);
-  OperatorService ops{w.users, w.sessions, w.throttle, w.mfa, w.transactions, w.clock};
+  OperatorService ops{w.users,        w.sessions,     w.throttle, w.mfa,
+                      w.email_tokens, w.transactions, w.clock};
   auto r = ops.reset_mfa("ann@example.com");
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(w.auth().authenticate(g.access_token).ok());

@@ -56,6 +56,25 @@ TEST(HttpApp, PathParameterRoutes) {
   EXPECT_EQ(ok_app().handle(get("/items/", "DELETE")).status, 404);
 }
 
+TEST(HttpApp, AParameterMayBeASegmentInTheMiddle) {
+  Router router;
+  router.add("GET", "/users/{id}", [](const Request&, RequestContext&, const RouteParams& p) {
+    return Response{200, {{"X-Route", "user " + std::string(p.param)}}, ""};
+  });
+  router.add("POST", "/users/{id}/disable",
+             [](const Request&, RequestContext&, const RouteParams& p) {
+               return Response{200, {{"X-Route", "disable " + std::string(p.param)}}, ""};
+             });
+  HttpApp app(std::move(router));
+  EXPECT_EQ(*app.handle(get("/users/u1/disable", "POST")).header("X-Route"), "disable u1");
+  EXPECT_EQ(*app.handle(get("/users/u1")).header("X-Route"), "user u1");
+  EXPECT_EQ(app.handle(get("/users/u1/disable")).status, 405);
+  EXPECT_EQ(app.handle(get("/users//disable", "POST")).status, 404);
+  EXPECT_EQ(app.handle(get("/users/a/b/disable", "POST")).status, 404);
+  EXPECT_EQ(app.handle(get("/users/u1/disable/x", "POST")).status, 404);
+  EXPECT_EQ(app.handle(get("/users/u1/enable", "POST")).status, 404);
+}
+
 TEST(HttpApp, OversizedBodyIs413AfterRouting) {
   Request r = get("/x", "POST");
   r.content_length = kMaxBodyBytes + 1;

@@ -119,6 +119,15 @@ TEST_F(EmailHandlersTest, UnverifiedLoginIs403WhenRequired) {
   auto r = strict_app.handle(login);
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(code(r), "email_not_verified");
+  // Finding 1 of issue 17: the password change is no way around it.
+  Request change = reg;
+  change.path = "/auth/password";
+  change.body = std::string(R"({"email":"ann@example.com","current_password":")") +
+                kStrongPassword + R"(","new_password":"correct horse battery staple"})";
+  r = strict_app.handle(change);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(code(r), "email_not_verified");
+  EXPECT_TRUE(r.body.find("access_token") == std::string::npos);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // too long is refused with the contract's 503.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -75,6 +76,10 @@ TEST_F(LanesTest, TheFastLanesRoutesNeverComputeArgon2id) {
   EXPECT_EQ(
       call(fast, "DELETE", "/auth/sessions/" + other_id, "/auth/sessions/{id}", bearer).status,
       204);
+  EXPECT_EQ(call(fast, "GET", "/auth/passkeys", "/auth/passkeys", bearer).status, 200);
+  EXPECT_EQ(
+      call(fast, "DELETE", "/auth/passkeys/" + other_id, "/auth/passkeys/{id}", bearer).status, 404)
+      << "no passkey of that id";
   EXPECT_EQ(call(fast, "GET", "/.well-known/jwks.json", "/.well-known/jwks.json").status, 404)
       << "HS256: no public key";
   EXPECT_EQ(call(fast, "GET", "/health", "/health").status, 200);
@@ -119,6 +124,41 @@ TEST_F(LanesTest, AFastLaneWorkerAnswersNoHashingRoute) {
       << "the hashing lane serves every route";
 }
 
+// /auth/me is laned by method (nginx's location sends DELETE to the hashing
+// lane): closing the account asks the password again, so a fast-lane worker
+// never serves it, while GET and a wrong method's 405 stay in the fast lane.
+TEST_F(LanesTest, DeleteAuthMeIsTheHashingLanesWhileItsGetIsTheFastLanes) {
+  ASSERT_EQ(post("/auth/register", std::string(R"({"email":"ann@example.com","password":")") +
+                                       kStrongPassword + "\"}")
+                .status,
+            201);
+  auto login = json(post("/auth/login", std::string(R"({"email":"ann@example.com","password":")") +
+                                            kStrongPassword + "\"}"));
+  const std::string bearer = std::string("Bearer ") + login["access_token"].GetString();
+  const std::string body = std::string(R"({"password":")") + kStrongPassword + "\"}";
+  const Router router = make_router(deps);
+  EXPECT_EQ(router.match("GET", "/auth/me").lane, Lane::fast);
+  EXPECT_EQ(router.match("DELETE", "/auth/me").lane, Lane::hashing);
+  EXPECT_EQ(router.match("PUT", "/auth/me").lane, Lane::fast) << "a 405 is the path's lane's";
+  const auto hashing = router.patterns(Lane::hashing);
+  EXPECT_EQ(std::count(hashing.begin(), hashing.end(), "/auth/me"), 0)
+      << "nginx sends the path to the fast lane; only DELETE goes elsewhere";
+
+  w.hasher.hashes = 0;
+  w.hasher.verifies = 0;
+  HttpApp fast(make_router(deps), nullptr, Lane::fast);
+  const Response refused = call(fast, "DELETE", "/auth/me", "/auth/me", bearer, body);
+  EXPECT_EQ(refused.status, 404);
+  EXPECT_EQ(code(refused), "not_found");
+  EXPECT_EQ(call(fast, "PUT", "/auth/me", "/auth/me", bearer).status, 405);
+  EXPECT_EQ(call(fast, "GET", "/auth/me", "/auth/me", bearer).status, 200);
+  EXPECT_EQ(w.hasher.hashes + w.hasher.verifies, 0);
+
+  EXPECT_EQ(call(app, "DELETE", "/auth/me", "/auth/me", bearer, body).status, 204)
+      << "the hashing lane serves it";
+  EXPECT_GT(w.hasher.verifies, 0);
+}
+
 TEST_F(LanesTest, ARequestThatWaitedTooLongGetsTheContracts503) {
   w.hasher.hashes = 0;
   w.hasher.verifies = 0;
@@ -151,6 +191,19 @@ TEST(RouterLanes, APathLivesInOneLane) {
             [](const Request&, RequestContext&, const RouteParams&) { return Response{}; }),
       std::logic_error);
   EXPECT_EQ(r.match("POST", "/x").lane, Lane::fast) << "a 405 names the path's lane";
+}
+
+TEST(RouterLanes, APathDeclaredLanedByMethodMaySplitItsMethods) {
+  Router r;
+  auto answer = [](const Request&, RequestContext&, const RouteParams&) { return Response{}; };
+  r.lane_by_method("/x");
+  r.add("GET", "/x", answer, Lane::fast);
+  EXPECT_NO_THROW(r.add("DELETE", "/x", answer));
+  EXPECT_EQ(r.match("GET", "/x").lane, Lane::fast);
+  EXPECT_EQ(r.match("DELETE", "/x").lane, Lane::hashing);
+  EXPECT_EQ(r.match("POST", "/x").lane, Lane::fast) << "the path's lane: its first method's";
+  EXPECT_EQ(r.patterns(Lane::fast), std::vector<std::string>{"/x"});
+  EXPECT_TRUE(r.patterns(Lane::hashing).empty());
 }
 
 }  // namespace

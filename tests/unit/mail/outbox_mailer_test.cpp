@@ -69,8 +69,10 @@ class OutboxMailerTest : public ::testing::Test {
   RecordingTransport transport;
   OutboxMailer mailer{outbox, transactions, transport, clock, "noreply@auth.example.com"};
 
-  void queue(const std::string& to, UnixSeconds lifetime = 86400) {
+  void queue(const std::string& to, UnixSeconds lifetime = 86400,
+             std::optional<Uuid> user_id = Uuid::parse("0190a3b2-0000-7000-8000-000000000001")) {
     OutgoingMail m;
+    m.user_id = user_id;
     m.recipient = to;
     m.message = "Subject: hi\r\n\r\nlink #token=secret-of-" + to + "\r\n";
     m.created_at = clock.now();
@@ -175,6 +177,21 @@ TEST_F(OutboxMailerTest, AMessageWhoseLinkExpiredIsAbandonedUnsent) {
   EXPECT_EQ(outbox.rows.at(1).state, 2);
   EXPECT_TRUE(outbox.rows.at(1).mail.message.empty());
   EXPECT_TRUE(transport.sent.empty());
+}
+
+TEST_F(OutboxMailerTest, AMessageThatNamesNoAccountIsDeletedOnceSentOrAbandoned) {
+  // A closed account's notice: nothing of the account may stay behind.
+  queue("gone@example.com", 86400, std::nullopt);
+  queue("late-gone@example.com", /*lifetime=*/10, std::nullopt);
+  transport.script = {{}, {Status::unavailable, "down"}};
+  deliver();
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(transport.sent[0].to, "gone@example.com");
+  EXPECT_EQ(outbox.rows.count(1), 0u) << "sent: deleted";
+  ASSERT_EQ(outbox.rows.count(2), 1u) << "still to try";
+  clock.advance(11);
+  EXPECT_EQ(deliver().abandoned, 1);
+  EXPECT_TRUE(outbox.rows.empty()) << "abandoned: deleted";
 }
 
 TEST_F(OutboxMailerTest, ACrashBetweenSendingAndMarkingLeavesItPending) {

@@ -68,12 +68,54 @@ TEST_F(RecorderTest, PortEventsLandInTheirCells) {
   EXPECT_EQ(s.db_reconnects, 1u);
 }
 
+TEST_F(RecorderTest, PasskeyCeremoniesLandInTheirCells) {
+  recorder.passkey_registration(PasskeyRegistration::ok);
+  recorder.passkey_registration(PasskeyRegistration::exists);
+  recorder.passkey_login(PasskeyLoginKind::passwordless, PasskeyLogin::ok);
+  recorder.passkey_login(PasskeyLoginKind::second_factor, PasskeyLogin::unknown_credential);
+  const auto s = take_snapshot(*block);
+  EXPECT_EQ(s.passkey_registrations[0], 1u);
+  EXPECT_EQ(s.passkey_registrations[2], 1u);
+  EXPECT_EQ(s.passkey_registrations[1] + s.passkey_registrations[3], 0u);
+  EXPECT_EQ(s.passkey_logins[0][0], 1u);
+  EXPECT_EQ(s.passkey_logins[1][2], 1u);
+  EXPECT_EQ(s.passkey_logins[0][2] + s.passkey_logins[1][0], 0u);
+}
+
 TEST_F(RecorderTest, RenderNamesRoutesByPattern) {
   recorder.request_finished("/auth/login", 200, 3ms);
   const std::string text = recorder.render();
   EXPECT_NE(text.find(R"(authd_http_requests_total{route="/auth/login",status="200"} 1)"),
             std::string::npos)
       << text;
+}
+
+TEST_F(RecorderTest, AdminRequestsAreCountedByRouteAndOutcome) {
+  recorder.set_routes({"/health", "/admin/users", "/admin/users/{id}/disable"});
+  recorder.request_finished("/admin/users", 200, 1ms);
+  recorder.request_finished("/admin/users", 200, 1ms);
+  recorder.request_finished("/admin/users", 401, 1ms);
+  recorder.request_finished("/admin/users", 400, 1ms);
+  recorder.request_finished("/admin/users/{id}/disable", 403, 1ms);
+  recorder.request_finished("/admin/users/{id}/disable", 404, 1ms);
+  recorder.request_finished("/admin/users/{id}/disable", 503, 1ms);
+  recorder.request_finished("/health", 200, 1ms);
+  const auto s = take_snapshot(*block);
+  EXPECT_EQ(s.admin_requests[2][admin_outcome_slot(200)], 2u);
+  EXPECT_EQ(s.admin_requests[2][admin_outcome_slot(401)], 1u);
+  EXPECT_EQ(s.admin_requests[1][admin_outcome_slot(200)], 0u) << "/health is not an admin route";
+  const std::string text = recorder.render();
+  for (
+      const char* line :
+      {R"(authd_admin_requests_total{route="/admin/users",outcome="ok"} 2)",
+       R"(authd_admin_requests_total{route="/admin/users",outcome="invalid_key"} 1)",
+       R"(authd_admin_requests_total{route="/admin/users",outcome="bad_request"} 1)",
+       R"(authd_admin_requests_total{route="/admin/users/{id}/disable",outcome="insufficient_scope"} 1)",
+       R"(authd_admin_requests_total{route="/admin/users/{id}/disable",outcome="not_found"} 1)",
+       R"(authd_admin_requests_total{route="/admin/users/{id}/disable",outcome="error"} 1)"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  }
+  EXPECT_EQ(text.find(R"(authd_admin_requests_total{route="/health")"), std::string::npos);
 }
 
 TEST_F(RecorderTest, TwoRecordersOnOneBlockAddUp) {

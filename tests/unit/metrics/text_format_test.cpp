@@ -1,6 +1,8 @@
 // The Prometheus text format of made-up snapshots, line by line.
 #include "metrics/text_format.h"
 
+#include "ports/metrics_sink.h"
+
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -110,8 +112,8 @@ TEST(MetricsText, EveryFamilyHasHelpAndTypeAndTheTextEndsWithANewline) {
     if (line.rfind("# HELP ", 0) == 0) ++help;
     if (line.rfind("# TYPE ", 0) == 0) ++type;
   }
-  EXPECT_EQ(help, 14);
-  EXPECT_EQ(type, 14);
+  EXPECT_EQ(help, 17);
+  EXPECT_EQ(type, 17);
 }
 
 TEST(MetricsText, AdmissionByLane) {
@@ -128,6 +130,21 @@ TEST(MetricsText, AdmissionByLane) {
   EXPECT_TRUE(has_line(text, R"(authd_admission_wait_seconds_bucket{lane="fast",le="0.001"} 5)"));
   EXPECT_TRUE(has_line(text, R"(authd_admission_wait_seconds_count{lane="fast"} 5)"));
   EXPECT_TRUE(has_line(text, R"(authd_admission_refusal_cpu_seconds_total 0.0015)"));
+}
+
+TEST(MetricsText, PasskeyCeremoniesByOutcomeAndKind) {
+  auto s = std::make_unique<Snapshot>();
+  s->passkey_registrations[static_cast<std::size_t>(PasskeyRegistration::limit)] = 2;
+  s->passkey_logins[static_cast<std::size_t>(PasskeyLoginKind::second_factor)]
+                   [static_cast<std::size_t>(PasskeyLogin::failed)] = 3;
+  const std::string text = render_text(*s, kRoutes);
+  EXPECT_TRUE(has_line(text, "# TYPE authd_passkey_registrations_total counter"));
+  EXPECT_TRUE(has_line(text, R"(authd_passkey_registrations_total{outcome="limit"} 2)"));
+  EXPECT_TRUE(has_line(text, R"(authd_passkey_registrations_total{outcome="ok"} 0)"));
+  EXPECT_TRUE(
+      has_line(text, R"(authd_passkey_logins_total{kind="second_factor",outcome="failed"} 3)"));
+  EXPECT_TRUE(has_line(
+      text, R"(authd_passkey_logins_total{kind="passwordless",outcome="invalid_challenge"} 0)"));
 }
 
 TEST(MetricsText, LabelValuesAreEscaped) {

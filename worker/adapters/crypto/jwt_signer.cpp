@@ -99,8 +99,37 @@ std::string derive_hmac_kid(const std::string& secret) {
   return "hs-" + base64url_encode(hmac_sha256(secret, "authd key id").substr(0, 12));
 }
 
+// ECDSA signatures are malleable: (r, s) and (r, n - s) both verify. Tokens
+// are signed with the low S and a high S is refused, so each token has one
+// encoding (a twin would pass as another token: another memo key, another
+// string a service may compare). n is the order of P-256 (SEC 2).
+constexpr std::string_view kP256OrderHex =
+    "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551";
+
+const BIGNUM& p256_order() {
+  static const std::unique_ptr<BIGNUM, BnDeleter> order = [] {
+    BIGNUM* n = nullptr;
+    if (BN_hex2bn(&n, std::string(kP256OrderHex).c_str()) == 0) throw std::bad_alloc();
+    return std::unique_ptr<BIGNUM, BnDeleter>(n);
+  }();
+  return *order;
+}
+
+const BIGNUM& p256_half_order() {
+  static const std::unique_ptr<BIGNUM, BnDeleter> half = [] {
+    std::unique_ptr<BIGNUM, BnDeleter> h(BN_new());
+    if (!h || BN_rshift1(h.get(), &p256_order()) != 1) throw std::bad_alloc();
+    return h;
+  }();
+  return *half;
+}
+
+bool is_high_s(const BIGNUM& s) {
+  return BN_cmp(&s, &p256_half_order()) > 0;
+}
+
 // ECDSA P-256 over SHA-256, as JOSE wants it: R and S, 32 bytes each
-// (RFC 7518 §3.4), not OpenSSL's DER.
+// (RFC 7518 §3.4), not OpenSSL's DER; S always in the lower half.
 std::string es256_sign(EVP_PKEY& key, std::string_view input) {
   std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
   std::size_t der_len = 0;
@@ -117,9 +146,19 @@ std::string es256_sign(EVP_PKEY& key, std::string_view input) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter> sig(
       d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der_len)));
+  if (!sig) throw std::runtime_error("ES256: bad signature");
+  const BIGNUM* s = ECDSA_SIG_get0_s(sig.get());
+  std::unique_ptr<BIGNUM, BnDeleter> low_s;
+  if (is_high_s(*s)) {
+    low_s.reset(BN_new());
+    if (!low_s || BN_sub(low_s.get(), &p256_order(), s) != 1) {
+      throw std::runtime_error("ES256: cannot normalise the signature");
+    }
+    s = low_s.get();
+  }
   unsigned char raw[64];
-  if (!sig || BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), raw, 32) != 32 ||
-      BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), raw + 32, 32) != 32) {
+  if (BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), raw, 32) != 32 ||
+      BN_bn2binpad(s, raw + 32, 32) != 32) {
     throw std::runtime_error("ES256: bad signature");
   }
   return std::string(reinterpret_cast<char*>(raw), sizeof raw);
@@ -131,7 +170,7 @@ bool es256_verify(EVP_PKEY& key, std::string_view input, std::string_view signat
   std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter> sig(ECDSA_SIG_new());
   BIGNUM* r = BN_bin2bn(raw, 32, nullptr);
   BIGNUM* s = BN_bin2bn(raw + 32, 32, nullptr);
-  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
+  if (!sig || !r || !s || is_high_s(*s) || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
     BN_free(r);
     BN_free(s);
     return false;
@@ -267,6 +306,8 @@ std::string JwtSigner::sign(const AccessClaims& claims) {
     str("aud", settings_.audience);
     str("sub", claims.sub);
     str("email", claims.email);
+    w.Key("email_verified");
+    w.Bool(claims.email_verified);
     str("sid", claims.sid);
     str("jti", claims.jti);
     num("iat", claims.iat);
@@ -363,12 +404,18 @@ std::optional<AccessClaims> JwtSigner::verify_signed(std::string_view token) {
   // `aud` may be a string or an array holding ours (RFC 7519 §4.1.3).
   auto aud_it = doc->FindMember("aud");
   if (aud_it == doc->MemberEnd()) return std::nullopt;
+  // Compared with their lengths: JSON strings may hold \u0000, and a C
+  // string comparison would stop there ("auth\u0000evil" is not "auth").
+  const auto is_our_audience = [this](const rapidjson::Value& v) {
+    return v.IsString() &&
+           std::string_view(v.GetString(), v.GetStringLength()) == settings_.audience;
+  };
   bool aud_ok = false;
   if (aud_it->value.IsString()) {
-    aud_ok = settings_.audience == aud_it->value.GetString();
+    aud_ok = is_our_audience(aud_it->value);
   } else if (aud_it->value.IsArray()) {
     for (const auto& a : aud_it->value.GetArray())
-      if (a.IsString() && settings_.audience == a.GetString()) aud_ok = true;
+      if (is_our_audience(a)) aud_ok = true;
   }
   if (!aud_ok) return std::nullopt;
 
@@ -382,6 +429,9 @@ std::optional<AccessClaims> JwtSigner::verify_signed(std::string_view token) {
   auto exp = int_member(*doc, "exp");
   auto auth_time = int_member(*doc, "auth_time");
   if (!sub || !email || !sid || !jti || !iat || !nbf || !exp || !auth_time) return std::nullopt;
+  auto verified_it = doc->FindMember("email_verified");
+  if (verified_it == doc->MemberEnd() || !verified_it->value.IsBool()) return std::nullopt;
+  c.email_verified = verified_it->value.GetBool();
   auto amr_it = doc->FindMember("amr");
   if (amr_it == doc->MemberEnd() || !amr_it->value.IsArray() || amr_it->value.Empty()) {
     return std::nullopt;

@@ -51,6 +51,11 @@ bool CurlSmtpTransport::is_loopback_url(std::string_view url) {
   return host == "localhost" || host == "[::1]" || host.starts_with("127.");
 }
 
+bool CurlSmtpTransport::tls_required(const SmtpSettings& settings) {
+  if (is_loopback_url(settings.url)) return false;
+  return !settings.allow_plaintext || !settings.user.empty();
+}
+
 SendResult CurlSmtpTransport::send(std::string_view envelope_from, std::string_view recipient,
                                    std::string_view message) {
   if (!handle_) handle_.reset(curl_easy_init());
@@ -77,11 +82,10 @@ SendResult CurlSmtpTransport::send(std::string_view envelope_from, std::string_v
   if (!settings_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, settings_.ca_file.c_str());
   const bool has_credentials = !settings_.user.empty();
   if (settings_.url.starts_with("smtp://")) {
-    // STARTTLS when offered (API.md). Credentials never travel in clear to
-    // another machine: with them, a relay that is not loopback must offer it.
-    const bool must_encrypt = has_credentials && !is_loopback_url(settings_.url);
+    // A reset link read on the way is an account taken: a relay elsewhere
+    // must upgrade, or nothing is sent (tls_required).
     curl_easy_setopt(curl, CURLOPT_USE_SSL,
-                     static_cast<long>(must_encrypt ? CURLUSESSL_ALL : CURLUSESSL_TRY));
+                     static_cast<long>(tls_required(settings_) ? CURLUSESSL_ALL : CURLUSESSL_TRY));
   }
   if (has_credentials) {
     curl_easy_setopt(curl, CURLOPT_USERNAME, settings_.user.c_str());

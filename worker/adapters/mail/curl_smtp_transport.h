@@ -1,7 +1,9 @@
 #pragma once
-// MailTransport over SMTP with libcurl: smtp://host:port (STARTTLS when the
-// server offers it; required when credentials go to a host that is not
-// loopback) or smtps://host:port (TLS from the first byte). Certificates
+// MailTransport over SMTP with libcurl: smtp://host:port (STARTTLS, required
+// for a relay that is not on loopback: the messages carry reset links; only
+// tried on loopback, or anywhere with SMTP_ALLOW_PLAINTEXT, but never
+// without TLS when credentials go to another machine) or smtps://host:port
+// (TLS from the first byte). Certificates
 // are verified (system store, or SMTP_CA_FILE), TLS 1.2 at least. The
 // connection is kept between the messages of a batch.
 #include <curl/curl.h>
@@ -18,6 +20,7 @@ struct SmtpSettings {
   std::string user;
   std::string password;
   std::string ca_file;
+  bool allow_plaintext = false;  // SMTP_ALLOW_PLAINTEXT
   // A message is a few kilobytes: any working relay takes it in a second or
   // two. The whole send stays well within the outbox lease
   // (mail::kSendLeaseS), after which another mailer may send it again.
@@ -34,9 +37,13 @@ class CurlSmtpTransport final : public MailTransport {
                   std::string_view message) override;
   void close_connection() override { handle_.reset(); }
 
-  // Whether credentials may go over a connection that did not upgrade to
-  // TLS: only to a relay on this machine.
+  // Whether the relay is on this machine (its URL names loopback).
   static bool is_loopback_url(std::string_view url);
+  // Whether an smtp:// session must upgrade with STARTTLS before anything
+  // is sent (else the message is refused, not sent in clear): for every
+  // relay that is not on loopback, unless plain text is explicitly allowed,
+  // and even then when credentials would travel (finding 11 of issue 17).
+  static bool tls_required(const SmtpSettings& settings);
 
  private:
   struct CurlDeleter {

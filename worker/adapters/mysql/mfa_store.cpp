@@ -6,7 +6,7 @@ namespace authd::mysql {
 namespace {
 
 constexpr std::string_view kRead =
-    "SELECT mfa_enabled_at IS NOT NULL, totp_secret_sealed, totp_pending_sealed, totp_last_step"
+    "SELECT mfa_enabled_at, totp_secret_sealed, totp_pending_sealed, totp_last_step"
     " FROM users WHERE id = ?";
 constexpr std::string_view kSetPending =
     "UPDATE users SET totp_pending_sealed = ? WHERE id = ? AND mfa_enabled_at IS NULL";
@@ -23,6 +23,18 @@ constexpr std::string_view kDisable =
     " totp_pending_sealed = NULL, totp_last_step = NULL WHERE id = ?";
 constexpr std::string_view kAnyEnabled =
     "SELECT 1 FROM users WHERE mfa_enabled_at IS NOT NULL LIMIT 1";
+// A sealed value is of the current shape when it has its length and starts
+// with its version byte; NULL is no value at all.
+constexpr std::string_view kSealedNotShaped =
+    "SELECT id, totp_secret_sealed, totp_pending_sealed FROM users WHERE id > ? AND ("
+    " (totp_secret_sealed IS NOT NULL AND (LENGTH(totp_secret_sealed) <> ?"
+    "   OR ASCII(totp_secret_sealed) <> ?))"
+    " OR (totp_pending_sealed IS NOT NULL AND (LENGTH(totp_pending_sealed) <> ?"
+    "   OR ASCII(totp_pending_sealed) <> ?)))"
+    " ORDER BY id LIMIT ?";
+constexpr std::string_view kReplaceSealed =
+    "UPDATE users SET totp_secret_sealed = ?, totp_pending_sealed = ?"
+    " WHERE id = ? AND totp_secret_sealed <=> ? AND totp_pending_sealed <=> ?";
 constexpr std::string_view kDeleteCodes = "DELETE FROM mfa_recovery_codes WHERE user_id = ?";
 constexpr std::string_view kInsertCode =
     "INSERT INTO mfa_recovery_codes (user_id, slot, code_hash) VALUES (?, ?, ?)";
@@ -55,7 +67,8 @@ MfaState MysqlMfaStore::read(const Uuid& user_id) {
   MfaState state;
   if (rows.empty()) return state;
   const Row& row = rows.front();
-  state.enabled = row.int64(0) != 0;
+  state.enabled_at = row.optional_time(0);
+  state.enabled = state.enabled_at.has_value();
   state.secret_sealed = row.bytes_or_empty(1);
   state.pending_sealed = row.bytes_or_empty(2);
   if (!row.is_null(3)) state.last_step = row.int64(3);
@@ -83,6 +96,31 @@ void MysqlMfaStore::disable(const Uuid& user_id, UnixSeconds now) {
 
 bool MysqlMfaStore::any_enabled() {
   return !connection_.query(kAnyEnabled).empty();
+}
+
+std::vector<SealedTotp> MysqlMfaStore::sealed_not_shaped(const Uuid& after, std::size_t size,
+                                                         unsigned char version, unsigned limit) {
+  const auto length = static_cast<std::int64_t>(size);
+  const auto first = static_cast<std::int64_t>(version);
+  std::vector<SealedTotp> out;
+  for (const Row& row : connection_.query(kSealedNotShaped, {after.as_bytes(), length, first,
+                                                             length, first, std::int64_t{limit}})) {
+    auto id = Uuid::from_bytes(row.bytes(0));
+    if (!id) throw StoreError("mysql: a users id is not 16 bytes");
+    out.push_back({*id, row.bytes_or_empty(1), row.bytes_or_empty(2)});
+  }
+  return out;
+}
+
+bool MysqlMfaStore::replace_sealed(const SealedTotp& before, const SealedTotp& after) {
+  const auto value = [](const std::string& sealed) -> Param {
+    if (sealed.empty()) return nullptr;
+    return std::string_view(sealed);
+  };
+  return connection_.execute(
+             kReplaceSealed,
+             {value(after.secret_sealed), value(after.pending_sealed), before.user_id.as_bytes(),
+              value(before.secret_sealed), value(before.pending_sealed)}) == 1;
 }
 
 void MysqlMfaStore::replace_recovery_codes(const Uuid& user_id,

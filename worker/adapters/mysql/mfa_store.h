@@ -17,6 +17,9 @@ class MysqlMfaStore final : public MfaStore {
   bool accept_step(const Uuid& user_id, std::int64_t step) override;
   void disable(const Uuid& user_id, UnixSeconds now) override;
   bool any_enabled() override;
+  std::vector<SealedTotp> sealed_not_shaped(const Uuid& after, std::size_t size,
+                                            unsigned char version, unsigned limit) override;
+  bool replace_sealed(const SealedTotp& before, const SealedTotp& after) override;
   void replace_recovery_codes(const Uuid& user_id, const std::vector<std::string>& hashes) override;
   std::vector<RecoveryCode> unused_recovery_codes(const Uuid& user_id) override;
   bool spend_recovery_code(const Uuid& user_id, unsigned slot, UnixSeconds now) override;

@@ -30,11 +30,22 @@ constexpr std::string_view kFinish =
 constexpr std::string_view kRetry =
     "UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
     " WHERE id = ? AND state = 0";
+// A finished message that names no account (a closed account's notice) is
+// not kept for the cap count: it goes at once.
+constexpr std::string_view kDeleteAnonymous =
+    "DELETE FROM mail_outbox WHERE id = ? AND user_id IS NULL";
 constexpr std::string_view kPurgeFinished =
     "DELETE FROM mail_outbox WHERE state <> 0 AND finished_at < ? LIMIT 500";
 
+// The unique key (kind, email) makes a repeat a no-op; the count bounds the
+// queue (a scan of at most max_pending index entries). IGNORE rather than
+// ON DUPLICATE KEY UPDATE: the connection counts found rows
+// (CLIENT_FOUND_ROWS), so an upsert that changes nothing would report 1
+// like an insert. What else IGNORE would downgrade cannot happen here: the
+// kind is one of two names, the email is at most 254 bytes (checked before).
 constexpr std::string_view kAddRequest =
-    "INSERT INTO mail_requests (kind, email, requested_at) VALUES (?, ?, ?)";
+    "INSERT IGNORE INTO mail_requests (kind, email, requested_at)"
+    " SELECT ?, ?, ? FROM DUAL WHERE (SELECT COUNT(*) FROM mail_requests) < ?";
 constexpr std::string_view kClaimRequest =
     "SELECT id, kind, email, requested_at FROM mail_requests ORDER BY id LIMIT 1"
     " FOR UPDATE SKIP LOCKED";
@@ -44,8 +55,14 @@ constexpr std::size_t kErrorColumnBytes = 255;
 
 LinkPurpose purpose_from(const Row& row, std::size_t column) {
   auto purpose = purpose_from_name(row.bytes(column));
-  if (!purpose) throw StoreError("mysql: a mail kind is not one this server knows");
+  if (!purpose) throw StoreError("mysql: a mail request kind is not one this server knows");
   return *purpose;
+}
+
+MailKind kind_from(const Row& row, std::size_t column) {
+  auto kind = mail_kind_from_name(row.bytes(column));
+  if (!kind) throw StoreError("mysql: a mail kind is not one this server knows");
+  return *kind;
 }
 
 void finish(Connection& connection, std::int64_t state, std::int64_t id, UnixSeconds now) {
@@ -54,15 +71,17 @@ void finish(Connection& connection, std::int64_t state, std::int64_t id, UnixSec
     // the lease) and another one sent it too. Nothing to undo.
     log::warn("mail_already_finished", {{"outbox_id", id}});
   }
+  connection.execute(kDeleteAnonymous, {id});
 }
 
 }  // namespace
 
 void MysqlOutboxStore::enqueue(const OutgoingMail& mail) {
   connection_.execute(
-      kEnqueue, {mail.user_id.as_bytes(), purpose_name(mail.kind), mail.recipient, mail.message,
-                 std::int64_t{mail.counts_toward_cap ? 1 : 0}, DateTime{mail.created_at},
-                 DateTime{mail.expires_at}, DateTime{mail.created_at}});
+      kEnqueue,
+      {mail.user_id ? Param(mail.user_id->as_bytes()) : Param(nullptr), mail_kind_name(mail.kind),
+       mail.recipient, mail.message, std::int64_t{mail.counts_toward_cap ? 1 : 0},
+       DateTime{mail.created_at}, DateTime{mail.expires_at}, DateTime{mail.created_at}});
 }
 
 unsigned MysqlOutboxStore::count_capped_since(const Uuid& user_id, UnixSeconds since) {
@@ -77,10 +96,12 @@ std::optional<OutboxDelivery::Pending> MysqlOutboxStore::claim_next_due(UnixSeco
   const Row& row = rows.front();
   Pending p;
   p.id = row.int64(0);
-  auto user = Uuid::from_bytes(row.bytes(1));
-  if (!user) throw StoreError("mysql: a mail_outbox user_id is not 16 bytes");
-  p.user_id = *user;
-  p.kind = purpose_from(row, 2);
+  if (!row.is_null(1)) {
+    auto user = Uuid::from_bytes(row.bytes(1));
+    if (!user) throw StoreError("mysql: a mail_outbox user_id is not 16 bytes");
+    p.user_id = *user;
+  }
+  p.kind = kind_from(row, 2);
   p.recipient = row.bytes(3);
   p.message = row.bytes_or_empty(4);
   p.attempts = static_cast<unsigned>(row.int64(5));
@@ -110,8 +131,10 @@ int MysqlOutboxStore::purge_finished(UnixSeconds before) {
   return static_cast<int>(connection_.execute(kPurgeFinished, {DateTime{before}}));
 }
 
-void MysqlMailRequestStore::add(LinkPurpose kind, std::string_view email, UnixSeconds now) {
-  connection_.execute(kAddRequest, {purpose_name(kind), email, DateTime{now}});
+bool MysqlMailRequestStore::add(LinkPurpose kind, std::string_view email, UnixSeconds now,
+                                unsigned max_pending) {
+  return connection_.execute(kAddRequest, {purpose_name(kind), email, DateTime{now},
+                                           std::int64_t{max_pending}}) == 1;
 }
 
 std::optional<MailRequest> MysqlMailRequestStore::claim_next() {

@@ -29,7 +29,8 @@ class MysqlMailRequestStore final : public MailRequestStore {
  public:
   explicit MysqlMailRequestStore(Connection& connection) : connection_(connection) {}
 
-  void add(LinkPurpose kind, std::string_view email, UnixSeconds now) override;
+  bool add(LinkPurpose kind, std::string_view email, UnixSeconds now,
+           unsigned max_pending) override;
   std::optional<MailRequest> claim_next() override;
   void remove(std::int64_t id) override;
 

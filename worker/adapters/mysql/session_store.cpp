@@ -32,7 +32,7 @@ constexpr std::string_view kFindWithUser =
     " s.revoked_at, s.amr, s.user_agent, s.ip, s.refresh_hash, s.prev_refresh_hash,"
     " s.next_refresh_sealed, s.rotated_at,"
     " u.id, u.email, u.password_hash, u.created_at, u.password_changed_at, u.disabled_at,"
-    " u.email_verified_at, u.mfa_enabled_at IS NOT NULL"
+    " u.email_verified_at, u.mfa_enabled_at IS NOT NULL, u.last_login_at"
     " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?";
 constexpr std::size_t kSessionColumnCount = 14;
 constexpr std::string_view kRevoke =

@@ -15,29 +15,38 @@ constexpr std::string_view kRead =
 constexpr std::string_view kReadForUpdate =
     "SELECT ip, failures, last_failure_at, blocked_until FROM login_throttle"
     " WHERE email_hash = ? AND ip IN (?, '') FOR UPDATE";
-// Both rows exist before they are locked, so two workers recording a
-// failure for the same email queue on the same rows (always in key order).
+// Both rows exist before they are locked, so workers recording a failure
+// for the same email queue on the same rows. Made by one statement of its
+// own before the transaction, in key order (the email row, ip '', first,
+// as FOR UPDATE locks them), with IGNORE: an upsert that finds the row
+// wants an exclusive lock on it, and several workers holding the duplicate
+// check's shared lock then deadlock waiting for each other's. IGNORE
+// downgrades nothing else here: a 32-byte key, a network of at most 42
+// characters, a zero and a time.
 constexpr std::string_view kEnsureRows =
-    "INSERT INTO login_throttle (email_hash, ip, failures, last_failure_at) VALUES (?, ?, 0, ?),"
-    " (?, '', 0, ?) ON DUPLICATE KEY UPDATE failures = failures";
-constexpr std::string_view kUpdate =
-    "UPDATE login_throttle SET failures = ?, last_failure_at = ?, blocked_until = ?"
-    " WHERE email_hash = ? AND ip = ?";
+    "INSERT IGNORE INTO login_throttle (email_hash, ip, failures, last_failure_at)"
+    " VALUES (?, '', 0, ?), (?, ?, 0, ?)";
+// Written under the rows' lock, as an upsert: a row made by kEnsureRows
+// carries the epoch as its time until this write, so another worker's purge
+// (rows untouched for a day) may delete it between that insert and the
+// lock. A plain UPDATE of it would then match nothing and the failure would
+// be lost; the upsert makes it again, inside this transaction. (Where the row
+// is there, it is locked already by the SELECT ... FOR UPDATE: no lock
+// upgrade, so no deadlock of the kind kEnsureRows avoids; where it went, a
+// deadlock with another writer of that gap is retried like any other.)
+constexpr std::string_view kWrite =
+    "INSERT INTO login_throttle (email_hash, ip, failures, last_failure_at, blocked_until)"
+    " VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE failures = VALUES(failures),"
+    " last_failure_at = VALUES(last_failure_at), blocked_until = VALUES(blocked_until)";
 constexpr std::string_view kClear =
     "DELETE FROM login_throttle WHERE email_hash = ? AND ip IN (?, '')";
 constexpr std::string_view kClearAll = "DELETE FROM login_throttle WHERE email_hash = ?";
 // Counters forgotten for an hour and no longer blocking are dead weight.
+// (A purge that finds nothing writes nothing: one round trip, no commit.)
 constexpr UnixSeconds kRetainSeconds = 86400;
 constexpr std::string_view kPurge =
     "DELETE FROM login_throttle WHERE last_failure_at < ?"
     " AND (blocked_until IS NULL OR blocked_until < ?) LIMIT 50";
-
-std::string email_key(std::string_view email) {
-  std::string digest(crypto_hash_sha256_BYTES, '\0');
-  crypto_hash_sha256(reinterpret_cast<unsigned char*>(digest.data()),
-                     reinterpret_cast<const unsigned char*>(email.data()), email.size());
-  return digest;
-}
 
 ThrottleCounter counter_from(const Row& row) {
   ThrottleCounter c;
@@ -66,30 +75,42 @@ Param blocked_param(const ThrottleCounter& c) {
 
 }  // namespace
 
+std::string throttle_email_key(std::string_view email) {
+  std::string digest(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(digest.data()),
+                     reinterpret_cast<const unsigned char*>(email.data()), email.size());
+  return digest;
+}
+
 ThrottleStore::Counters MysqlThrottleStore::read(std::string_view email, std::string_view ip) {
-  const std::string key = email_key(email);
+  const std::string key = throttle_email_key(email);
   return counters_from(connection_.query(kRead, {std::string_view(key), ip}));
 }
 
 void MysqlThrottleStore::record_failure(std::string_view email, std::string_view ip,
                                         const std::function<Counters(const Counters&)>& update) {
-  const std::string key = email_key(email);
+  const std::string key = throttle_email_key(email);
   const std::string_view k = key;
+  // A placeholder time for brand-new rows; the update sets the real one.
+  const DateTime epoch{0};
   UnixSeconds now = 0;
-  // Through the runner: two workers on two cluster nodes bumping the same
-  // counters conflict at certification, and the loser counts again on the
-  // winner's numbers (re-read under the lock). A failure that cannot be
-  // recorded ends as StoreUnavailable: a 503, never a 401 that went uncounted.
+  // The rows first, by one autocommit statement of their own (a conflict
+  // there is retried by Connection::execute). Then through the runner: two
+  // workers on two cluster nodes bumping the same counters conflict at
+  // certification, a deadlock victim on one server likewise, and the loser
+  // counts again on the winner's numbers (re-read under the lock). A
+  // failure that cannot be recorded ends as StoreUnavailable: a 503, never
+  // a 401 that went uncounted.
+  connection_.execute(kEnsureRows, {k, epoch, k, ip, epoch});
   MysqlTransactionRunner(connection_).in_transaction([&] {
-    const Counters before = read_locked(k, ip);
+    const Counters before = counters_from(connection_.query(kReadForUpdate, {k, ip}));
     const Counters after = update(before);
     now = after.pair.last_failure_at;
-    connection_.execute(kUpdate,
-                        {static_cast<std::int64_t>(after.pair.failures),
-                         DateTime{after.pair.last_failure_at}, blocked_param(after.pair), k, ip});
-    connection_.execute(kUpdate, {static_cast<std::int64_t>(after.email.failures),
-                                  DateTime{after.email.last_failure_at}, blocked_param(after.email),
-                                  k, std::string_view()});
+    connection_.execute(kWrite, {k, ip, static_cast<std::int64_t>(after.pair.failures),
+                                 DateTime{after.pair.last_failure_at}, blocked_param(after.pair)});
+    connection_.execute(kWrite,
+                        {k, std::string_view(), static_cast<std::int64_t>(after.email.failures),
+                         DateTime{after.email.last_failure_at}, blocked_param(after.email)});
   });
   // Housekeeping, after the commit: its failure (a lock wait with another
   // worker's purge, a lost connection) must not turn the failure just
@@ -101,21 +122,13 @@ void MysqlThrottleStore::record_failure(std::string_view email, std::string_view
   }
 }
 
-MysqlThrottleStore::Counters MysqlThrottleStore::read_locked(std::string_view key,
-                                                             std::string_view ip) {
-  // A placeholder time for brand-new rows; the update sets the real one.
-  const DateTime epoch{0};
-  connection_.execute(kEnsureRows, {key, ip, epoch, key, epoch});
-  return counters_from(connection_.query(kReadForUpdate, {key, ip}));
-}
-
 void MysqlThrottleStore::clear(std::string_view email, std::string_view ip) {
-  const std::string key = email_key(email);
+  const std::string key = throttle_email_key(email);
   connection_.execute(kClear, {std::string_view(key), ip});
 }
 
 int MysqlThrottleStore::clear_all(std::string_view email) {
-  const std::string key = email_key(email);
+  const std::string key = throttle_email_key(email);
   return static_cast<int>(connection_.execute(kClearAll, {std::string_view(key)}));
 }
 

@@ -4,6 +4,9 @@
 
 namespace authd::mysql {
 
+// The key of an email's rows: the SHA-256 of the normalised email.
+std::string throttle_email_key(std::string_view email);
+
 // ThrottleStore on the `login_throttle` table: one row per (email, address)
 // and one per email (address ''), keyed by the SHA-256 of the email.
 // Each recorded failure also deletes a few rows untouched for a day and no
@@ -20,8 +23,6 @@ class MysqlThrottleStore final : public ThrottleStore {
   int clear_all(std::string_view email) override;
 
  private:
-  Counters read_locked(std::string_view key, std::string_view ip);
-
   Connection& connection_;
 };
 

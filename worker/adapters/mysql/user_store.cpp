@@ -1,6 +1,7 @@
 #include "adapters/mysql/user_store.h"
 
 #include "adapters/mysql/errors.h"
+#include "adapters/mysql/throttle_store.h"
 
 namespace authd::mysql {
 namespace {
@@ -11,10 +12,10 @@ constexpr std::string_view kInsert =
     " email_verified_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
 constexpr std::string_view kFindByEmail =
     "SELECT id, email, password_hash, created_at, password_changed_at, disabled_at,"
-    " email_verified_at, mfa_enabled_at IS NOT NULL FROM users WHERE email = ?";
+    " email_verified_at, mfa_enabled_at IS NOT NULL, last_login_at FROM users WHERE email = ?";
 constexpr std::string_view kFindById =
     "SELECT id, email, password_hash, created_at, password_changed_at, disabled_at,"
-    " email_verified_at, mfa_enabled_at IS NOT NULL FROM users WHERE id = ?";
+    " email_verified_at, mfa_enabled_at IS NOT NULL, last_login_at FROM users WHERE id = ?";
 // Compare-and-swap: the row changes only while it still holds the hash the
 // caller verified against.
 constexpr std::string_view kReplaceHash =
@@ -28,7 +29,40 @@ constexpr std::string_view kMarkEmailVerified =
     "UPDATE users SET email_verified_at = ? WHERE id = ? AND email_verified_at IS NULL";
 constexpr std::string_view kFindByEmailForUpdate =
     "SELECT id, email, password_hash, created_at, password_changed_at, disabled_at,"
-    " email_verified_at, mfa_enabled_at IS NOT NULL FROM users WHERE email = ? FOR UPDATE";
+    " email_verified_at, mfa_enabled_at IS NOT NULL, last_login_at FROM users WHERE email = ? FOR "
+    "UPDATE";
+
+constexpr std::string_view kFindByIdForUpdate =
+    "SELECT id, email, password_hash, created_at, password_changed_at, disabled_at,"
+    " email_verified_at, mfa_enabled_at IS NOT NULL, last_login_at FROM users WHERE id = ?"
+    " FOR UPDATE";
+constexpr std::string_view kRecordLogin = "UPDATE users SET last_login_at = ? WHERE id = ?";
+
+// Closing an account: every table that holds a row of it, or of its email.
+// Pending resend/forgot requests are taken with SKIP LOCKED: one that a
+// mailer holds is being answered under the account's lock, which we wait
+// for first, so that mailer finds no account and removes its request.
+constexpr std::string_view kMailRequestsOfEmail =
+    "SELECT id FROM mail_requests WHERE email = ? FOR UPDATE SKIP LOCKED";
+constexpr std::string_view kEraseMailRequest = "DELETE FROM mail_requests WHERE id = ?";
+constexpr std::string_view kEraseThrottle = "DELETE FROM login_throttle WHERE email_hash = ?";
+constexpr std::string_view kEraseRefreshHistory =
+    "DELETE h FROM refresh_token_history h JOIN sessions s ON s.id = h.session_id"
+    " WHERE s.user_id = ?";
+constexpr std::string_view kEraseSessions = "DELETE FROM sessions WHERE user_id = ?";
+constexpr std::string_view kEraseRecoveryCodes = "DELETE FROM mfa_recovery_codes WHERE user_id = ?";
+constexpr std::string_view kEraseMfaChallenges = "DELETE FROM mfa_challenges WHERE user_id = ?";
+constexpr std::string_view kEraseEmailTokens = "DELETE FROM email_tokens WHERE user_id = ?";
+constexpr std::string_view kErasePasskeys = "DELETE FROM passkeys WHERE user_id = ?";
+constexpr std::string_view kErasePasskeyHandle =
+    "DELETE FROM passkey_user_handles WHERE user_id = ?";
+// Ceremonies under way for it (registration, a second step); a passwordless
+// login's challenge names no account.
+constexpr std::string_view kEraseWebauthnChallenges =
+    "DELETE FROM webauthn_challenges WHERE user_id = ?";
+// Queued mail to it (a closed account's notice names no account: it stays).
+constexpr std::string_view kEraseOutbox = "DELETE FROM mail_outbox WHERE user_id = ?";
+constexpr std::string_view kEraseUser = "DELETE FROM users WHERE id = ?";
 
 constexpr std::string_view kEmailKey = "users_email";
 
@@ -55,6 +89,7 @@ User user_from_row(const Row& row, std::size_t first) {
   user.disabled_at = row.optional_time(first + 5);
   user.email_verified_at = row.optional_time(first + 6);
   user.mfa_enabled = row.int64(first + 7) != 0;
+  user.last_login_at = row.optional_time(first + 8);
   return user;
 }
 
@@ -101,6 +136,33 @@ bool MysqlUserStore::mark_email_verified(const Uuid& id, UnixSeconds at) {
 
 std::optional<User> MysqlUserStore::find_by_email_for_update(std::string_view normalised_email) {
   return user_from(connection_.causal_query(kFindByEmailForUpdate, {normalised_email}));
+}
+
+std::optional<User> MysqlUserStore::find_by_id_for_update(const Uuid& id) {
+  return user_from(connection_.causal_query(kFindByIdForUpdate, {id.as_bytes()}));
+}
+
+bool MysqlUserStore::record_login(const Uuid& id, UnixSeconds at) {
+  return connection_.execute(kRecordLogin, {DateTime{at}, id.as_bytes()}) == 1;
+}
+
+bool MysqlUserStore::erase_account(const Uuid& id, std::string_view normalised_email) {
+  const std::string_view user_id = id.as_bytes();
+  for (const Row& request : connection_.query(kMailRequestsOfEmail, {normalised_email})) {
+    connection_.execute(kEraseMailRequest, {request.int64(0)});
+  }
+  const std::string throttle_key = throttle_email_key(normalised_email);
+  connection_.execute(kEraseThrottle, {std::string_view(throttle_key)});
+  connection_.execute(kEraseRefreshHistory, {user_id});
+  connection_.execute(kEraseSessions, {user_id});
+  connection_.execute(kEraseRecoveryCodes, {user_id});
+  connection_.execute(kEraseMfaChallenges, {user_id});
+  connection_.execute(kEraseEmailTokens, {user_id});
+  connection_.execute(kErasePasskeys, {user_id});
+  connection_.execute(kErasePasskeyHandle, {user_id});
+  connection_.execute(kEraseWebauthnChallenges, {user_id});
+  connection_.execute(kEraseOutbox, {user_id});
+  return connection_.execute(kEraseUser, {user_id}) == 1;
 }
 
 }  // namespace authd::mysql

@@ -6,7 +6,8 @@ namespace authd::mysql {
 
 // The user in `row` from column `first` on, in the order of the users
 // SELECTs (id, email, password_hash, created_at, password_changed_at,
-// disabled_at, email_verified_at, mfa_enabled_at IS NOT NULL): for
+// disabled_at, email_verified_at, mfa_enabled_at IS NOT NULL,
+// last_login_at): for
 // statements that read a user beside other columns
 // (MysqlSessionStore::find_with_user).
 User user_from_row(const Row& row, std::size_t first);
@@ -26,6 +27,9 @@ class MysqlUserStore final : public UserStore {
   bool set_disabled(const Uuid& id, std::optional<UnixSeconds> disabled_at) override;
   bool mark_email_verified(const Uuid& id, UnixSeconds at) override;
   std::optional<User> find_by_email_for_update(std::string_view normalised_email) override;
+  std::optional<User> find_by_id_for_update(const Uuid& id) override;
+  bool record_login(const Uuid& id, UnixSeconds at) override;
+  bool erase_account(const Uuid& id, std::string_view normalised_email) override;
 
  private:
   Connection& connection_;

@@ -1,4 +1,7 @@
 // GET /auth/me (bearer) → 200 {id, email, created_at, password_changed_at, …}
+// DELETE /auth/me (bearer) {"password", "code"?} → 204: the account is closed
+#include <variant>
+
 #include "http/body.h"
 #include "http/handlers/handlers.h"
 #include "http/handlers/views.h"
@@ -17,8 +20,27 @@ Response me(HandlerDeps& deps, const Request& req, RequestContext& ctx) {
   JsonOut out;
   write_user(out, user);
   out.str("password_changed_at", format_rfc3339(user.password_changed_at))
-      .boolean("mfa_enabled", user.mfa_enabled);
+      .boolean("mfa_enabled", user.mfa_enabled)
+      .num("passkeys", deps.auth.passkey_count(user.id));
   return json_response(200, out.finish());
+}
+
+Response close_account(HandlerDeps& deps, const Request& req, RequestContext& ctx) {
+  auto parsed =
+      JsonBody::parse(req, {{"password"}, {"code", FieldKind::string, /*required=*/false}});
+  if (auto* problem = std::get_if<Problem>(&parsed)) return render_problem(*problem, req);
+  const auto& body = std::get<JsonBody>(parsed);
+  auto who = require_bearer(deps.auth, req, ctx);
+  if (auto* denied = std::get_if<Response>(&who)) return std::move(*denied);
+
+  std::optional<std::string_view> code;
+  if (body.has("code")) code = body.string("code");
+  auto outcome = deps.auth.close_account(std::get<Authenticated>(who), body.string("password"),
+                                         code, client_info(req));
+  if (!outcome) return render_problem(problem_for(outcome.error()), req);
+  Response r;
+  r.status = 204;
+  return r;
 }
 
 }  // namespace authd::http::handlers

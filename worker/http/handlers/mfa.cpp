@@ -1,14 +1,15 @@
 // The second factor's endpoints (API.md "Second factor"):
 //   POST   /auth/mfa/totp/setup     (bearer) {"password"}  → 200 {secret, otpauth_uri, qr_svg}
 //   POST   /auth/mfa/totp/confirm   (bearer) {"code"}      → 200 {recovery_codes}
-//   POST   /auth/mfa/verify         {"mfa_token", "code" | "recovery_code"} → 200 login body
-//   POST   /auth/mfa/recovery-codes (bearer) {"password"}  → 200 {recovery_codes}
-//   DELETE /auth/mfa/totp           (bearer) {"password", "code"} → 204
+//   POST   /auth/mfa/verify         {"mfa_token", "code" | "recovery_code" | "passkey"} → 200 login
+//   body POST   /auth/mfa/recovery-codes (bearer) {"password"}  → 200 {recovery_codes} DELETE
+//   /auth/mfa/totp           (bearer) {"password", "code"} → 204
 #include <variant>
 
 #include "http/body.h"
 #include "http/handlers/handlers.h"
 #include "http/handlers/views.h"
+#include "http/passkey_credential.h"
 #include "http/qr_svg.h"
 
 namespace authd::http::handlers {
@@ -64,22 +65,35 @@ Response mfa_confirm(HandlerDeps& deps, const Request& req, RequestContext& ctx)
 Response mfa_verify(HandlerDeps& deps, const Request& req, RequestContext& ctx) {
   auto parsed = JsonBody::parse(req, {{"mfa_token"},
                                       {"code", FieldKind::string, false},
-                                      {"recovery_code", FieldKind::string, false}});
+                                      {"recovery_code", FieldKind::string, false},
+                                      {"passkey", FieldKind::object, false}});
   if (auto* problem = std::get_if<Problem>(&parsed)) return render_problem(*problem, req);
   const auto& body = std::get<JsonBody>(parsed);
-  // Exactly one of the two: neither is a missing field, both an invalid one.
-  const bool has_code = body.has("code");
-  const bool has_recovery = body.has("recovery_code");
-  if (!has_code && !has_recovery) return render_problem(missing_field("code"), req);
-  if (has_code && has_recovery) return render_problem(invalid_field("recovery_code"), req);
+  // Exactly one of the three: none is a missing field (`code`), several an
+  // invalid one (the second of them, in that order).
+  std::vector<std::string_view> given;
+  for (std::string_view name : {"code", "recovery_code", "passkey"}) {
+    if (body.has(name)) given.push_back(name);
+  }
+  if (given.empty()) return render_problem(missing_field("code"), req);
+  if (given.size() > 1) return render_problem(invalid_field(given[1]), req);
 
-  std::optional<std::string_view> code, recovery;
-  if (has_code) code = body.string("code");
-  if (has_recovery) recovery = body.string("recovery_code");
-  auto outcome = deps.auth.mfa_verify(body.string("mfa_token"), code, recovery, client_info(req));
-  if (!outcome) return render_problem(problem_for(outcome.error()), req);
-  ctx.user_id = outcome.value().user.id.to_string();
-  return token_grant_response(outcome.value());
+  const ClientInfo client = client_info(req);
+  std::optional<Outcome<TokenGrant>> outcome;
+  if (const rapidjson::Value* passkey = body.object("passkey")) {
+    auto assertion = read_assertion_credential(*passkey, "passkey");
+    if (auto* problem = std::get_if<Problem>(&assertion)) return render_problem(*problem, req);
+    outcome = deps.auth.mfa_verify_passkey(body.string("mfa_token"),
+                                           std::get<webauthn::Assertion>(assertion), client);
+  } else {
+    std::optional<std::string_view> code, recovery;
+    if (body.has("code")) code = body.string("code");
+    if (body.has("recovery_code")) recovery = body.string("recovery_code");
+    outcome = deps.auth.mfa_verify(body.string("mfa_token"), code, recovery, client);
+  }
+  if (!*outcome) return render_problem(problem_for(outcome->error()), req);
+  ctx.user_id = outcome->value().user.id.to_string();
+  return token_grant_response(outcome->value());
 }
 
 Response mfa_recovery_codes(HandlerDeps& deps, const Request& req, RequestContext& ctx) {

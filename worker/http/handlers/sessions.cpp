@@ -23,16 +23,7 @@ Response list_sessions(HandlerDeps& deps, const Request& req, RequestContext& ct
   auto& w = out.raw();
   for (const Session& s : list.sessions) {
     w.StartObject();
-    JsonOut::write_member(w, "id", s.id.to_string());
-    JsonOut::write_member(w, "created_at", format_rfc3339(s.created_at));
-    JsonOut::write_member(w, "last_used_at", format_rfc3339(s.last_used_at));
-    // When it ends if unused: the idle limit or the absolute one.
-    JsonOut::write_member(w, "expires_at",
-                          format_rfc3339(std::min(s.expires_at, s.last_used_at + idle)));
-    w.Key("current");
-    w.Bool(s.id == list.current);
-    JsonOut::write_member(w, "user_agent", s.user_agent);
-    JsonOut::write_member(w, "ip", s.ip);
+    write_session(w, s, idle, s.id == list.current);
     w.EndObject();
   }
   out.end_array();

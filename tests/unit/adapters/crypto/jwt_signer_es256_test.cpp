@@ -1,6 +1,7 @@
 // ES256 signing, key ids and the JWKS; the algorithm-confusion attacks
 // libjwt leaves open (NOTES-deps.md) must fail here.
 #include <gtest/gtest.h>
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <rapidjson/document.h>
@@ -106,10 +107,10 @@ TEST_F(Es256Test, RefusesHs256SignedWithThePublicKeyPem) {
   // The classic confusion: an HMAC keyed by the (public) PEM text.
   std::string header =
       base64url_encode(R"({"alg":"HS256","typ":"at+jwt","kid":")" + signer.key_id() + "\"}");
-  std::string payload =
-      base64url_encode(R"({"iss":"auth","aud":"auth","sub":"u","email":"e","sid":"s","jti":"j",)"
-                       R"("amr":["pwd"],"iat":1800000000,"nbf":1800000000,"exp":1800000900,)"
-                       R"("auth_time":1800000000})");
+  std::string payload = base64url_encode(
+      R"({"iss":"auth","aud":"auth","sub":"u","email":"e","sid":"s","jti":"j",)"
+      R"("email_verified":true,"amr":["pwd"],"iat":1800000000,"nbf":1800000000,"exp":1800000900,)"
+      R"("auth_time":1800000000})");
   std::string input = header + "." + payload;
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
   crypto_auth_hmacsha256_state st;
@@ -136,6 +137,46 @@ TEST_F(Es256Test, PreviousKeyStillVerifiesDuringRotation) {
   rapidjson::Document jwks;
   jwks.Parse(rotated.jwks_json().c_str());
   EXPECT_EQ(jwks["keys"].Size(), 2u);
+}
+
+// Finding 8: the (r, n - s) twin of an issued token verified too. Tokens
+// are signed with the low S and a high S is refused.
+TEST_F(Es256Test, Finding08SignaturesAreLowSAndTheHighSTwinIsRefused) {
+  auto key = new_p256_key();
+  JwtSigner signer(es256(key.private_pem));
+  std::unique_ptr<BIGNUM, decltype(&BN_free)> n(nullptr, BN_free);
+  std::unique_ptr<BIGNUM, decltype(&BN_free)> half(BN_new(), BN_free);
+  {
+    BIGNUM* raw = nullptr;
+    ASSERT_NE(BN_hex2bn(&raw, "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551"),
+              0);
+    n.reset(raw);
+    ASSERT_EQ(BN_rshift1(half.get(), n.get()), 1);
+  }
+  // Random nonces: about half of 40 signatures would be high-S unless the
+  // signer normalises them.
+  for (int i = 0; i < 40; ++i) {
+    auto c = claims();
+    c.jti = "j" + std::to_string(i);
+    const std::string token = signer.sign(c);
+    const std::string input = token.substr(0, token.rfind('.'));
+    auto sig = base64url_decode(token.substr(token.rfind('.') + 1));
+    ASSERT_TRUE(sig);
+    ASSERT_EQ(sig->size(), 64u);
+    std::unique_ptr<BIGNUM, decltype(&BN_free)> s(
+        BN_bin2bn(reinterpret_cast<const unsigned char*>(sig->data()) + 32, 32, nullptr), BN_free);
+    EXPECT_LE(BN_cmp(s.get(), half.get()), 0) << "signature " << i << " has a high S";
+    ASSERT_TRUE(signer.verify(token, kNow));
+
+    std::unique_ptr<BIGNUM, decltype(&BN_free)> twin_s(BN_new(), BN_free);
+    ASSERT_EQ(BN_sub(twin_s.get(), n.get(), s.get()), 1);
+    std::string twin_sig = sig->substr(0, 32);
+    twin_sig.resize(64);
+    ASSERT_EQ(
+        BN_bn2binpad(twin_s.get(), reinterpret_cast<unsigned char*>(twin_sig.data()) + 32, 32), 32);
+    const std::string twin = input + "." + base64url_encode(twin_sig);
+    EXPECT_FALSE(signer.verify(twin, kNow)) << "the (r, n - s) twin of signature " << i;
+  }
 }
 
 TEST_F(Es256Test, RefusesWrongKeys) {

@@ -61,6 +61,7 @@ std::string claims_json(UnixSeconds iat, std::map<std::string, std::string> over
                                                 {"aud", R"("auth")"},
                                                 {"sub", R"("u1")"},
                                                 {"email", R"("a@b.co")"},
+                                                {"email_verified", "false"},
                                                 {"sid", R"("s1")"},
                                                 {"jti", R"("j1")"},
                                                 {"amr", R"(["pwd"])"},
@@ -102,6 +103,30 @@ TEST_F(JwtSignerTest, RoundTripKeepsEveryClaim) {
   EXPECT_EQ(claims->nbf, kNow);
   EXPECT_EQ(claims->exp, kNow + 900);
   EXPECT_EQ(claims->auth_time, kNow);
+}
+
+// Finding 3: whether the address was verified travels in the token, as a
+// JSON boolean that the verifier requires.
+TEST_F(JwtSignerTest, Finding03EmailVerifiedIsARequiredBooleanClaim) {
+  for (bool verified : {false, true}) {
+    auto c = sample_claims();
+    c.email_verified = verified;
+    auto token = signer.sign(c);
+    auto payload =
+        base64url_decode(token.substr(token.find('.') + 1, token.rfind('.') - token.find('.') - 1));
+    ASSERT_TRUE(payload);
+    EXPECT_NE(payload->find(std::string("\"email_verified\":") + (verified ? "true" : "false")),
+              std::string::npos)
+        << *payload;
+    auto back = signer.verify(token, kNow);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->email_verified, verified);
+  }
+  for (const char* odd : {R"("true")", "1", "null", "[true]"}) {
+    auto token = forge(claims_json(kNow, {{"email_verified", odd}}), EVP_sha256(), kSecret,
+                       "at+jwt", signer.key_id());
+    EXPECT_FALSE(signer.verify(token, kNow)) << odd;
+  }
 }
 
 TEST_F(JwtSignerTest, HeaderHasTypeAndKeyId) {
@@ -201,9 +226,18 @@ TEST_F(JwtSignerTest, ChecksIssuerAndAudience) {
   EXPECT_TRUE(signer.verify(aud_list, kNow));
 }
 
+// Finding 10: `aud` compared as a C string let "auth\u0000evil" pass.
+TEST_F(JwtSignerTest, Finding10AudienceIsComparedWithItsLength) {
+  for (const char* aud : {R"("auth\u0000evil")", R"(["auth\u0000evil"])", R"("auth\u0000")"}) {
+    auto token =
+        forge(claims_json(kNow, {{"aud", aud}}), EVP_sha256(), kSecret, "at+jwt", signer.key_id());
+    EXPECT_FALSE(signer.verify(token, kNow)) << aud;
+  }
+}
+
 TEST_F(JwtSignerTest, RequiresEveryClaim) {
-  for (const char* claim :
-       {"iss", "aud", "sub", "email", "sid", "jti", "iat", "nbf", "exp", "auth_time", "amr"}) {
+  for (const char* claim : {"iss", "aud", "sub", "email", "email_verified", "sid", "jti", "iat",
+                            "nbf", "exp", "auth_time", "amr"}) {
     auto token =
         forge(claims_json(kNow, {{claim, ""}}), EVP_sha256(), kSecret, "at+jwt", signer.key_id());
     EXPECT_FALSE(signer.verify(token, kNow)) << "accepted without " << claim;
