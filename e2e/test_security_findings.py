@@ -16,9 +16,8 @@ import time
 import pytest
 
 from authd_e2e import (Api, assert_json, assert_no_body, assert_problem, assert_token_answer,
-                       decode_jwt, remember, unique_email)
+                       bearer, decode_jwt, next_step_code, remember, start_setup, unique_email)
 from mail_capture import report, reset_token, verification_token
-from test_mfa import bearer, enrolled, next_step_code, start_setup  # noqa: F401 (a fixture)
 
 
 # --- finding 2: require_amr ------------------------------------------------------------

@@ -40,6 +40,7 @@ FAILBACK_S = 5  # MYSQL_FAILBACK_S: the default, as users get it
 RATE_LIMIT_TEST = 30
 TRUSTED_PROXY = "127.0.0.2"
 ES256_REFRESH_REUSE_GRACE = 2
+WEBAUTHN_RP_ID = "localhost"
 
 
 @dataclass
@@ -74,6 +75,7 @@ class ClusterStack:
     smtp_port: int = 0
     smtp_password: str = ""
     https_port: int = 0
+    main_port: int = 0
     auth_request_port: int = 0
     secret_key: str = ""
     mfa_key: str = ""
@@ -103,6 +105,10 @@ class ClusterStack:
         self.secret_key = "cluster-tests-" + os.urandom(24).hex()
         self.mfa_key = __import__("base64").b64encode(os.urandom(32)).decode()
         self.start_smtp()
+        # The main nginx's doors are known before anything runs authd: they are
+        # the passkey tests' origins (WEBAUTHN_ORIGINS), as in scripts/e2e-stack.sh.
+        self.main_port = free_port()
+        self.https_port = free_port()
         subprocess.run([str(self.authd), "migrate"], env=self.env(self.hosts(1, 2, 3)), check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
         self.pools = {
@@ -115,14 +121,15 @@ class ClusterStack:
         for pool in self.pools.values():
             self.start_pool(pool)
         both = [self.pools["A"].target, self.pools["B"].target]
-        self.https_port = free_port()
         self.auth_request_port = free_port()
-        self.start_nginx("main", both, TLS_CERT=self.tmp / "tls" / "cert.pem",
+        self.start_nginx("main", both, port=self.main_port, TLS_CERT=self.tmp / "tls" / "cert.pem",
                          TLS_KEY=self.tmp / "tls" / "key.pem", HTTPS_PORT=self.https_port,
                          HTTP_REDIRECT_TO_HTTPS="false",
                          AUTH_REQUEST_EXAMPLE_PORT=self.auth_request_port,
                          AUTH_REQUEST_EXAMPLE_UPSTREAM_PORT=free_port())
-        self.start_nginx("limited", both, IP_RATE_LIMIT=RATE_LIMIT_TEST)
+        # ADMIN_ALLOW wider than the pools' (loopback 127.0.0.1 only), as the
+        # e2e stack's rate-limited door has it: the worker's own check shows.
+        self.start_nginx("limited", both, IP_RATE_LIMIT=RATE_LIMIT_TEST, ADMIN_ALLOW="127.0.0.0/8")
         self.start_nginx("race", [self.pools["R"].target])
         self.start_nginx("es256", [self.pools["E"].target], TRUSTED_PROXIES=f"{TRUSTED_PROXY}/32")
         self.start_mailer("M1", self.hosts(1, 2, 3), respawn=True)
@@ -183,6 +190,9 @@ class ClusterStack:
             "MFA_ENCRYPTION_KEY": self.mfa_key,
             "LOGLEVEL": "DEBUG",
             "ARGON2_MEMORY_KIB": "4096",
+            # Below OWASP's floor on purpose (speed), as the e2e stack: authd
+            # refuses it unless told this is a test run.
+            "AUTHD_TEST_WEAK_ARGON2": "1",
             "MAIL_MODE": "smtp",
             "SMTP_URL": f"smtp://127.0.0.1:{self.smtp_port}",
             "SMTP_USER": "authd-cluster",
@@ -191,9 +201,15 @@ class ClusterStack:
             "MAIL_FROM": "authd e2e <noreply@authd.test>",
             "PUBLIC_BASE_URL": "https://localhost:8443",
             "MAIL_POLL_MS": "100",
+            "WEBAUTHN_RP_ID": WEBAUTHN_RP_ID,
+            "WEBAUTHN_ORIGINS": self.webauthn_origins(),
         })
         env.update({k: str(v) for k, v in extra.items()})
         return env
+
+    def webauthn_origins(self) -> str:
+        """The relying party's origins: the main nginx's two doors by the name localhost."""
+        return f"http://localhost:{self.main_port},https://localhost:{self.https_port}"
 
     def url(self, nginx_name: str) -> str:
         return f"http://127.0.0.1:{self.nginx[nginx_name][1]}"
@@ -277,6 +293,7 @@ class ClusterStack:
         if pool.name == "E":
             # The e2e suite's second deployment (scripts/e2e-stack.sh's ES256 pool).
             env.pop("ARGON2_MEMORY_KIB")
+            env.pop("AUTHD_TEST_WEAK_ARGON2")
             env.update(JWT_ALG="ES256", JWT_PRIVATE_KEY_FILE=str(self.tmp / "keys" / "es256.pem"),
                        JWT_PREVIOUS_PUBLIC_KEY_FILE=str(self.tmp / "keys" / "es256-previous.pub.pem"),
                        REFRESH_REUSE_GRACE=str(ES256_REFRESH_REUSE_GRACE),
@@ -299,8 +316,8 @@ class ClusterStack:
         os.killpg(pool.proc.pid, signal.SIGKILL)
         pool.proc.wait()
 
-    def start_nginx(self, name: str, targets: list[str], **settings) -> None:
-        port = free_port()
+    def start_nginx(self, name: str, targets: list[str], port: int = 0, **settings) -> None:
+        port = port or free_port()
         prefix = self.tmp / f"nginx-{name}"
         env = dict(os.environ, HTTP_PORT=str(port), IP_RATE_LIMIT="0", API_FAST_WORKERS="1",
                    NGINX_PREFIX=str(prefix), NGINX_LISTEN_ADDR="127.0.0.1",

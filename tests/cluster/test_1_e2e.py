@@ -11,7 +11,8 @@ import shlex
 import subprocess
 import time
 
-from clusterstack import ES256_REFRESH_REUSE_GRACE, RATE_LIMIT_TEST, ROOT, TRUSTED_PROXY
+from clusterstack import (ES256_REFRESH_REUSE_GRACE, RATE_LIMIT_TEST, ROOT, TRUSTED_PROXY,
+                          WEBAUTHN_RP_ID)
 
 
 def test_e2e_suite_through_two_pools_on_the_cluster(cluster):
@@ -52,6 +53,8 @@ def test_e2e_suite_through_two_pools_on_the_cluster(cluster):
         "E2E_ES256_PREVIOUS_KEY_FILE": str(cluster.tmp / "keys" / "es256-previous.pem"),
         "E2E_ES256_REFRESH_REUSE_GRACE": str(ES256_REFRESH_REUSE_GRACE),
         "E2E_TRUSTED_PROXY": TRUSTED_PROXY,
+        "E2E_WEBAUTHN_RP_ID": WEBAUTHN_RP_ID,
+        "E2E_WEBAUTHN_ORIGINS": cluster.webauthn_origins(),
     })
     started = time.monotonic()
     # CLUSTER_E2E_ARGS: more pytest arguments, shell-quoted (e.g. "-k 'login or refresh'").
