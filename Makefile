@@ -27,7 +27,7 @@ FORMAT_FILES = $(shell find $(FORMAT_DIRS) -type f \( -name '*.cpp' -o -name '*.
 step = @printf '\n\033[1m==> %s\033[0m\n' "$(1)"
 
 .PHONY: help deps build unit store-test e2e test run migrate user admin-key format format-check compose-test nginx-check clean distclean api-lint docs bench bench-smoke \
-  sanitize-build sanitize-test fuzz fault-test
+  sanitize-build sanitize-test fuzz fault-test cluster-test
 
 help:
 	@echo "make run           install deps, build, start DB + worker pool + nginx on 127.0.0.1:\$${HTTP_PORT:-8080}"
@@ -43,6 +43,7 @@ help:
 	@echo "make sanitize-test unit and store tests under ASan + UBSan ($(ASAN_BUILD_DIR)/)"
 	@echo "make fuzz          each libFuzzer target for FUZZ_SECONDS [600]; new inputs join fuzz/corpus/"
 	@echo "make fault-test    fault tests: workers killed, database away, overload, reload, stop, slow clients"
+	@echo "make cluster-test  three local Galera nodes, two pools: e2e, races across nodes, node and pool killed (~6 min)"
 	@echo "make api-lint      lint api/openapi.yaml (spectral, .spectral.yaml)"
 	@echo "make docs          build the API docs site (Swagger UI, openapi.json) into $(BUILD_DIR)/docs"
 	@echo "make bench         each endpoint against its ceiling (a few minutes; var/bench/)"
@@ -85,6 +86,11 @@ fuzz: sanitize-build
 
 fault-test: build
 	BUILD_DIR=$(BUILD_DIR) scripts/fault-tests.sh
+
+# Not a step of `make test` (about 6 minutes on its own): .ci/run runs it
+# after `make test`.
+cluster-test: build
+	BUILD_DIR=$(BUILD_DIR) scripts/cluster-test.sh
 
 # The OpenAPI document: every built-in rule, warnings fail too (.spectral.yaml
 # says which rules are relaxed and why).

@@ -4,14 +4,16 @@
 // nginx configured like ours in front of it gives the requests per second no
 // endpoint behind that nginx could beat on this machine.
 //
-//   fcgi_ceiling --listen /abs/path.sock --workers N --backlog B [--read]
+//   fcgi_ceiling --listen /abs/path.sock --workers N --backlog B [--read [--causal]]
 //
 // Without --read every request is answered with a fixed body. With --read
 // each child holds one MySQL connection (MYSQL_HOST, MYSQL_PORT,
 // MYSQL_USER, MYSQL_PASSWORD, MYSQL_DB, as the server reads them) and runs
 // one prepared primary-key SELECT of a whole sessions row per request: what
-// a token check with a live-session lookup cannot go below. Runs until
-// SIGTERM or SIGINT.
+// a token check with a live-session lookup cannot go below. --causal makes
+// that read causal as authd makes it on a Galera node (wsrep_sync_wait=1 for
+// the statement), to measure what read-your-writes across nodes costs.
+// Runs until SIGTERM or SIGINT.
 #include <fcgiapp.h>
 #include <mysql.h>
 #include <signal.h>
@@ -39,11 +41,13 @@ struct Options {
   unsigned workers = 1;
   int backlog = 0;
   bool read = false;
+  bool causal = false;
 };
 
 [[noreturn]] void usage() {
   std::fprintf(stderr,
-               "usage: fcgi_ceiling --listen /abs/path.sock --workers N --backlog B [--read]\n");
+               "usage: fcgi_ceiling --listen /abs/path.sock --workers N --backlog B [--read "
+               "[--causal]]\n");
   std::exit(2);
 }
 
@@ -53,6 +57,10 @@ Options parse(int argc, char** argv) {
     std::string_view a = argv[i];
     if (a == "--read") {
       o.read = true;
+      continue;
+    }
+    if (a == "--causal") {
+      o.causal = true;
       continue;
     }
     if (i + 1 >= argc) usage();
@@ -85,7 +93,7 @@ std::string env(const char* name, const char* fallback = "") {
 // once: the least work a primary-key read can take through this C API.
 class SessionRead {
  public:
-  SessionRead() : connection_(mysql_init(nullptr)) {
+  explicit SessionRead(bool causal) : connection_(mysql_init(nullptr)) {
     if (!connection_) die("mysql_init");
     const std::string host = env("MYSQL_HOST", "127.0.0.1");
     const unsigned port = static_cast<unsigned>(std::atoi(env("MYSQL_PORT", "3306").c_str()));
@@ -103,7 +111,8 @@ class SessionRead {
     if (!row || !lengths || lengths[0] != 16) die("no session in the database: log in first");
     std::memcpy(key_.data(), row[0], 16);
 
-    constexpr std::string_view kRead =
+    const std::string kRead =
+        std::string(causal ? "SET STATEMENT wsrep_sync_wait=1 FOR " : "") +
         "SELECT id, user_id, created_at, last_used_at, expires_at, auth_time, revoked_at, amr,"
         " user_agent, ip, refresh_hash, prev_refresh_hash, next_refresh_sealed, rotated_at"
         " FROM sessions WHERE id = ?";
@@ -162,12 +171,12 @@ constexpr std::string_view kFailed =
     "Status: 500 Internal Server Error\r\nContent-Type: application/json\r\n\r\n"
     "{\"status\":\"read failed\"}";
 
-int child(int listen_fd, bool read) {
+int child(int listen_fd, bool read, bool causal) {
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);
   std::unique_ptr<SessionRead> db;
-  if (read) db = std::make_unique<SessionRead>();
+  if (read) db = std::make_unique<SessionRead>(causal);
   FCGX_Request request;
   if (FCGX_InitRequest(&request, listen_fd, 0) != 0) die("FCGX_InitRequest");
   while (FCGX_Accept_r(&request) >= 0) {
@@ -212,15 +221,17 @@ int main(int argc, char** argv) {
   for (unsigned i = 0; i < o.workers; ++i) {
     pid_t pid = fork();
     if (pid < 0) die("fork");
-    if (pid == 0) std::_Exit(child(fd, o.read));
+    if (pid == 0) std::_Exit(child(fd, o.read, o.causal));
     children.push_back(pid);
   }
   struct sigaction sa {};
   sa.sa_handler = on_stop;
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
-  std::fprintf(stderr, "fcgi_ceiling: %u workers on %s (backlog %d, %s)\n", o.workers,
-               o.listen.c_str(), o.backlog, o.read ? "one primary-key read" : "fixed body");
+  std::fprintf(
+      stderr, "fcgi_ceiling: %u workers on %s (backlog %d, %s)\n", o.workers, o.listen.c_str(),
+      o.backlog,
+      o.read ? (o.causal ? "one causal primary-key read" : "one primary-key read") : "fixed body");
   int rc = 0;
   while (!g_stop) {
     int status = 0;

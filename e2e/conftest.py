@@ -5,6 +5,9 @@ deployment: `E2E_BASE_URL=https://auth.example /usr/bin/python3 -m pytest e2e/`.
 Optional access, each opening more checks (skipped, with the reason, without):
   E2E_MYSQL_HOST, E2E_MYSQL_PORT, E2E_MYSQL_USER, E2E_MYSQL_PASSWORD,
   E2E_MYSQL_DB        read the tables (no cleartext password or token)
+  E2E_MYSQL_INIT_COMMAND   run first on each such connection (a cluster's
+                      stack: `SET SESSION wsrep_sync_wait=1`, so the tests'
+                      reads see what any node committed)
   E2E_LOG_FILES       ':'-separated worker/nginx logs (no secret in them)
   E2E_SECRET_KEY      the HS256 key: forge expired / wrong-claim tokens
   E2E_DB_STOP_CMD, E2E_DB_START_CMD   take the database away (503s)
@@ -177,7 +180,8 @@ def db_settings() -> dict:
 def db(db_settings):
     import pymysql
     conn = pymysql.connect(**db_settings, charset="utf8mb4", connect_timeout=5,
-                           binary_prefix=True)
+                           binary_prefix=True,
+                           init_command=os.environ.get("E2E_MYSQL_INIT_COMMAND") or None)
     yield conn
     conn.close()
 

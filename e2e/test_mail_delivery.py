@@ -151,8 +151,10 @@ def test_a_mailer_killed_mid_batch_loses_nothing_and_comes_back(api, db, mailer_
         assert time.monotonic() - killed_at < 5, "the mailer was not restarted within 5 s"
         time.sleep(0.05)
     restarted_in = time.monotonic() - killed_at
+    # The message in flight at the kill is leased for 30 s (mail::kSendLeaseS:
+    # its claim committed before the send, so no other mailer takes it sooner).
     for e in emails:
-        wait_for_mail(e, 1, timeout=30)
+        wait_for_mail(e, 1, timeout=45)
     counts = [len(mails_to(e)) for e in emails]
     rows = outbox_rows(db, emails)
     report(f"mailer killed (SIGKILL) after {delivered_before} of 6 messages; restarted in "

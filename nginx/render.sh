@@ -7,8 +7,16 @@
 #   HTTP_PORT          [8080]
 #   NGINX_LISTEN_ADDR  [127.0.0.1]  address to listen on; `*` (or empty) for
 #                                   all addresses, as in the container
-#   FCGI_TARGET        required: an absolute unix socket path
-#                      (/abs/var/run/authd.sock) or host:port (worker:9000)
+#   FCGI_TARGET        required (unless FCGI_TARGETS): an absolute unix socket
+#                      path (/abs/var/run/authd.sock) or host:port (worker:9000)
+#   FCGI_TARGETS       [empty]  several worker hosts: `host:port,host:port,…`
+#                      (each host's FCGI_LISTEN; its fast lane at port + 1, or
+#                      FCGI_FAST_TARGETS). Rendered as two upstreams of every
+#                      host, a dead pool skipped for 1 s (max_fails=1
+#                      fail_timeout=1s) after one failed connect. Replaces
+#                      FCGI_TARGET; not with NGINX_RESOLVER (upstream names
+#                      are resolved when nginx starts).
+#   FCGI_FAST_TARGETS  [derived from FCGI_TARGETS, each port + 1]
 #   API_FAST_WORKERS   [2]  the pool's fast lane; 0 = none, every route goes
 #                      to FCGI_TARGET
 #   FCGI_FAST_TARGET   [derived as the pool derives FCGI_FAST_LISTEN from
@@ -74,7 +82,13 @@ else
   die "NGINX_LISTEN_ADDR must be an IP address or '*', got '$listen_addr'"
 fi
 
-target=${FCGI_TARGET:?render.sh: FCGI_TARGET is required (unix socket path or host:port)}
+targets=${FCGI_TARGETS:-}
+if [[ -n $targets ]]; then
+  [[ -z ${FCGI_TARGET:-} ]] || die "FCGI_TARGET and FCGI_TARGETS exclude each other"
+  target=${targets%%,*}  # checked below like a single target
+else
+  target=${FCGI_TARGET:?render.sh: FCGI_TARGET is required (unix socket path or host:port)}
+fi
 resolver=${NGINX_RESOLVER:-}
 fast_workers=${API_FAST_WORKERS:-2}
 [[ $fast_workers =~ ^[0-9]+$ ]] || die "API_FAST_WORKERS must be a whole number, got '$fast_workers'"
@@ -127,6 +141,37 @@ elif [[ $target =~ ^[A-Za-z0-9._-]+:[0-9]+$ || $target =~ ^\[[0-9A-Fa-f:]+\]:[0-
   fi
 else
   die "FCGI_TARGET must be an absolute unix socket path or host:port, got '$target'"
+fi
+
+# Several worker hosts: one upstream per lane, each host's pool a server.
+NGINX_UPSTREAMS=""
+if [[ -n $targets ]]; then
+  [[ -z $resolver ]] || die "FCGI_TARGETS cannot be re-resolved (NGINX_RESOLVER): list addresses or names fixed at start"
+  IFS=',' read -r -a hosts <<<"$targets"
+  if ((10#$fast_workers == 0)); then
+    fast_hosts=("${hosts[@]}")
+  elif [[ -n ${FCGI_FAST_TARGETS:-} ]]; then
+    IFS=',' read -r -a fast_hosts <<<"$FCGI_FAST_TARGETS"
+    ((${#fast_hosts[@]} == ${#hosts[@]})) || die "FCGI_FAST_TARGETS must list as many hosts as FCGI_TARGETS"
+  else
+    fast_hosts=()
+    for h in "${hosts[@]}"; do fast_hosts+=("$(fast_target_for "${h//[[:space:]]/}")"); done
+  fi
+  pool="upstream authd_pool {"
+  pool_fast="upstream authd_pool_fast {"
+  for i in "${!hosts[@]}"; do
+    h=${hosts[$i]//[[:space:]]/}
+    f=${fast_hosts[$i]//[[:space:]]/}
+    for t in "$h" "$f"; do
+      [[ $t =~ ^[A-Za-z0-9._-]+:[0-9]+$ || $t =~ ^\[[0-9A-Fa-f:]+\]:[0-9]+$ ]] ||
+        die "FCGI_TARGETS / FCGI_FAST_TARGETS entries must be host:port, got '$t'"
+    done
+    pool+=" server $h max_fails=1 fail_timeout=1s;"
+    pool_fast+=" server $f max_fails=1 fail_timeout=1s;"
+  done
+  NGINX_UPSTREAMS="$pool } $pool_fast }"
+  NGINX_FASTCGI_PASS=authd_pool
+  NGINX_FASTCGI_PASS_FAST=authd_pool_fast
 fi
 
 rate=${IP_RATE_LIMIT:-60}
@@ -275,12 +320,12 @@ fi
 
 # shellcheck disable=SC2090  # the quotes in NGINX_REDIRECT are nginx's
 export NGINX_DOCS_ROOT NGINX_USER_DIRECTIVE NGINX_PID_FILE NGINX_ERROR_LOG NGINX_ACCESS_LOG NGINX_TEMP_DIR \
-  NGINX_LISTEN NGINX_FASTCGI_PASS NGINX_FASTCGI_PASS_FAST NGINX_DYNAMIC_UPSTREAM NGINX_REAL_IP NGINX_LIMIT_REQ_ZONE \
+  NGINX_UPSTREAMS NGINX_LISTEN NGINX_FASTCGI_PASS NGINX_FASTCGI_PASS_FAST NGINX_DYNAMIC_UPSTREAM NGINX_REAL_IP NGINX_LIMIT_REQ_ZONE \
   NGINX_LIMIT_REQ NGINX_RETRY_AFTER_IP NGINX_EXAMPLE_INCLUDE NGINX_LISTEN_TLS NGINX_TLS NGINX_REDIRECT NGINX_FASTCGI_READ_TIMEOUT \
   NGINX_ADMIN_ALLOW
 # The explicit list: nothing else in the template is touched.
 # shellcheck disable=SC2016  # envsubst's own syntax, literally
-vars='${NGINX_USER_DIRECTIVE} ${NGINX_PID_FILE} ${NGINX_ERROR_LOG} ${NGINX_ACCESS_LOG} ${NGINX_TEMP_DIR} ${NGINX_LISTEN} ${NGINX_FASTCGI_PASS} ${NGINX_FASTCGI_PASS_FAST} ${NGINX_DYNAMIC_UPSTREAM} ${NGINX_REAL_IP} ${NGINX_LIMIT_REQ_ZONE} ${NGINX_LIMIT_REQ} ${NGINX_RETRY_AFTER_IP} ${NGINX_EXAMPLE_INCLUDE} ${NGINX_LISTEN_TLS} ${NGINX_TLS} ${NGINX_REDIRECT} ${NGINX_DOCS_ROOT} ${NGINX_FASTCGI_READ_TIMEOUT} ${NGINX_ADMIN_ALLOW}'
+vars='${NGINX_UPSTREAMS} ${NGINX_USER_DIRECTIVE} ${NGINX_PID_FILE} ${NGINX_ERROR_LOG} ${NGINX_ACCESS_LOG} ${NGINX_TEMP_DIR} ${NGINX_LISTEN} ${NGINX_FASTCGI_PASS} ${NGINX_FASTCGI_PASS_FAST} ${NGINX_DYNAMIC_UPSTREAM} ${NGINX_REAL_IP} ${NGINX_LIMIT_REQ_ZONE} ${NGINX_LIMIT_REQ} ${NGINX_RETRY_AFTER_IP} ${NGINX_EXAMPLE_INCLUDE} ${NGINX_LISTEN_TLS} ${NGINX_TLS} ${NGINX_REDIRECT} ${NGINX_DOCS_ROOT} ${NGINX_FASTCGI_READ_TIMEOUT} ${NGINX_ADMIN_ALLOW}'
 if [[ $out == - ]]; then
   envsubst "$vars" <"$template"
 else

@@ -4,7 +4,11 @@
 # up with 3 worker replicas, runs the end-to-end suite through the compose
 # nginx, shows that every replica served requests, scales to 4 while running
 # and shows the new replica getting traffic without restarting nginx, then
-# tears everything down (volumes included).
+# tears everything down (volumes included). Then the cluster file,
+# docker-compose.cluster.yml (scripts/compose-cluster-test.sh): three Galera
+# nodes of our own image, two worker hosts, one nginx; a sign-up, a login and
+# a token check through each worker host, and a node stopped and started
+# again under load with no failed request outside the documented window.
 #
 #   scripts/compose-test.sh
 #
@@ -20,7 +24,9 @@
 #
 # Knobs: COMPOSE_TEST_DIR [build/compose-test], COMPOSE_TEST_DB [mysql with
 # Docker, mariadb with podman], COMPOSE_TEST_KEEP=1 (leave the stack up;
-# tear it down later with the command it prints), E2E_ARGS (extra pytest args).
+# tear it down later with the command it prints), E2E_ARGS (extra pytest args),
+# COMPOSE_TEST_PARTS [single,cluster] (which stacks: the single-database one,
+# the Galera one, or both).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -53,6 +59,8 @@ timed() {  # LABEL CMD...: runs CMD, records its duration, returns its status
 
 podman_pid=""
 ticker_pid=""
+teardown_hooks=()  # more stacks' own teardown (scripts/compose-cluster-test.sh)
+parts=${COMPOSE_TEST_PARTS:-single,cluster}
 follower_pids=()
 stack_started=""
 engine=""
@@ -64,6 +72,7 @@ cleanup() {
   set +e
   if [[ -n $ticker_pid ]]; then kill "$ticker_pid" 2>/dev/null; wait "$ticker_pid" 2>/dev/null; fi
   for p in "${follower_pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  for hook in "${teardown_hooks[@]}"; do "$hook" "$rc" || rc=1; done
   if [[ -n $stack_started ]]; then
     if ((rc != 0)); then
       echo "----- compose ps" >&2
@@ -197,6 +206,7 @@ AUTHD_TLS_DIR=$work/tls
 AUTHD_WORKER_IMAGE=authd-worker:compose-test
 AUTHD_NGINX_IMAGE=authd-nginx:compose-test
 AUTHD_DB_IMAGE=authd-mariadb-standin:compose-test
+AUTHD_GALERA_IMAGE=authd-galera:compose-test
 API_WORKERS=2
 EOF
 )
@@ -226,6 +236,7 @@ services:
       IP_RATE_LIMIT: "${E2E_IP_RATE_LIMIT:-0}"
 EOF
 files+=(-f "$work/compose.test.yml")
+compose_base=("${compose[@]}")
 compose+=(-p "$project" --env-file "$work/env" "${files[@]}")
 info "compose: ${compose[*]}"
 
@@ -263,6 +274,9 @@ uid=$(sed -n 's/^uid=//p' <<<"$img_check")
 [[ -n $uid && $uid != 0 ]] || fail "the worker image runs as root (uid '$uid')"
 passed "worker image: all libraries resolve, no compiler, runs as uid $uid"
 
+# The single-database stack (docker-compose.yml), unless COMPOSE_TEST_PARTS
+# leaves it out. (Not indented: the block is the rest of this file's first part.)
+if [[ $parts == *single* ]]; then
 # ------------------------------------------------------------------- up -----
 # podman schedules container health checks with systemd timers; without
 # systemd (as here) nothing runs them and `service_healthy` would wait
@@ -537,6 +551,20 @@ passed "the 4th replica got traffic after ${round} round(s) of 8 requests; nginx
 n=$(dns_count)
 ((n == replicas + 1)) || fail "'worker' resolves to $n addresses after scaling, expected $((replicas + 1))"
 passed "'worker' now resolves to $n addresses inside the nginx container"
+
+# The Galera cluster stack needs the ports: this one goes first.
+step "tearing down the single-database stack"
+"${compose[@]}" down -v --remove-orphans --timeout 20 >"$work/down.log" 2>&1 ||
+  { cat "$work/down.log" >&2; fail "could not tear the single-database stack down"; }
+stack_started=""
+fi  # the single-database stack
+
+# -------------------------------------------------------- Galera cluster ----
+if [[ $parts == *cluster* ]]; then
+  # shellcheck source=scripts/compose-cluster-test.sh
+  . "$root/scripts/compose-cluster-test.sh"
+  cluster_stack_test
+fi
 
 # ---------------------------------------------------------------- summary ---
 step "summary"

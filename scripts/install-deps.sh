@@ -35,6 +35,11 @@ PACKAGES=(
   clang libclang-rt-14-dev
   # The local stack: private database, HTTP front, template rendering.
   mariadb-server mariadb-client   # scripts/mariadb.sh runs its own mariadbd
+  # A Galera cluster of local processes (scripts/galera.sh, make cluster-test):
+  # the replication library, rsync for a joining node's full copy (SST),
+  # socat as a killable stand-in node in the store tests, iproute2's `ss`,
+  # which the SST script uses to wait for its ports.
+  galera-4 rsync socat iproute2
   nginx-light                     # realip, auth_request, limit_req, ssl
   gettext-base                    # envsubst for nginx/render.sh
   # End-to-end tests (Debian's /usr/bin/python3 and its modules; no PyPI).

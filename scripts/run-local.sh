@@ -121,7 +121,11 @@ if [[ -z ${MYSQL_HOST:-} ]]; then
   . "$var/mysql/env.run"
   set +a
 else
-  say "using the MySQL server at $MYSQL_HOST:${MYSQL_PORT:-3306} (MYSQL_HOST is set)"
+  if [[ $MYSQL_HOST == *,* ]]; then
+    say "using the database nodes $MYSQL_HOST, the first preferred (MYSQL_HOST is set)"
+  else
+    say "using the MySQL server at $MYSQL_HOST:${MYSQL_PORT:-3306} (MYSQL_HOST is set)"
+  fi
   : "${MYSQL_USER:?MYSQL_USER is required with MYSQL_HOST}"
   : "${MYSQL_DB:?MYSQL_DB is required with MYSQL_HOST}"
   export MYSQL_HOST MYSQL_PORT MYSQL_USER MYSQL_PASSWORD MYSQL_DB MYSQL_MIGRATE_USER MYSQL_MIGRATE_PASSWORD
@@ -278,7 +282,7 @@ TRUST
 fi)
   logs:     worker: JSON lines here, on this terminal
             nginx:  var/log/nginx-access.log (JSON lines), var/log/nginx-error.log
-  database: $(if [[ -n $own_db ]]; then echo "private MariaDB in var/mysql (127.0.0.1:$MYSQL_PORT, accounts in var/mysql/env)"; else echo "$MYSQL_HOST:${MYSQL_PORT:-3306}/$MYSQL_DB"; fi)
+  database: $(if [[ -n $own_db ]]; then echo "private MariaDB in var/mysql (127.0.0.1:$MYSQL_PORT, accounts in var/mysql/env)"; elif [[ $MYSQL_HOST == *,* ]]; then echo "nodes $MYSQL_HOST, database $MYSQL_DB"; else echo "$MYSQL_HOST:${MYSQL_PORT:-3306}/$MYSQL_DB"; fi)
   secret:   $(if [[ -s $var/secret_key && $SECRET_KEY == "$(cat "$var/secret_key")" ]]; then echo "SECRET_KEY from var/secret_key"; else echo "SECRET_KEY from the environment"; fi)
   tokens:   ${JWT_ALG:-HS256}$(if [[ ${JWT_ALG:-} == ES256 ]]; then echo ", key $JWT_PRIVATE_KEY_FILE; public keys at $base/.well-known/jwks.json"; fi)
 

@@ -128,6 +128,10 @@ SQL
   log "initialisation done"
 }
 
+# Sourced by the Galera node image's entrypoint (docker/galera) for the
+# functions above: the part below runs only when this file is the entrypoint.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
+
 if [ "${1:-}" = mariadbd ] || [ "${1:-}" = mysqld ]; then
   shift
   mkdir -p /run/mysqld

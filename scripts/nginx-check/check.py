@@ -14,6 +14,7 @@ usage: check.py PHASE BASE_URL [RATE]
 import json
 import re
 import sys
+import time
 
 import requests
 
@@ -231,6 +232,39 @@ def phase_ratelimit(base, rate):
     # Closing an account takes a password too: counted with the POSTs.
     problem(s.delete(base + "/auth/me"), 429, "too_many_attempts", "DELETE /auth/me while limited")
     forwarded(s.get(base + "/auth/me"), "GET while limited")
+
+
+def phase_pools(base):
+    """FCGI_TARGETS with two pools: every route reaches its own lane whichever
+    pool takes it, and requests are spread over both pools on both lanes."""
+    s = requests.Session()
+    seen = set()
+    for _ in range(2):
+        for path in ROUTES:
+            for method in ("GET", "POST", "DELETE"):
+                r = s.request(method, base + path, data=b"{}" if method == "POST" else None,
+                              headers={"Content-Type": "application/json"} if method == "POST" else {})
+                forwarded(r, f"pools: {method} {path}", lane_of(method, path))
+                if r.status_code == 200:
+                    seen.add((r.json().get("pool"), r.json().get("lane")))
+    for pool in ("A", "B"):
+        for lane in ("hashing", "fast"):
+            check((pool, lane) in seen, f"pools: pool {pool}'s {lane} lane never answered ({sorted(seen)})")
+
+
+def phase_pool_down(base):
+    """Pool A's host is gone (both of its lanes refuse connections): every
+    request, on either lane, is passed over to pool B, none answered 502/503."""
+    s = requests.Session()
+    started = time.monotonic()
+    for path in ROUTES:
+        for method in ("GET", "POST"):
+            r = s.request(method, base + path, data=b"{}" if method == "POST" else None,
+                          headers={"Content-Type": "application/json"} if method == "POST" else {})
+            forwarded(r, f"pool A down: {method} {path}", lane_of(method, path))
+            if r.status_code == 200:
+                check(r.json().get("pool") == "B", f"pool A down: {method} {path} from {r.json().get('pool')}")
+    check(time.monotonic() - started < 30, "pool A down: requests were slow to pass over")
 
 
 def phase_down(base):

@@ -9,9 +9,10 @@ it, through headers, to misbehave the way a worker might:
   X-Standin-Sleep: S      sleep S seconds before answering
   X-Standin-Request-Id: V send its own X-Request-ID: V (nginx must hide it)
 
-usage: fcgi_standin.py SOCKET_PATH_OR_HOST:PORT [LANE]
+usage: fcgi_standin.py SOCKET_PATH_OR_HOST:PORT [LANE [POOL]]
 LANE (default `hashing`) is echoed back, so check.py sees which of the
-pool's two sockets nginx sent a request to.
+pool's two sockets nginx sent a request to; POOL (default empty) likewise
+names which of several pools (FCGI_TARGETS) answered.
 """
 import json
 import os
@@ -22,6 +23,7 @@ import sys
 import time
 
 LANE = sys.argv[2] if len(sys.argv) > 2 else "hashing"
+POOL = sys.argv[3] if len(sys.argv) > 3 else ""
 FCGI_BEGIN_REQUEST, FCGI_END_REQUEST, FCGI_PARAMS, FCGI_STDIN, FCGI_STDOUT = 1, 3, 4, 5, 6
 
 
@@ -98,7 +100,7 @@ def handle(conn):
                               "request_id": p.get("HTTP_X_REQUEST_ID", "")}).encode()
     else:
         headers.append("Content-Type: application/json")
-        payload = json.dumps({"standin": True, "lane": LANE, "params": params,
+        payload = json.dumps({"standin": True, "lane": LANE, "pool": POOL, "params": params,
                               "body_len": len(body)}).encode()
     head = "Status: %d\r\n%s\r\n\r\n" % (status, "\r\n".join(headers)) if headers else \
         "Status: %d\r\n\r\n" % status

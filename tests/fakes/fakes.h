@@ -343,6 +343,16 @@ class InMemoryMfaStore final : public MfaStore {
     std::string hash;
     bool used;
   };
+  // For FakeTransactions::participants: what puts this store back.
+  std::function<std::function<void()>()> snapshot() {
+    return [this] {
+      return [this, s = states, c = codes, ch = challenges] {
+        states = s;
+        codes = c;
+        challenges = ch;
+      };
+    };
+  }
   std::map<Uuid, MfaState> states;
   std::map<Uuid, std::vector<StoredCode>> codes;
   std::map<std::string, MfaChallenge> challenges;
@@ -366,6 +376,24 @@ class FakeTransactions final : public TransactionRunner {
       restores.push_back(snapshot());
     try {
       body();
+      // The COMMIT fails certification (1213): rolled back whole, then, as
+      // MysqlTransactionRunner does, the body runs again from the start,
+      // after the write it lost to (conflict_winner) has landed.
+      while (conflicts_at_commit > 0) {
+        --conflicts_at_commit;
+        ++conflicts;
+        users_.users = users_before;
+        sessions_.sessions = sessions_before;
+        for (const auto& restore : restores)
+          restore();
+        if (conflict_winner) std::exchange(conflict_winner, nullptr)();
+        users_before = users_.users;
+        sessions_before = sessions_.sessions;
+        restores.clear();
+        for (const auto& snapshot : participants)
+          restores.push_back(snapshot());
+        body();
+      }
       ++commits;
     } catch (...) {
       users_.users = std::move(users_before);
@@ -393,6 +421,12 @@ class FakeTransactions final : public TransactionRunner {
   bool down_after_lost_commit = false;  // and the re-read finds no database
   std::function<void()> before_next;    // runs once, before the next transaction
   int commits = 0;
+  // The next transactions' COMMITs lose to a concurrent writer this many
+  // times; conflict_winner (once) is that writer's commit, applied before
+  // the retry.
+  int conflicts_at_commit = 0;
+  std::function<void()> conflict_winner;
+  int conflicts = 0;
   // Other fakes joining the all-or-nothing: each snapshot returns what
   // puts its state back.
   std::vector<std::function<std::function<void()>()>> participants;

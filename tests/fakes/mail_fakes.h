@@ -84,7 +84,15 @@ class InMemoryOutbox final : public OutboxStore, public OutboxDelivery {
     p.expires_at = best->mail.expires_at;
     return p;
   }
-  void mark_sent(std::int64_t id, UnixSeconds now) override { finish(id, 1, now); }
+  void lease(std::int64_t id, UnixSeconds until) override {
+    if (unavailable) throw StoreUnavailable("fake: database down");
+    Row& row = rows.at(id);
+    if (row.state == 0) row.next_attempt_at = until;
+    if (on_lease) on_lease(id);
+  }
+  void mark_sent(std::int64_t id, UnixSeconds now) override {
+    if (rows.at(id).state == 0) finish(id, 1, now);
+  }
   void mark_retry(std::int64_t id, UnixSeconds next_attempt_at, std::string_view error) override {
     Row& row = rows.at(id);
     ++row.attempts;
@@ -109,6 +117,7 @@ class InMemoryOutbox final : public OutboxStore, public OutboxDelivery {
   std::map<std::int64_t, Row> rows;
   std::int64_t next_id = 1;
   bool unavailable = false;
+  std::function<void(std::int64_t)> on_lease;  // a test's hook
 
  private:
   void finish(std::int64_t id, int state, UnixSeconds now) {
@@ -160,6 +169,7 @@ class RecordingTransport final : public MailTransport {
   };
   SendResult send(std::string_view from, std::string_view to, std::string_view message) override {
     ++attempts;
+    if (on_send) on_send();
     if (!script.empty()) {
       SendResult next = script.front();
       script.erase(script.begin());
@@ -170,6 +180,7 @@ class RecordingTransport final : public MailTransport {
   }
   void close_connection() override { ++closes; }
   std::vector<SendResult> script;
+  std::function<void()> on_send;  // a test's hook
   std::vector<Sent> sent;
   int attempts = 0;
   int closes = 0;

@@ -36,7 +36,7 @@ struct ServiceWorld {
   explicit ServiceWorld(ServicePolicy p = {}) : policy(with_mfa_key(p)) {
     transactions.participants = {email_tokens.snapshot(),  outbox.snapshot(),
                                  mail_requests.snapshot(), passkeys.snapshot(),
-                                 throttle_snapshot(),      mfa_snapshot()};
+                                 throttle_snapshot(),      mfa.snapshot()};
     users.on_erase = [this](const Uuid& id, std::string_view email) { erase_rows_of(id, email); };
     rebuild();
   }
@@ -61,15 +61,6 @@ struct ServiceWorld {
   }
   std::function<std::function<void()>()> throttle_snapshot() {
     return [this] { return [this, saved = throttle.rows] { throttle.rows = saved; }; };
-  }
-  std::function<std::function<void()>()> mfa_snapshot() {
-    return [this] {
-      return [this, states = mfa.states, codes = mfa.codes, challenges = mfa.challenges] {
-        mfa.states = states;
-        mfa.codes = codes;
-        mfa.challenges = challenges;
-      };
-    };
   }
   static ServicePolicy with_mfa_key(ServicePolicy p) {
     if (!p.mfa_key) p.mfa_key = SealingKey{};  // all zero: a test key

@@ -28,19 +28,6 @@ using mysql::DuplicateKey;
 using mysql::Rows;
 using mysql::SqlError;
 
-// A TCP port on 127.0.0.1 where nothing listens (bound, then released).
-unsigned closed_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
 // A TCP port on 127.0.0.1 that accepts connections and never says a word,
 // as a hung server does. Closed when the returned guard goes.
 struct SilentServer {

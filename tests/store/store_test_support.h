@@ -39,6 +39,9 @@ void kill_session(Connection& victim);
 // Drops every table, leaving an empty database ("fresh").
 void drop_schema();
 
+// A TCP port on 127.0.0.1 where nothing listens (bound, then released).
+unsigned closed_port();
+
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override;

@@ -23,6 +23,9 @@ Outcome<User> AuthService::verify_email(std::string_view token, const ClientInfo
         "email_verification",
         [&] {
           deps_.transactions.in_transaction([&] {
+            // Afresh on every run: a run that lost to another use of this
+            // link (a conflict, run again) finds the token spent.
+            verified.reset();
             auto row = deps_.email_tokens.find_for_update(hash);
             if (!row || row->purpose != LinkPurpose::verify_email || now >= row->expires_at) return;
             auto user = deps_.users.find_by_id(row->user_id);

@@ -95,6 +95,11 @@ Outcome<TokenGrant> AuthService::reset_password(std::string_view token,
       "password_reset",
       [&] {
         deps_.transactions.in_transaction([&] {
+          // Afresh on every run: one that lost to another use of this token
+          // (a conflict, run again) finds it spent and writes nothing.
+          spent = false;
+          second_factor = false;
+          ended = 0;
           auto locked = deps_.email_tokens.find_for_update(hash);
           if (!locked || now >= locked->expires_at) return;
           auto current = deps_.users.find_by_email_for_update(user->email);

@@ -5,11 +5,14 @@
 #include <sys/un.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "util/ascii.h"
 
 namespace authd {
 namespace {
@@ -497,6 +500,13 @@ std::string parse_mfa_issuer(const Environment& env) {
   return *value;
 }
 
+// A MYSQL_HOST entry's port: 1 to 65535, digits only.
+std::optional<unsigned> port_number(std::string_view digits) {
+  const auto value = parse_decimal(digits);
+  if (!value || *value < 1 || *value > 65535) return std::nullopt;
+  return static_cast<unsigned>(*value);
+}
+
 // An origin as browsers serialise it (RFC 6454): lower-case scheme and
 // host, the port only when it is not the scheme's default, nothing after.
 struct Origin {
@@ -578,11 +588,7 @@ void parse_webauthn(const Environment& env, Config& config) {
   std::string_view rest = list ? std::string_view(*list) : std::string_view();
   while (list) {
     const std::size_t comma = rest.find(',');
-    std::string_view item = rest.substr(0, comma);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
-      item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t'))
-      item.remove_suffix(1);
+    const std::string_view item = trim_ows(rest.substr(0, comma));
     if (!item.empty()) {
       const auto origin = parse_origin(item);
       if (!origin) {
@@ -615,6 +621,57 @@ void require(const Environment& env, const char* name, std::string_view why = "r
   if (!env.has(name)) fail(name, why);
 }
 
+}  // namespace
+
+std::vector<DbHost> parse_db_hosts(std::string_view text, unsigned default_port) {
+  std::vector<DbHost> hosts;
+  while (true) {
+    const auto comma = text.find(',');
+    const std::string_view entry = trim_ows(text.substr(0, comma));
+    DbHost host;
+    host.port = default_port;
+    std::string_view name = entry;
+    if (entry.starts_with('[')) {
+      const auto close = entry.find(']');
+      if (close == std::string_view::npos) return {};
+      name = entry.substr(1, close - 1);
+      const std::string_view rest = entry.substr(close + 1);
+      if (!rest.empty()) {
+        auto port = rest.starts_with(':') ? port_number(rest.substr(1)) : std::nullopt;
+        if (!port) return {};
+        host.port = *port;
+      }
+    } else if (const auto colon = entry.find(':'); colon != std::string_view::npos) {
+      // One colon: host:port. More: a bare IPv6 address (no port).
+      if (entry.find(':', colon + 1) == std::string_view::npos) {
+        auto port = port_number(entry.substr(colon + 1));
+        if (!port) return {};
+        host.port = *port;
+        name = entry.substr(0, colon);
+      }
+    }
+    // A name or IPv4 address; with colons, an IPv6 address.
+    const bool v6 = name.find(':') != std::string_view::npos;
+    const bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [v6](char c) {
+      if (v6) return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+    });
+    if (!plain) return {};
+    host.host = std::string(name);
+    hosts.push_back(std::move(host));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return hosts;
+}
+
+std::string db_host_label(const DbHost& host) {
+  const bool v6 = host.host.find(':') != std::string::npos;
+  return (v6 ? "[" + host.host + "]" : host.host) + ":" + std::to_string(host.port);
+}
+
+namespace {
+
 Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cpus) {
   Config config;
   const bool serving = purpose == ConfigPurpose::serve;
@@ -636,6 +693,11 @@ Config parse(const Environment& env, ConfigPurpose purpose, unsigned detected_cp
       narrow<unsigned>(env.integer("MYSQL_WRITE_TIMEOUT", db.write_timeout_s, 1, 3600));
   db.ssl_ca = env.text("MYSQL_SSL_CA", "");
   db.ssl_required = env.boolean("MYSQL_SSL", db.ssl_required);
+  if (parse_db_hosts(db.host, db.port).empty()) {
+    fail("MYSQL_HOST", "must be host[:port] or a comma-separated list of them ([v6-address]:port)" +
+                           got(db.host));
+  }
+  db.failback_s = narrow<unsigned>(env.integer("MYSQL_FAILBACK_S", db.failback_s, 1, 3600));
   if (purpose == ConfigPurpose::migrate) {
     if (db.migrate_user.empty()) fail("MYSQL_MIGRATE_USER", "required (or MYSQL_USER)");
   } else {

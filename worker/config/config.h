@@ -24,9 +24,25 @@ enum class MailMode {
   smtp,  // sent through SMTP_URL
 };
 
+// One database server of MYSQL_HOST's list.
+struct DbHost {
+  std::string host;  // a name or an address (an IPv6 one without its brackets)
+  unsigned port = 3306;
+  bool operator==(const DbHost&) const = default;
+};
+
+// MYSQL_HOST: `host[:port]` or a comma-separated list of them, the first
+// preferred (a Galera cluster's nodes); IPv6 addresses in brackets
+// (`[::1]:3306`). An entry without a port gets `default_port` (MYSQL_PORT).
+// Empty when the text is not such a list (an empty entry, a bad port).
+std::vector<DbHost> parse_db_hosts(std::string_view text, unsigned default_port);
+
+// The list as Connector/C takes it in mysql_real_connect's host argument.
+std::string db_host_label(const DbHost& host);
+
 struct DbSettings {
-  std::string host = "127.0.0.1";  // MYSQL_HOST
-  unsigned port = 3306;            // MYSQL_PORT, 1..65535
+  std::string host = "127.0.0.1";  // MYSQL_HOST, one host or a list (parse_db_hosts)
+  unsigned port = 3306;            // MYSQL_PORT, 1..65535: for entries without a port
   std::string user;                // MYSQL_USER
   std::string password;            // MYSQL_PASSWORD, may be empty
   std::string database;            // MYSQL_DB
@@ -37,6 +53,10 @@ struct DbSettings {
   unsigned write_timeout_s = 5;    // MYSQL_WRITE_TIMEOUT, 1..3600
   std::string ssl_ca;              // MYSQL_SSL_CA: verify the server against this CA
   bool ssl_required = false;       // MYSQL_SSL: require TLS (without a CA: encrypted, unverified)
+  // With several hosts: while connected to another than the first, how often
+  // (at most) a worker asks whether an earlier one is usable again, to move
+  // back to it between transactions.
+  unsigned failback_s = 5;  // MYSQL_FAILBACK_S, 1..3600
 };
 
 inline constexpr std::size_t kMfaKeyBytes = 32;  // crypto_secretbox_KEYBYTES

@@ -7,39 +7,47 @@ namespace authd::mail {
 
 OutboxMailer::Step OutboxMailer::deliver_one() {
   Step step = Step::none_due;
-  std::int64_t id = 0;
-  std::string user_id;
-  std::string kind;
-  unsigned attempt = 0;
-  SendResult result;
+  std::optional<OutboxDelivery::Pending> claimed;
+  // 1. Claim, and commit the claim before anything is sent. On a cluster two
+  //    mailers on two nodes may both pick this row (SKIP LOCKED is
+  //    node-local): one claim commits, the other fails certification, runs
+  //    again and finds the row leased. Only the mailer whose claim committed
+  //    talks to the relay.
   transactions_.in_transaction([&] {
     step = Step::none_due;
+    claimed.reset();
     const UnixSeconds now = clock_.now();
     auto pending = outbox_.claim_next_due(now);
     if (!pending) return;
-    id = pending->id;
-    user_id = pending->user_id ? pending->user_id->to_string() : std::string();
-    kind = std::string(mail_kind_name(pending->kind));
-    attempt = pending->attempts + 1;
     if (now >= pending->expires_at) {
       // Its link no longer works (or a notice is days late): sending it
       // would only confuse.
-      outbox_.mark_abandoned(id, now);
+      outbox_.mark_abandoned(pending->id, now);
       step = Step::abandoned;
-      return;
+    } else {
+      outbox_.lease(pending->id, now + kSendLeaseS);
+      step = Step::sent;  // to be sent: settled below
     }
-    // The row stays locked while the relay is talked to: another mailer
-    // skips it, and if this process dies the lock goes with its connection.
-    result = transport_.send(envelope_from_, pending->recipient, pending->message);
+    claimed = std::move(pending);
+  });
+  if (!claimed) return Step::none_due;
+  const std::int64_t id = claimed->id;
+  const std::string user_id = claimed->user_id ? claimed->user_id->to_string() : std::string();
+  const std::string kind(mail_kind_name(claimed->kind));
+  const unsigned attempt = claimed->attempts + 1;
+  SendResult result;
+  if (step == Step::sent) {
+    // 2. Send, outside any transaction. 3. Record what happened (one
+    //    statement each). Dying between 2 and 3 leaves the lease to run
+    //    out: the message is sent again then, as a crash always allowed.
+    result = transport_.send(envelope_from_, claimed->recipient, claimed->message);
     if (result.ok()) {
       outbox_.mark_sent(id, clock_.now());
-      step = Step::sent;
-      return;
+    } else {
+      outbox_.mark_retry(id, clock_.now() + retry_delay_seconds(attempt), result.detail);
+      step = result.status == SendResult::Status::unavailable ? Step::unavailable : Step::failed;
     }
-    const UnixSeconds retry_at = clock_.now() + retry_delay_seconds(attempt);
-    outbox_.mark_retry(id, retry_at, result.detail);
-    step = result.status == SendResult::Status::unavailable ? Step::unavailable : Step::failed;
-  });
+  }
   switch (step) {
     case Step::none_due:
       break;

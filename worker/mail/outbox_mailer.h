@@ -1,8 +1,11 @@
 #pragma once
-// Delivers the outbox: one message per transaction (claim with SKIP
-// LOCKED, send, mark), so a crash at any moment leaves each message either
-// marked sent or still pending for the next try: at least once, and sent
-// exactly once as far as the database is concerned.
+// Delivers the outbox, one message at a time: a transaction claims it (SKIP
+// LOCKED, then a lease of kSendLeaseS) and commits; only then is it sent,
+// and the outcome recorded. So of two mailers, on one database server or on
+// two nodes of a cluster, only the one whose claim committed sends it. A
+// crash at any moment leaves each message either marked sent or pending (at
+// once, or when the lease runs out) for the next try: at least once, and
+// sent exactly once as far as the database is concerned.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -13,6 +16,12 @@
 #include "ports/transaction.h"
 
 namespace authd::mail {
+
+// How long a claimed message is not due for any other mailer: longer than
+// any send may take (CurlSmtpTransport gives up after 20 s), so a slow relay
+// never gets the message from two mailers; and what a message claimed by a
+// mailer that died mid-send waits before another sends it.
+inline constexpr UnixSeconds kSendLeaseS = 30;
 
 struct DeliveryReport {
   int sent = 0;

@@ -94,7 +94,7 @@ inline constexpr std::size_t kMaxWorkerSlots = 512;
 
 inline constexpr std::size_t kLoginOutcomes = 5;         // LoginOutcome
 inline constexpr std::size_t kPasswordWorks = 2;         // PasswordWork
-inline constexpr std::size_t kDatabaseFailures = 2;      // DatabaseFailure
+inline constexpr std::size_t kDatabaseFailures = 4;      // DatabaseFailure
 inline constexpr std::size_t kPasskeyRegistrations = 4;  // PasskeyRegistration
 inline constexpr std::size_t kPasskeyLoginKinds = 2;     // PasskeyLoginKind
 inline constexpr std::size_t kPasskeyLogins = 5;         // PasskeyLogin

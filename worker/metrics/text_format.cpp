@@ -73,7 +73,8 @@ void histogram(std::string& out, const std::string& name, const std::string& lab
 const char* const kLoginOutcomeNames[kLoginOutcomes] = {"ok", "failed", "throttled", "disabled",
                                                         "mfa_required"};
 const char* const kPasswordWorkNames[kPasswordWorks] = {"hash", "verify"};
-const char* const kDatabaseFailureNames[kDatabaseFailures] = {"connect", "lost"};
+const char* const kDatabaseFailureNames[kDatabaseFailures] = {"connect", "lost", "conflict",
+                                                              "unusable_node"};
 const char* const kLaneNames[kLanes] = {"hashing", "fast"};
 const char* const kPasskeyRegistrationNames[kPasskeyRegistrations] = {"ok", "invalid", "exists",
                                                                       "limit"};
@@ -170,7 +171,9 @@ std::string render_text(const Snapshot& s, const std::vector<std::string>& route
   sample(out, "authd_refresh_token_reuse_total", "", s.refresh_reuse);
 
   header(out, "authd_db_errors_total", "counter",
-         "Database connections that could not be opened (connect) or were found lost (lost).");
+         "Database connections that could not be opened (connect) or were found lost (lost); "
+         "transactions and writes rolled back by a conflict, then retried or given up "
+         "(conflict); nodes that answered but could not take work (unusable_node).");
   for (std::size_t i = 0; i < kDatabaseFailures; ++i)
     sample(out, "authd_db_errors_total", label("kind", kDatabaseFailureNames[i]), s.db_failures[i]);
 

@@ -28,8 +28,12 @@ enum class PasskeyLogin { ok, failed, unknown_credential, invalid_challenge, ref
 // One Argon2id computation.
 enum class PasswordWork { hash, verify };
 
-// A database connection that could not be opened, or was found lost.
-enum class DatabaseFailure { connect, lost };
+// A database connection that could not be opened, or was found lost; a
+// transaction or write rolled back because it lost to a concurrent one
+// (1213: a deadlock, a failed certification on a cluster); a database node
+// that answered but could not take work (a Galera node not Synced, or out
+// of the primary component: 1047).
+enum class DatabaseFailure { connect, lost, conflict, unusable_node };
 
 class MetricsSink {
  public:

@@ -61,9 +61,13 @@ class OutboxStore {
 };
 
 // What the mailer needs: take the next due message, record what happened.
-// claim_next_due and the mark_* calls run inside one transaction; the
-// claimed row stays locked (SKIP LOCKED hides it from other mailers) until
-// it ends, and a mailer that dies releases it with its connection.
+// A message is claimed in a transaction of its own (claim_next_due, then
+// lease: it is not due again before the lease ends), and sent only after
+// that commits: on a cluster two mailers on two nodes may pick the same row
+// (SKIP LOCKED is node-local), and only one claim commits (the other fails
+// certification, runs again and finds the row leased). The outcome is
+// recorded afterwards (mark_*). A mailer that dies mid-send leaves the lease
+// to run out: the message is sent again then (at least once).
 class OutboxDelivery {
  public:
   virtual ~OutboxDelivery() = default;
@@ -79,10 +83,14 @@ class OutboxDelivery {
     UnixSeconds expires_at = 0;
   };
 
+  // Inside a transaction: the next due message no other mailer holds, locked.
   virtual std::optional<Pending> claim_next_due(UnixSeconds now) = 0;
+  // Not due for any mailer before `until` (the sending mailer's time).
+  virtual void lease(std::int64_t id, UnixSeconds until) = 0;
   // Sent: the message text is erased (its link's token goes with it). A
-  // message that names no account (a closed account's notice) is deleted,
-  // here and when abandoned: nothing of the account stays behind.
+  // message finished meanwhile (a lease that ran out, another mailer) stays
+  // as it is. A message that names no account (a closed account's notice)
+  // is deleted, here and when abandoned: nothing of the account stays behind.
   virtual void mark_sent(std::int64_t id, UnixSeconds now) = 0;
   // Failed: counted, tried again from `next_attempt_at`. `error` is a short
   // description with no message content.

@@ -229,5 +229,30 @@ TEST_F(AdminServiceTest, AccountActionsByIdAndIdsThatAreNotAccounts) {
   }
 }
 
+// An invitation whose COMMIT lost to a concurrent one (a failed
+// certification on a cluster) is run again whole: one account, one link,
+// one message; and one that lost to a sign-up of the same address finds it
+// taken.
+TEST_F(AdminServiceTest, AnInvitationRunAgainMakesOneAccountOneLinkOneMessage) {
+  w.transactions.conflicts_at_commit = 1;
+  ASSERT_TRUE(admin.invite(caller(), "bob@example.com").ok());
+  EXPECT_EQ(w.transactions.conflicts, 1);
+  EXPECT_EQ(w.users.users.size(), 1u);
+  EXPECT_EQ(w.email_tokens.tokens.size(), 1u);
+  ASSERT_EQ(w.outbox.rows.size(), 1u);
+  EXPECT_EQ(w.outbox.rows.begin()->second.mail.kind, MailKind::invite);
+}
+
+TEST_F(AdminServiceTest, AnInvitationThatLostToASignUpOfTheAddressFindsItTaken) {
+  w.transactions.conflicts_at_commit = 1;
+  w.transactions.conflict_winner = [&] { user("bob@example.com"); };
+  auto r = admin.invite(caller(), "bob@example.com");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, AuthErrc::email_taken);
+  EXPECT_EQ(w.users.users.size(), 1u);
+  ASSERT_EQ(w.outbox.rows.size(), 1u) << "the sign-up's verification message only";
+  EXPECT_EQ(w.outbox.rows.begin()->second.mail.kind, MailKind::verify_email);
+}
+
 }  // namespace
 }  // namespace authd

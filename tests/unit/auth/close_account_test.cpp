@@ -207,5 +207,35 @@ TEST_F(CloseAccountTest, ALoginRecordsWhenItHappened) {
   EXPECT_EQ(w.users.users[ann.id].last_login_at, w.clock.now());
 }
 
+// A closing whose COMMIT lost to a concurrent one (a failed certification
+// on a cluster, run again whole): it decides afresh on what it re-reads.
+TEST_F(CloseAccountTest, AClosingRunAgainClosesOnceWithOneNotice) {
+  w.transactions.conflicts_at_commit = 1;
+  ASSERT_TRUE(close(kStrongPassword).ok());
+  EXPECT_EQ(w.transactions.conflicts, 1);
+  EXPECT_TRUE(w.users.users.empty());
+  ASSERT_EQ(w.outbox.rows.size(), 1u);
+  EXPECT_EQ(w.outbox.rows.begin()->second.mail.kind, MailKind::account_closed);
+}
+
+// Two closings of one account through two nodes: the loser finds no
+// account on its second run, and its session went with it. One notice.
+TEST_F(CloseAccountTest, AClosingThatLostToAnotherClosingEndsAsAnEndedSession) {
+  const Authenticated other =
+      w.auth()
+          .authenticate(
+              w.auth().login("ann@example.com", kStrongPassword, client).value().access_token)
+          .value();
+  w.transactions.conflicts_at_commit = 1;
+  w.transactions.conflict_winner = [&] {
+    ASSERT_TRUE(w.auth().close_account(other, kStrongPassword, std::nullopt, client).ok());
+  };
+  auto r = close(kStrongPassword);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, AuthErrc::invalid_token);
+  EXPECT_TRUE(w.users.users.empty());
+  ASSERT_EQ(w.outbox.rows.size(), 1u) << "the winner's notice only";
+}
+
 }  // namespace
 }  // namespace authd

@@ -435,5 +435,36 @@ TEST_F(EmailLinksTest, AVerificationWhoseCommitDidNotLandIsAPlain503AndKeepsTheL
   EXPECT_TRUE(w.auth().verify_email(token, kClient).ok());
 }
 
+// Two uses of one link through two cluster nodes: both runs lock the token
+// (row locks are node-local), one commits, the other fails certification and
+// runs again (FakeTransactions::conflicts_at_commit). The second run finds
+// the token spent: a link works once, whichever node each use went through.
+TEST_F(EmailLinksTest, AResetThatLostToAnotherUseOfItsLinkWritesNothing) {
+  const User user = registered();
+  const std::string token = mailed_reset_token(user);
+  std::string winner_password_hash;
+  w.transactions.conflicts_at_commit = 1;
+  w.transactions.conflict_winner = [&] {
+    ASSERT_TRUE(w.auth().reset_password(token, kOtherStrongPassword, kClient).ok());
+    winner_password_hash = w.users.users.at(user.id).password_hash;
+  };
+  const std::size_t sessions_before = w.sessions.sessions.size();
+  auto r = w.auth().reset_password(token, "a-third-Password-entirely-87", kClient);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, AuthErrc::invalid_token);
+  EXPECT_EQ(w.users.users.at(user.id).password_hash, winner_password_hash);
+  EXPECT_EQ(w.sessions.sessions.size(), sessions_before + 1) << "the winner's session only";
+}
+
+TEST_F(EmailLinksTest, AVerificationThatLostToAnotherUseOfItsLinkIsRefused) {
+  registered();
+  const std::string token = token_in_last_message("ann@example.com", "/verify-email");
+  w.transactions.conflicts_at_commit = 1;
+  w.transactions.conflict_winner = [&] { ASSERT_TRUE(w.auth().verify_email(token, kClient).ok()); };
+  auto r = w.auth().verify_email(token, kClient);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, AuthErrc::invalid_token);
+}
+
 }  // namespace
 }  // namespace authd

@@ -534,5 +534,76 @@ TEST_F(PasskeySecondFactorTest, OptionsJudgeTheMfaTokenAsVerifyDoes) {
   EXPECT_EQ(failures("ann@example.com"), 0u);
 }
 
+// --- a write that lost to a concurrent one (galera15's conflict retry) -----------------
+// A COMMIT that fails certification (1213) is run again whole by the runner
+// (FakeTransactions::conflicts_at_commit, as MysqlTransactionRunner does):
+// each use case decides afresh on what it re-reads, and nothing of the lost
+// run stays.
+
+std::size_t count_kind(const std::vector<std::string>& kinds, std::string_view kind) {
+  return static_cast<std::size_t>(std::count(kinds.begin(), kinds.end(), kind));
+}
+
+TEST_F(PasskeysTest, ARegistrationRunAgainStoresOnePasskeyAndSendsOneNotice) {
+  auto g = login();
+  SoftAuthenticator a;
+  w.transactions.conflicts_at_commit = 1;
+  auto p = register_with(a, g);
+  ASSERT_TRUE(p.ok()) << p.error().detail;
+  EXPECT_EQ(w.transactions.conflicts, 1);
+  EXPECT_EQ(w.passkeys.count(ann.id), 1u);
+  EXPECT_EQ(count_kind(outbox_kinds(), "passkey_added"), 1u);
+}
+
+// Two registrations of one account through two nodes, one passkey short of
+// the limit: the one that lost counts again with the winner's passkey in.
+TEST_F(PasskeysTest, ARegistrationThatLostToTheLastFreePlaceAnswersLimit) {
+  auto g = login();
+  SoftAuthenticator first, second, winner, loser;
+  ASSERT_TRUE(register_with(first, g).ok());
+  ASSERT_TRUE(register_with(second, g).ok());
+  SoftAuthenticator::Create c;
+  c.challenge = base64url_encode(options(g).challenge);
+  const std::string winners_challenge = base64url_encode(options(g).challenge);
+  w.transactions.conflicts_at_commit = 1;
+  w.transactions.conflict_winner = [&] {
+    SoftAuthenticator::Create wc;
+    wc.challenge = winners_challenge;
+    ASSERT_TRUE(register_with(winner, g, wc).ok());
+  };
+  auto r = register_with(loser, g, c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, AuthErrc::passkey_limit);
+  EXPECT_EQ(w.passkeys.count(ann.id), 3u);
+  EXPECT_FALSE(w.passkeys.find_by_credential_id(loser.credential_id()));
+  EXPECT_EQ(count_kind(outbox_kinds(), "passkey_added"), 3u) << "no notice of the lost run";
+}
+
+TEST_F(PasskeysTest, ARemovalThatLostToTheSameRemovalAnswersNotFoundWithOneNotice) {
+  auto g = login();
+  SoftAuthenticator a;
+  auto p = register_with(a, g).value();
+  w.transactions.conflicts_at_commit = 1;
+  w.transactions.conflict_winner = [&] {
+    ASSERT_TRUE(w.auth().remove_passkey(who(g), p.id.to_string(), kClient).ok());
+  };
+  auto r = w.auth().remove_passkey(who(g), p.id.to_string(), kClient);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, AuthErrc::not_found);
+  EXPECT_EQ(w.passkeys.count(ann.id), 0u);
+  EXPECT_EQ(count_kind(outbox_kinds(), "passkey_removed"), 1u);
+}
+
+TEST_F(PasskeyLoginTest, APasskeyLoginRunAgainOpensOneSession) {
+  const auto sessions_before = w.sessions.sessions.size();
+  w.transactions.conflicts_at_commit = 1;
+  auto d = log_in(device);
+  ASSERT_TRUE(d.ok()) << d.error().detail;
+  EXPECT_EQ(w.transactions.conflicts, 1);
+  EXPECT_EQ(w.sessions.sessions.size(), sessions_before + 1);
+  EXPECT_TRUE(w.auth().authenticate(d.value().access_token).ok());
+  EXPECT_EQ(w.users.find_by_id(ann.id)->last_login_at, w.clock.now());
+}
+
 }  // namespace
 }  // namespace authd

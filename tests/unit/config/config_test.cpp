@@ -101,6 +101,7 @@ TEST(ConfigDefaults, MatchApiTable) {
   EXPECT_EQ(config.db.write_timeout_s, 5u);
   EXPECT_EQ(config.db.ssl_ca, "");
   EXPECT_FALSE(config.db.ssl_required);
+  EXPECT_EQ(config.db.failback_s, 5u);
 
   EXPECT_EQ(config.workers, 6u);
   EXPECT_EQ(config.listen, "127.0.0.1:9000");
@@ -429,8 +430,9 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         IntegerSetting{"MYSQL_PORT", 1, 65535}, IntegerSetting{"MYSQL_CONNECT_TIMEOUT", 1, 3600},
         IntegerSetting{"MYSQL_READ_TIMEOUT", 1, 3600},
-        IntegerSetting{"MYSQL_WRITE_TIMEOUT", 1, 3600}, IntegerSetting{"API_WORKERS", 1, 256},
-        IntegerSetting{"FCGI_BACKLOG", 1, 65535}, IntegerSetting{"API_FAST_WORKERS", 0, 256},
+        IntegerSetting{"MYSQL_WRITE_TIMEOUT", 1, 3600}, IntegerSetting{"MYSQL_FAILBACK_S", 1, 3600},
+        IntegerSetting{"API_WORKERS", 1, 256}, IntegerSetting{"FCGI_BACKLOG", 1, 65535},
+        IntegerSetting{"API_FAST_WORKERS", 0, 256},
         IntegerSetting{"ADMISSION_BUDGET_MS", 10, 60000},
         IntegerSetting{"ADMISSION_MAX_CLOCK_SKEW_MS", 100, 3600000},
         IntegerSetting{"HTTP_PORT", 1, 65535}, IntegerSetting{"HTTPS_PORT", 1, 65535},
@@ -453,6 +455,38 @@ INSTANTIATE_TEST_SUITE_P(
     [](const testing::TestParamInfo<IntegerSetting>& param_info) {
       return std::string(param_info.param.name);
     });
+
+// --- several database hosts ---------------------------------------------------
+
+TEST(ConfigDatabaseHosts, AListOfNodesFirstPreferredEachWithItsPortOrMysqlPort) {
+  const Config config =
+      parsed(with(minimal_serve(),
+                  {{"MYSQL_HOST", "db1:3307, db2 ,[::1]:3308,[fd00::2]"}, {"MYSQL_PORT", "3310"}}));
+  const auto hosts = parse_db_hosts(config.db.host, config.db.port);
+  ASSERT_EQ(hosts.size(), 4u);
+  EXPECT_EQ(hosts[0], (DbHost{"db1", 3307}));
+  EXPECT_EQ(hosts[1], (DbHost{"db2", 3310}));
+  EXPECT_EQ(hosts[2], (DbHost{"::1", 3308}));
+  EXPECT_EQ(hosts[3], (DbHost{"fd00::2", 3310}));
+  EXPECT_EQ(db_host_label(hosts[2]), "[::1]:3308");
+  EXPECT_EQ(db_host_label(hosts[0]), "db1:3307");
+}
+
+TEST(ConfigDatabaseHosts, OneHostIsAListOfOne) {
+  EXPECT_EQ(parse_db_hosts("127.0.0.1", 3306), (std::vector<DbHost>{{"127.0.0.1", 3306}}));
+  EXPECT_EQ(parse_db_hosts("localhost", 3306), (std::vector<DbHost>{{"localhost", 3306}}));
+  EXPECT_EQ(parse_db_hosts("::1", 3306), (std::vector<DbHost>{{"::1", 3306}}));
+}
+
+TEST(ConfigDatabaseHosts, AnythingElseIsRefusedNamingTheVariable) {
+  for (const char* bad : {"db1,,db2", "db1,", ",db1", "db1:0", "db1:65536", "db1:x", "[::1",
+                          "[::1]3306", "db 1", "db1;drop", "db1:3306:1x"}) {
+    EXPECT_TRUE(parse_db_hosts(bad, 3306).empty()) << bad;
+    EXPECT_NE(error_of(with(minimal_serve(), {{"MYSQL_HOST", bad}})).find("MYSQL_HOST"),
+              std::string::npos)
+        << bad;
+  }
+}
 
 TEST(ConfigIntegers, LeadingZerosAreStillDecimal) {
   EXPECT_EQ(parsed(with(minimal_serve(), {{"MYSQL_PORT", "03306"}})).db.port, 3306u);

@@ -23,13 +23,17 @@ class OutboxTransactions final : public TransactionRunner {
   explicit OutboxTransactions(InMemoryOutbox& outbox) : outbox_(outbox) {}
   void in_transaction(const std::function<void()>& body) override {
     auto restore = outbox_.snapshot()();
+    open = true;
     try {
       body();
     } catch (...) {
+      open = false;
       restore();
       throw;
     }
+    open = false;
   }
+  bool open = false;  // a transaction is running
 
  private:
   InMemoryOutbox& outbox_;
@@ -43,6 +47,7 @@ class OutboxThatLosesTheDatabase final : public OutboxDelivery {
   std::optional<Pending> claim_next_due(UnixSeconds now) override {
     return real_.claim_next_due(now);
   }
+  void lease(std::int64_t id, UnixSeconds until) override { real_.lease(id, until); }
   void mark_sent(std::int64_t, UnixSeconds) override {
     throw StoreUnavailable("test: connection lost");
   }
@@ -195,12 +200,61 @@ TEST_F(OutboxMailerTest, ACrashBetweenSendingAndMarkingLeavesItPending) {
   OutboxMailer crashing(flaky, transactions, transport, clock, "noreply@auth.example.com");
   EXPECT_THROW(crashing.deliver_due(50, [] { return true; }), StoreUnavailable);
   EXPECT_EQ(transport.sent.size(), 1u);
-  ASSERT_EQ(outbox.pending().size(), 1u) << "rolled back: still pending, not lost";
+  ASSERT_EQ(outbox.pending().size(), 1u) << "still pending, not lost";
   EXPECT_FALSE(outbox.pending()[0]->mail.message.empty());
-  // The next mailer sends it again: at least once.
+  // Leased: no other mailer sends it while the first may still be at it.
+  EXPECT_EQ(deliver().sent, 0);
+  // When the lease runs out the next mailer sends it again: at least once.
+  clock.advance(kSendLeaseS);
   EXPECT_EQ(deliver().sent, 1);
   EXPECT_EQ(transport.sent.size(), 2u);
   EXPECT_TRUE(outbox.pending().empty());
+}
+
+// Two mailers on two cluster nodes may both pick a row (SKIP LOCKED is
+// node-local); only the claim that commits may lead to a send. So nothing
+// is sent while the claiming transaction is still open, and the lease is
+// in the claim.
+TEST_F(OutboxMailerTest, SendsOnlyAfterTheClaimCommitted) {
+  queue("a@example.com");
+  queue("b@example.com");
+  bool sent_inside_a_transaction = false;
+  transport.on_send = [&] { sent_inside_a_transaction |= transactions.open; };
+  int leased_inside = 0;
+  outbox.on_lease = [&](std::int64_t) { leased_inside += transactions.open ? 1 : 0; };
+  EXPECT_EQ(deliver().sent, 2);
+  EXPECT_FALSE(sent_inside_a_transaction);
+  EXPECT_EQ(leased_inside, 2);
+}
+
+// A claim that loses at COMMIT (the other node's mailer leased the row
+// first) is run again and finds nothing due: that mailer sends nothing.
+TEST_F(OutboxMailerTest, AClaimThatLostToAnotherMailerSendsNothing) {
+  queue("a@example.com");
+  // The runner's retry, as on a cluster: the first run's claim is rolled
+  // back because another node's mailer leased the row and committed first.
+  class LosingOnce final : public TransactionRunner {
+   public:
+    LosingOnce(InMemoryOutbox& outbox, ManualClock& clock) : outbox_(outbox), clock_(clock) {}
+    void in_transaction(const std::function<void()>& body) override {
+      auto restore = outbox_.snapshot()();
+      body();
+      if (!lost_) {
+        lost_ = true;
+        restore();
+        outbox_.lease(1, clock_.now() + kSendLeaseS);  // the winner's commit
+        body();                                        // the retry
+      }
+    }
+
+   private:
+    InMemoryOutbox& outbox_;
+    ManualClock& clock_;
+    bool lost_ = false;
+  } runner(outbox, clock);
+  OutboxMailer loser(outbox, runner, transport, clock, "noreply@auth.example.com");
+  EXPECT_EQ(loser.deliver_due(50, [] { return true; }).sent, 0);
+  EXPECT_TRUE(transport.sent.empty());
 }
 
 }  // namespace

@@ -64,8 +64,10 @@ TEST(MetricsText, FixedSeriesArePresentAtZero) {
         R"(authd_logins_total{outcome="disabled"} 0)",
         R"(authd_logins_total{outcome="mfa_required"} 0)", "authd_refresh_token_reuse_total 0",
         R"(authd_db_errors_total{kind="connect"} 0)", R"(authd_db_errors_total{kind="lost"} 0)",
-        "authd_db_reconnects_total 0", "authd_worker_restarts_total 0", "authd_workers 0",
-        "authd_workers_busy 0", R"(authd_password_hash_duration_seconds_count{operation="hash"} 0)",
+        R"(authd_db_errors_total{kind="conflict"} 0)",
+        R"(authd_db_errors_total{kind="unusable_node"} 0)", "authd_db_reconnects_total 0",
+        "authd_worker_restarts_total 0", "authd_workers 0", "authd_workers_busy 0",
+        R"(authd_password_hash_duration_seconds_count{operation="hash"} 0)",
         R"(authd_password_hash_duration_seconds_count{operation="verify"} 0)"}) {
     EXPECT_TRUE(has_line(text, line)) << line;
   }

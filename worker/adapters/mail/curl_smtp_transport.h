@@ -21,9 +21,12 @@ struct SmtpSettings {
   std::string password;
   std::string ca_file;
   bool allow_plaintext = false;  // SMTP_ALLOW_PLAINTEXT
-  long connect_timeout_s = 10;
-  long timeout_s = 60;        // a whole message, DATA included
-  long reply_timeout_s = 20;  // one SMTP reply (a relay that accepts and then says nothing)
+  // A message is a few kilobytes: any working relay takes it in a second or
+  // two. The whole send stays well within the outbox lease
+  // (mail::kSendLeaseS), after which another mailer may send it again.
+  long connect_timeout_s = 5;
+  long timeout_s = 20;        // a whole message, DATA included
+  long reply_timeout_s = 10;  // one SMTP reply (a relay that accepts and then says nothing)
 };
 
 class CurlSmtpTransport final : public MailTransport {

@@ -80,6 +80,10 @@ std::string like_prefix_pattern(std::string_view prefix) {
   return out;
 }
 
+// A key's digest is looked up causally (Connection::causal_query): a key
+// made or revoked through another cluster node is known as it now is. The
+// directory's reads are too: an admin who just disabled, closed or invited
+// an account through one node reads it back through any other as it is.
 AdminKeyStore::InsertResult MysqlAdminKeyStore::insert(const AdminKey& key) {
   try {
     connection_.execute(kInsertKey, {key.id.as_bytes(), key.name, key.key_hash, key.scopes,
@@ -92,14 +96,14 @@ AdminKeyStore::InsertResult MysqlAdminKeyStore::insert(const AdminKey& key) {
 }
 
 std::optional<AdminKey> MysqlAdminKeyStore::find_by_hash(std::string_view key_hash) {
-  const Rows rows = connection_.query(kFindKey, {key_hash});
+  const Rows rows = connection_.causal_query(kFindKey, {key_hash});
   if (rows.empty()) return std::nullopt;
   return key_from(rows.front());
 }
 
 std::vector<AdminKey> MysqlAdminKeyStore::list() {
   std::vector<AdminKey> out;
-  for (const Row& row : connection_.query(kListKeys))
+  for (const Row& row : connection_.causal_query(kListKeys))
     out.push_back(key_from(row));
   return out;
 }
@@ -116,23 +120,24 @@ std::vector<AccountSummary> MysqlAccountDirectory::list(const Query& q) {
   const std::int64_t limit = q.limit;
   // No filter, or an empty prefix (`*`): every account.
   if (q.email.empty()) {
-    return accounts_from(q.before ? connection_.query(kListAllBefore, {q.before->as_bytes(), limit})
-                                  : connection_.query(kListAll, {limit}));
+    return accounts_from(
+        q.before ? connection_.causal_query(kListAllBefore, {q.before->as_bytes(), limit})
+                 : connection_.causal_query(kListAll, {limit}));
   }
   if (!q.prefix) {
-    return accounts_from(
-        q.before ? connection_.query(kListExactBefore, {q.email, q.before->as_bytes(), limit})
-                 : connection_.query(kListExact, {q.email, limit}));
+    return accounts_from(q.before ? connection_.causal_query(kListExactBefore,
+                                                             {q.email, q.before->as_bytes(), limit})
+                                  : connection_.causal_query(kListExact, {q.email, limit}));
   }
   const std::string pattern = like_prefix_pattern(q.email);
-  return accounts_from(q.before
-                           ? connection_.query(kListPrefixBefore, {std::string_view(pattern),
-                                                                   q.before->as_bytes(), limit})
-                           : connection_.query(kListPrefix, {std::string_view(pattern), limit}));
+  return accounts_from(
+      q.before ? connection_.causal_query(kListPrefixBefore,
+                                          {std::string_view(pattern), q.before->as_bytes(), limit})
+               : connection_.causal_query(kListPrefix, {std::string_view(pattern), limit}));
 }
 
 std::optional<AccountSummary> MysqlAccountDirectory::find(const Uuid& id) {
-  auto accounts = accounts_from(connection_.query(kFindAccount, {id.as_bytes()}));
+  auto accounts = accounts_from(connection_.causal_query(kFindAccount, {id.as_bytes()}));
   if (accounts.empty()) return std::nullopt;
   return std::move(accounts.front());
 }

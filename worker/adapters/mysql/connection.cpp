@@ -7,6 +7,7 @@
 #include <chrono>
 #include <mutex>
 
+#include "adapters/mysql/conflict_retry.h"
 #include "adapters/mysql/datetime.h"
 #include "adapters/mysql/errors.h"
 #include "log/log.h"
@@ -26,6 +27,20 @@ constexpr std::string_view kSessionSetup =
     "'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
     "NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY'";
 constexpr std::string_view kIsolation = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
+
+// Galera: causal reads for one statement, and the barrier before a retry
+// (MariaDB's SET STATEMENT; a prepared statement may carry it).
+constexpr std::string_view kCausalPrefix = "SET STATEMENT wsrep_sync_wait=1 FOR ";
+constexpr std::string_view kCatchUp = "SET STATEMENT wsrep_sync_wait=1 FOR SELECT 1";
+// Whether a server runs wsrep, and whether a node that does can take work.
+// SHOW is answered even by a node out of the primary component (where a
+// SELECT gets 1047). MySQL has no such variable: an empty answer.
+constexpr std::string_view kWsrepOn = "SHOW GLOBAL VARIABLES LIKE 'wsrep_on'";
+constexpr std::string_view kWsrepState =
+    "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_ready', 'wsrep_local_state_comment')";
+// A probe for failing back is not a request's connect: it waits no longer
+// than this for an earlier node that may still be away.
+constexpr unsigned kFailbackProbeTimeoutS = 1;
 
 void init_library_once() {
   // mysql_init() would do this implicitly, but not thread-safely.
@@ -64,6 +79,8 @@ std::string statement_label(std::string_view sql) {
   const std::string detail = " failed (errno " + std::to_string(code) + ", SQLSTATE " +
                              std::string(sqlstate) + "): " + redacted_server_message(code, message);
   if (is_connection_failure(code)) throw ConnectionLost(code, where + detail);
+  if (is_conflict(code)) throw Conflict(code, where + detail);
+  if (code == error_code::kLockWaitTimeout) throw ServerBusy(code, where + detail);
   throw SqlError(code, where + detail);
 }
 
@@ -246,6 +263,8 @@ Connection::Connection(const DbSettings& settings, Account account)
                            ? std::max(settings.write_timeout_s, kMigratorMinTimeoutS)
                            : settings.write_timeout_s) {
   init_library_once();
+  hosts_ = parse_db_hosts(settings.host, settings.port);
+  if (hosts_.empty()) throw StoreError("mysql: MYSQL_HOST is not host[:port] or a list of them");
 }
 
 Connection::~Connection() {
@@ -289,7 +308,13 @@ void Connection::ensure_open() {
     log::warn("db_connection_lost", {{"action", "reopen"}, {"seen", "while idle"}});
     after_connection_lost();
   }
+  if (handle_ && transaction_ == TransactionState::none && node_ > 0) fail_back_if_due();
   if (!handle_) open();
+}
+
+std::string Connection::node_label(int node) const {
+  if (node < 0 || static_cast<std::size_t>(node) >= hosts_.size()) return "?";
+  return db_host_label(hosts_[static_cast<std::size_t>(node)]);
 }
 
 void Connection::open() {
@@ -300,18 +325,128 @@ void Connection::open() {
   const auto now = std::chrono::steady_clock::now();
   if (now < unreachable_until_) {
     throw ConnectionLost(error_code::kConnHostError,
-                         "mysql: " + settings_.host + ":" + std::to_string(settings_.port) +
+                         "mysql: " + settings_.host +
+                             (hosts_.size() == 1 ? ":" + std::to_string(hosts_[0].port) : "") +
                              " could not be reached moments ago; not trying again yet");
   }
   try {
     open_now();
-  } catch (const ConnectionLost&) {
-    unreachable_until_ = std::chrono::steady_clock::now() + kUnreachablePause;
+  } catch (const ConnectionLost& lost) {
+    // Nodes that answered but could not take work (a cluster changing its
+    // membership) are asked again sooner than servers that did not answer.
+    unreachable_until_ =
+        std::chrono::steady_clock::now() +
+        (lost.code() == error_code::kNodeNotReady ? kUnusableNodePause : kUnreachablePause);
     throw;
   }
 }
 
 void Connection::open_now() {
+  adopt(open_usable(0, hosts_.size(), settings_.connect_timeout_s, /*probing=*/false));
+}
+
+namespace {
+
+// The rows of a SHOW statement as name → value pairs (text protocol).
+std::vector<std::pair<std::string, std::string>> show(MYSQL* raw, std::string_view sql) {
+  if (mysql_real_query(raw, sql.data(), sql.size()) != 0) {
+    throw_connection_failure(raw, "node check", sql);
+  }
+  ResultHandle result(mysql_store_result(raw));
+  if (!result) throw_connection_failure(raw, "node check", sql);
+  std::vector<std::pair<std::string, std::string>> out;
+  while (MYSQL_ROW row = mysql_fetch_row(result.get())) {
+    if (mysql_num_fields(result.get()) >= 2 && row[0] != nullptr && row[1] != nullptr) {
+      out.emplace_back(row[0], row[1]);
+    }
+  }
+  return out;
+}
+
+struct NodeState {
+  bool wsrep = false;
+  bool usable = false;
+  std::string description;  // for the log line when not usable
+};
+
+// A server without wsrep is usable when it answers; a Galera node only when
+// it is ready (in the primary component) and Synced (not joining, not a
+// donor, not desynced): anything else would refuse queries (1047) or serve
+// stale reads.
+NodeState node_state(MYSQL* raw) {
+  NodeState state;
+  for (const auto& [name, value] : show(raw, kWsrepOn)) {
+    if (name == "wsrep_on" && value == "ON") state.wsrep = true;
+  }
+  if (!state.wsrep) {
+    state.usable = true;
+    return state;
+  }
+  std::string ready = "?";
+  std::string local_state = "?";
+  for (const auto& [name, value] : show(raw, kWsrepState)) {
+    if (name == "wsrep_ready") ready = value;
+    if (name == "wsrep_local_state_comment") local_state = value;
+  }
+  state.usable = ready == "ON" && local_state == "Synced";
+  state.description = "wsrep_ready=" + ready + ", " + local_state;
+  return state;
+}
+
+}  // namespace
+
+Connection::Opened Connection::open_usable(std::size_t first, std::size_t last,
+                                           unsigned connect_timeout_s, bool probing) {
+  std::string refused;
+  int code = error_code::kConnHostError;
+  for (std::size_t from = first; from < last;) {
+    int landed = static_cast<int>(from);
+    ConnectionHandle handle;
+    try {
+      handle = connect_any(from, last, connect_timeout_s, probing, &landed);
+    } catch (const ConnectionLost& error) {
+      // Connector/C goes down its list past the hosts that refuse the TCP
+      // connection, but stops at one that accepts it and then fails the
+      // handshake (a node shutting down resets it): that one is not known.
+      // Then each of the rest, one by one.
+      for (std::size_t i = from; i < last && !handle && last - from > 1; ++i) {
+        try {
+          handle = connect_any(i, i + 1, connect_timeout_s, probing, &landed);
+        } catch (const ConnectionLost&) {
+        }
+      }
+      if (!handle) {
+        if (refused.empty()) throw;
+        code = error.code();
+        refused += "; ";
+        refused += error.what();
+        break;
+      }
+    }
+    NodeState state;
+    try {
+      state = node_state(handle.get());
+    } catch (const std::exception& error) {
+      state.description = error.what();
+    }
+    if (state.usable) return Opened{std::move(handle), landed, state.wsrep};
+    if (!probing) {
+      log::warn("db_node_unusable", {{"node", node_label(landed)}, {"state", state.description}});
+      if (metrics_ != nullptr) metrics_->database_failure(DatabaseFailure::unusable_node);
+    }
+    code = error_code::kNodeNotReady;
+    if (!refused.empty()) refused += "; ";
+    refused += node_label(landed);
+    refused += " is not usable (";
+    refused += state.description;
+    refused += ")";
+    from = static_cast<std::size_t>(landed) + 1;
+  }
+  throw ConnectionLost(code, "mysql: no usable database node: " + refused);
+}
+
+ConnectionHandle Connection::connect_any(std::size_t first, std::size_t last,
+                                         unsigned connect_timeout_s, bool probing, int* landed) {
   ConnectionHandle handle(mysql_init(nullptr));
   if (!handle) throw StoreUnavailable("mysql: out of memory creating a connection");
   MYSQL* raw = handle.get();
@@ -319,7 +454,7 @@ void Connection::open_now() {
   const my_bool yes = 1;
   const my_bool no = 0;
   const unsigned no_local_files = 0;
-  const unsigned connect_timeout = settings_.connect_timeout_s;
+  const unsigned connect_timeout = connect_timeout_s;
   auto set_option = [&](mysql_option option, const void* value, const char* name) {
     if (mysql_options(raw, option, value) != 0) {
       throw StoreError(std::string("mysql: the client library refused option ") + name);
@@ -343,15 +478,28 @@ void Connection::open_now() {
     set_option(MYSQL_OPT_SSL_ENFORCE, &yes, "MYSQL_OPT_SSL_ENFORCE");
   }
 
+  // One host: its name and port as they are. Several: Connector/C's own
+  // list (`host:port,host:port`), which it tries in order until one
+  // answers; which one did is asked afterwards.
+  std::string target;
+  const unsigned port = hosts_[first].port;
+  if (last - first == 1) {
+    target = hosts_[first].host;
+  } else {
+    for (std::size_t i = first; i < last; ++i) {
+      if (!target.empty()) target += ',';
+      target += db_host_label(hosts_[i]);
+    }
+  }
+  const std::string shown = last - first == 1 ? db_host_label(hosts_[first]) : target;
+
   // CLIENT_FOUND_ROWS: an UPDATE reports the rows it matched, so a
   // compare-and-swap that writes an unchanged value still counts as won.
-  if (mysql_real_connect(raw, settings_.host.c_str(), user_.c_str(), password_.c_str(),
-                         settings_.database.c_str(), settings_.port, nullptr,
-                         CLIENT_FOUND_ROWS) == nullptr) {
+  if (mysql_real_connect(raw, target.c_str(), user_.c_str(), password_.c_str(),
+                         settings_.database.c_str(), port, nullptr, CLIENT_FOUND_ROWS) == nullptr) {
     const int code = static_cast<int>(mysql_errno(raw));
-    if (metrics_ != nullptr) metrics_->database_failure(DatabaseFailure::connect);
-    throw ConnectionLost(code, "mysql: cannot connect to " + settings_.host + ":" +
-                                   std::to_string(settings_.port) + " as '" + user_ + "' (errno " +
+    if (metrics_ != nullptr && !probing) metrics_->database_failure(DatabaseFailure::connect);
+    throw ConnectionLost(code, "mysql: cannot connect to " + shown + " as '" + user_ + "' (errno " +
                                    std::to_string(code) + "): " + mysql_error(raw));
   }
   // libmariadb 3.3 enforces TLS at the handshake only when it verifies the
@@ -361,20 +509,69 @@ void Connection::open_now() {
   // one, but only MYSQL_SSL_CA stops an active interposer before login.)
   if ((settings_.ssl_required || !settings_.ssl_ca.empty()) &&
       mysql_get_ssl_cipher(raw) == nullptr) {
-    throw ConnectionLost(error_code::kSslConnectionError,
-                         "mysql: TLS is required but the connection to " + settings_.host + ":" +
-                             std::to_string(settings_.port) + " is not encrypted");
+    throw ConnectionLost(
+        error_code::kSslConnectionError,
+        "mysql: TLS is required but the connection to " + shown + " is not encrypted");
   }
-  handle_ = std::move(handle);
+  *landed = static_cast<int>(first);
+  if (last - first > 1) {
+    const char* host = nullptr;
+    unsigned int connected_port = 0;
+    if (mariadb_get_infov(raw, MARIADB_CONNECTION_HOST, &host) == 0 &&
+        mariadb_get_infov(raw, MARIADB_CONNECTION_PORT, &connected_port) == 0 && host != nullptr) {
+      for (std::size_t i = first; i < last; ++i) {
+        if (hosts_[i].host == host && hosts_[i].port == connected_port) {
+          *landed = static_cast<int>(i);
+          break;
+        }
+      }
+    }
+  }
+  return handle;
+}
+
+void Connection::adopt(Opened opened) {
+  const int previous = opened_before_ ? last_node_ : opened.node;
+  handle_ = std::move(opened.handle);
+  node_ = opened.node;
+  wsrep_ = opened.wsrep;
   owner_pid_ = current_pid();
   if (metrics_ != nullptr && opened_before_) metrics_->database_reconnected();
   opened_before_ = true;
+  last_node_ = node_;
+  if (node_ != previous) {
+    log::info(
+        "db_node_switch",
+        {{"from", node_label(previous)}, {"to", node_label(node_)}, {"preferred", node_ == 0}});
+  }
+  // Away from the preferred node: ask again for it in a while.
+  if (node_ > 0) {
+    next_failback_probe_ =
+        std::chrono::steady_clock::now() + std::chrono::seconds(settings_.failback_s);
+  }
   try {
     run_text(kIsolation, "session setup");
     run_text(kSessionSetup, "session setup");
   } catch (...) {
     disconnect();  // never keep a connection that missed its setup
     throw;
+  }
+}
+
+void Connection::fail_back_if_due() noexcept {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_failback_probe_) return;
+  next_failback_probe_ = now + std::chrono::seconds(settings_.failback_s);
+  try {
+    Opened better = open_usable(0, static_cast<std::size_t>(node_),
+                                std::min(settings_.connect_timeout_s, kFailbackProbeTimeoutS),
+                                /*probing=*/true);
+    // Between transactions: nothing is lost by leaving this connection.
+    disconnect();
+    adopt(std::move(better));
+  } catch (...) {
+    // The earlier nodes are still away (or the switch failed: the next
+    // statement opens a connection the usual way).
   }
 }
 
@@ -407,8 +604,25 @@ template <typename Step>
 auto Connection::guarded(Step&& step) -> decltype(step()) {
   try {
     return step();
-  } catch (const ConnectionLost&) {
+  } catch (const ConnectionLost& lost) {
+    if (lost.code() == error_code::kNodeNotReady) {
+      // The node left the primary component (or is joining): the next
+      // connection goes to another one.
+      log::warn("db_node_unusable", {{"node", node_label(node_)}, {"errno", lost.code()}});
+      if (metrics_ != nullptr) metrics_->database_failure(DatabaseFailure::unusable_node);
+      const bool was_open = is_open();
+      disconnect();
+      if (was_open && transaction_ == TransactionState::open) {
+        transaction_ = TransactionState::broken;
+      }
+      throw;
+    }
     after_connection_lost();
+    throw;
+  } catch (const Conflict&) {
+    // The server rolled the whole transaction back: nothing more may run
+    // in it as if it were still open.
+    if (transaction_ == TransactionState::open) transaction_ = TransactionState::conflicted;
     throw;
   } catch (const SqlError& error) {
     // A client-side failure (commands out of sync, ...) leaves the protocol
@@ -432,6 +646,10 @@ Connection::Outcome Connection::run_once(std::string_view sql,
   if (transaction_ == TransactionState::broken) {
     throw ConnectionLost(error_code::kServerLost,
                          "mysql: the connection was lost inside this transaction; roll it back");
+  }
+  if (transaction_ == TransactionState::conflicted) {
+    throw Conflict(error_code::kLockDeadlock,
+                   "mysql: this transaction was rolled back by a conflict; run it again");
   }
   ensure_open();
   for (int attempt = 1;; ++attempt) {
@@ -552,19 +770,53 @@ Rows Connection::query(std::string_view sql, std::initializer_list<Param> params
   return run(sql, params, /*read_only=*/true).rows;
 }
 
+Rows Connection::causal_query(std::string_view sql, std::initializer_list<Param> params) {
+  // Whether the server runs wsrep is known once the connection is open.
+  if (transaction_ == TransactionState::none) guarded([&] { ensure_open(); });
+  if (!wsrep_) return query(sql, params);
+  std::string causal;
+  causal.reserve(kCausalPrefix.size() + sql.size());
+  causal.append(kCausalPrefix).append(sql);
+  return run(causal, params, /*read_only=*/true).rows;
+}
+
+void Connection::catch_up() {
+  guarded([&] {
+    ensure_open();
+    if (wsrep_) run_text(kCatchUp, "catch up");
+  });
+}
+
 std::uint64_t Connection::execute(std::string_view sql, std::initializer_list<Param> params) {
-  const bool autocommit = transaction_ == TransactionState::none;
-  try {
-    return run(sql, params, /*read_only=*/false).affected_rows;
-  } catch (const ConnectionLost& lost) {
-    // Outside a transaction a write is its own commit: an answer lost after
-    // it was sent leaves it as uncertain as a lost COMMIT.
-    if (autocommit && outcome_unknown(lost.code())) {
-      throw StoreCommitUnknown(
-          "mysql: the connection was lost waiting for a write's answer (errno " +
-          std::to_string(lost.code()) + "); it may or may not have been applied");
+  // Inside a transaction a conflict ends the transaction: the runner runs
+  // the whole unit again.
+  if (transaction_ != TransactionState::none) return run(sql, params, false).affected_rows;
+  ConflictRetry retry("statement", metrics_);
+  bool moved_node = false;
+  for (;;) {
+    try {
+      return run(sql, params, /*read_only=*/false).affected_rows;
+    } catch (const Conflict& conflict) {
+      // Rolled back by the server: run it again once this node has applied
+      // what it lost to (a compare-and-swap then sees the winner's value).
+      if (!retry.again(conflict.code())) {
+        throw StoreUnavailable("mysql: `" + statement_label(sql) + "` lost to concurrent writes " +
+                               std::to_string(retry.attempt()) + " times; nothing was written");
+      }
+      catch_up();
+    } catch (const ConnectionLost& lost) {
+      // A write is its own commit: an answer lost after it was sent leaves
+      // it as uncertain as a lost COMMIT.
+      if (outcome_unknown(lost.code())) {
+        throw StoreCommitUnknown(
+            "mysql: the connection was lost waiting for a write's answer (errno " +
+            std::to_string(lost.code()) + "); it may or may not have been applied");
+      }
+      // A node out of the primary component refused it before running it:
+      // once more, on the usable node the next connection goes to.
+      if (lost.code() != error_code::kNodeNotReady || moved_node) throw;
+      moved_node = true;
     }
-    throw;
   }
 }
 
@@ -613,12 +865,20 @@ void Connection::commit() {
                          "mysql: the connection was lost inside the transaction; it was rolled "
                          "back");
   }
+  if (transaction_ == TransactionState::conflicted) {
+    rollback();
+    throw Conflict(error_code::kLockDeadlock,
+                   "mysql: the transaction was rolled back by a conflict; run it again");
+  }
   try {
     guarded([&] { run_text("COMMIT", "commit"); });
     transaction_ = TransactionState::none;
   } catch (const ConnectionLost& lost) {
     transaction_ = TransactionState::none;
-    if (outcome_unknown(lost.code())) {
+    // 1047 at COMMIT: the node dropped out of the primary component while
+    // the commit was on its way; whether the cluster ordered it first is not
+    // known here.
+    if (outcome_unknown(lost.code()) || lost.code() == error_code::kNodeNotReady) {
       throw StoreCommitUnknown(
           "mysql: the connection was lost waiting for COMMIT's answer (errno " +
           std::to_string(lost.code()) + "); the transaction may or may not have been applied");
@@ -632,7 +892,9 @@ void Connection::commit() {
 }
 
 void Connection::rollback() noexcept {
-  const bool still_open = transaction_ == TransactionState::open && handle_ != nullptr;
+  const bool still_open =
+      (transaction_ == TransactionState::open || transaction_ == TransactionState::conflicted) &&
+      handle_ != nullptr;
   transaction_ = TransactionState::none;
   if (!still_open) return;
   try {
@@ -647,7 +909,17 @@ bool Connection::ping() noexcept {
   try {
     if (handle_ && owner_pid_ != current_pid()) forget_inherited_connection();
     if (handle_) {
-      if (mysql_ping(handle_.get()) == 0) return true;
+      // A Galera node must still be usable, not only answer: one out of the
+      // primary component answers pings and refuses queries.
+      bool usable = mysql_ping(handle_.get()) == 0;
+      if (usable && wsrep_) {
+        try {
+          usable = node_state(handle_.get()).usable;
+        } catch (...) {
+          usable = false;
+        }
+      }
+      if (usable) return true;
       after_connection_lost();
     }
     open();

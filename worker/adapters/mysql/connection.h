@@ -4,6 +4,14 @@
 // speaking server-side prepared statements, each prepared once per
 // connection and kept.
 //
+// Several servers (MYSQL_HOST as a list, a Galera cluster's nodes, the first
+// preferred): the connection goes to the first one that answers and is
+// usable (a Galera node: wsrep_ready=ON and Synced; a server without wsrep:
+// answering is enough), moves on when its node dies, leaves the primary
+// component (1047) or is found not Synced, and between transactions, at most
+// every MYSQL_FAILBACK_S, asks whether an earlier node is usable again and
+// moves back to it. So a pool writes through one node at a time.
+//
 // Not thread-safe: one connection serves one request at a time.
 #include <sys/types.h>
 
@@ -76,6 +84,9 @@ class Connection {
   // After a failed connect, how long statements fail at once (503) before
   // the next attempt: recovery after the database is back waits at most this.
   static constexpr std::chrono::milliseconds kUnreachablePause{1000};
+  // The same when every node answered but none could take work (joining,
+  // out of the primary component): cheap to ask, and soon over.
+  static constexpr std::chrono::milliseconds kUnusableNodePause{200};
 
   // Connects nothing: the first statement (or ping) opens the connection.
   Connection(const DbSettings& settings, Account account);
@@ -91,10 +102,29 @@ class Connection {
   // it is run once more on a fresh connection.
   Rows query(std::string_view sql, std::initializer_list<Param> params = {});
 
-  // A statement that writes; never retried (it may have been applied).
+  // As query(), for a read that decides whether a token, session, link,
+  // challenge or key is still good: causal. On a Galera node the statement
+  // first waits until the node has applied every write committed anywhere in
+  // the cluster before it (wsrep_sync_wait=1 for this statement only), so a
+  // session revoked through another node is seen revoked here, and a token
+  // issued through another node is found. Without wsrep, a plain query().
+  Rows causal_query(std::string_view sql, std::initializer_list<Param> params = {});
+
+  // A barrier before running a unit again after it lost to a concurrent one:
+  // returns once this node has applied every write committed anywhere before
+  // now, so what the retry re-reads includes the commit it lost to. Nothing
+  // without wsrep.
+  void catch_up();
+
+  // A statement that writes; never retried when it may have been applied.
   // Outside a transaction, a write whose answer was lost throws
-  // StoreCommitUnknown (it is its own commit). Returns the affected rows, which, with
-  // CLIENT_FOUND_ROWS, are the rows matched by an UPDATE's WHERE even when no value changed. Throws
+  // StoreCommitUnknown (it is its own commit), and a write that lost to a
+  // concurrent one (1213, which the server rolled back) is run again like a
+  // transaction (ConflictRetry; StoreUnavailable when it keeps losing).
+  // Inside one, a conflict throws Conflict and leaves the transaction
+  // refusing every further statement (MysqlTransactionRunner runs the unit
+  // again). Returns the affected rows, which, with CLIENT_FOUND_ROWS, are the
+  // rows matched by an UPDATE's WHERE even when no value changed. Throws
   // DuplicateKey for ER_DUP_ENTRY.
   std::uint64_t execute(std::string_view sql, std::initializer_list<Param> params = {});
 
@@ -111,8 +141,9 @@ class Connection {
   void rollback() noexcept;
   bool in_transaction() const noexcept { return transaction_ != TransactionState::none; }
 
-  // Whether the server answers, opening the connection if needed (and
-  // reopening it once if the kept one was lost). Never throws: it backs
+  // Whether the server answers (and, a Galera node, is still usable),
+  // opening the connection if needed (and reopening it once if the kept one
+  // was lost or its node is no longer usable). Never throws: it backs
   // `/health/ready`.
   bool ping() noexcept;
 
@@ -123,21 +154,48 @@ class Connection {
   // The account name, for messages (never the password).
   const std::string& user() const noexcept { return user_; }
 
+  // Which MYSQL_HOST entry the open connection is on (0: the preferred
+  // one), -1 while closed; and whether that server runs wsrep (Galera), so
+  // causal_query waits for it.
+  int node_index() const noexcept { return handle_ ? node_ : -1; }
+  bool causal_reads() const noexcept { return handle_ != nullptr && wsrep_; }
+  const std::vector<DbHost>& hosts() const noexcept { return hosts_; }
+
   // Where connect failures, lost connections and reconnects are reported
   // (none until set).
   void set_metrics(MetricsSink* sink) noexcept { metrics_ = sink; }
+  MetricsSink* metrics() const noexcept { return metrics_; }
 
  private:
-  enum class TransactionState { none, open, broken };
+  // broken: the connection was lost inside it; conflicted: the server
+  // rolled it back (1213). Either way every further statement fails.
+  enum class TransactionState { none, open, broken, conflicted };
   struct Outcome {
     Rows rows;
     std::uint64_t affected_rows = 0;
+  };
+
+  // What a freshly opened connection is worth.
+  struct Opened {
+    ConnectionHandle handle;
+    int node = 0;
+    bool wsrep = false;
   };
 
   void ensure_open();
   bool closed_by_server() const noexcept;
   void open();
   void open_now();
+  // The first usable node of hosts_[first, last), in order; throws
+  // ConnectionLost when none is.
+  // `probing`: a failback probe, which reports nothing (it asks every
+  // MYSQL_FAILBACK_S whether a node is back; its refusals are expected).
+  Opened open_usable(std::size_t first, std::size_t last, unsigned connect_timeout_s, bool probing);
+  ConnectionHandle connect_any(std::size_t first, std::size_t last, unsigned connect_timeout_s,
+                               bool probing, int* landed);
+  void adopt(Opened opened);
+  void fail_back_if_due() noexcept;
+  std::string node_label(int node) const;
   void forget_inherited_connection() noexcept;
   MYSQL_STMT* prepared(std::string_view sql);
   Outcome run(std::string_view sql, std::initializer_list<Param> params, bool read_only);
@@ -151,6 +209,11 @@ class Connection {
   void after_connection_lost() noexcept;
 
   DbSettings settings_;
+  std::vector<DbHost> hosts_;
+  int node_ = 0;        // hosts_ index of the open connection
+  int last_node_ = 0;   // ... and of the one before (to log a switch)
+  bool wsrep_ = false;  // its server runs wsrep: causal reads wait
+  std::chrono::steady_clock::time_point next_failback_probe_{};
   std::string user_;
   std::string password_;
   unsigned read_timeout_s_;

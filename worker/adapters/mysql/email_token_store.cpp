@@ -42,12 +42,14 @@ void MysqlEmailTokenStore::insert(const EmailToken& token) {
                                 DateTime{token.created_at}, DateTime{token.expires_at}});
 }
 
+// Causal (Connection::causal_query): a link spent through another cluster
+// node is seen spent here.
 std::optional<EmailToken> MysqlEmailTokenStore::find_for_update(std::string_view hash) {
-  return token_from(connection_.query(kFindForUpdate, {hash}));
+  return token_from(connection_.causal_query(kFindForUpdate, {hash}));
 }
 
 std::optional<EmailToken> MysqlEmailTokenStore::find(std::string_view hash) {
-  return token_from(connection_.query(kFind, {hash}));
+  return token_from(connection_.causal_query(kFind, {hash}));
 }
 
 bool MysqlEmailTokenStore::remove(std::string_view hash) {

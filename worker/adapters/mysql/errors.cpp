@@ -17,10 +17,15 @@ bool is_connection_failure(int code) noexcept {
     case kServerShutdown:
     case kConnectionKilled:
     case kClientInteractionTimeout:
+    case kNodeNotReady:
       return true;
     default:
       return false;
   }
+}
+
+bool is_conflict(int code) noexcept {
+  return code == error_code::kLockDeadlock || code == error_code::kGroupReplicationRollback;
 }
 
 bool read_may_be_retried(int code) noexcept {
@@ -28,9 +33,11 @@ bool read_may_be_retried(int code) noexcept {
   // Not the connect errors: a server that just refused a connect would
   // refuse the retry too. 2026 is how a TLS connection reports the server's
   // end having gone (a restart): "unexpected eof while reading".
+  // 1047: the node left the primary component or is still joining; it
+  // refused the statement, and a fresh connection goes to a usable node.
   return code == kServerGone || code == kServerLost || code == kServerLostExtended ||
          code == kConnectionKilled || code == kClientInteractionTimeout ||
-         code == kSslConnectionError;
+         code == kSslConnectionError || code == kNodeNotReady;
 }
 
 bool outcome_unknown(int code) noexcept {

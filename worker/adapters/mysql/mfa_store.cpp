@@ -59,8 +59,11 @@ constexpr std::string_view kPurgeChallenges =
 
 }  // namespace
 
+// The reads that decide whether a second factor, a code or an mfa_token is
+// good are causal (Connection::causal_query): what another cluster node
+// committed (a factor turned off, a challenge spent) is seen here.
 MfaState MysqlMfaStore::read(const Uuid& user_id) {
-  const Rows rows = connection_.query(kRead, {user_id.as_bytes()});
+  const Rows rows = connection_.causal_query(kRead, {user_id.as_bytes()});
   MfaState state;
   if (rows.empty()) return state;
   const Row& row = rows.front();
@@ -131,7 +134,7 @@ void MysqlMfaStore::replace_recovery_codes(const Uuid& user_id,
 
 std::vector<RecoveryCode> MysqlMfaStore::unused_recovery_codes(const Uuid& user_id) {
   std::vector<RecoveryCode> out;
-  for (const Row& row : connection_.query(kUnusedCodes, {user_id.as_bytes()})) {
+  for (const Row& row : connection_.causal_query(kUnusedCodes, {user_id.as_bytes()})) {
     out.push_back({static_cast<unsigned>(row.int64(0)), row.bytes(1)});
   }
   return out;
@@ -150,7 +153,7 @@ void MysqlMfaStore::insert_challenge(const MfaChallenge& c) {
 }
 
 std::optional<MfaChallenge> MysqlMfaStore::find_challenge(std::string_view token_hash) {
-  const Rows rows = connection_.query(kFindChallenge, {token_hash});
+  const Rows rows = connection_.causal_query(kFindChallenge, {token_hash});
   if (rows.empty()) return std::nullopt;
   const Row& row = rows.front();
   MfaChallenge c;

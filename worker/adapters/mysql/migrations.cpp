@@ -1,6 +1,7 @@
 #include "adapters/mysql/migrations.h"
 
 #include <chrono>
+#include <thread>
 
 #include "adapters/mysql/connection.h"
 #include "adapters/mysql/errors.h"
@@ -8,21 +9,43 @@
 namespace authd::mysql {
 namespace {
 
-constexpr std::string_view kLockName = "authd_migrate";
-constexpr std::string_view kTakeLock = "SELECT GET_LOCK('authd_migrate', 60)";
-constexpr std::string_view kReleaseLock = "SELECT RELEASE_LOCK('authd_migrate')";
-// Whether this session is the one holding the lock: a read retried on a new
-// connection would otherwise carry on without it.
-constexpr std::string_view kHoldsLock = "SELECT IS_USED_LOCK('authd_migrate') = CONNECTION_ID()";
+// A migration is claimed by inserting its row first, in state 'applying'
+// (the primary key lets one migrator have it, on one server or on any node
+// of a cluster: GET_LOCK would be node-local on Galera), and marked
+// 'applied' when its statements are through. Rows written before claims
+// existed read as applied (the column's default).
 constexpr std::string_view kCreateVersionTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     " version INT NOT NULL PRIMARY KEY,"
     " name VARCHAR(255) NOT NULL,"
-    " applied_at DATETIME NOT NULL"
+    " applied_at DATETIME NOT NULL,"
+    " state VARCHAR(16) NOT NULL DEFAULT 'applied'"
     ") ENGINE=InnoDB";
-constexpr std::string_view kReadVersion = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
-constexpr std::string_view kRecordVersion =
-    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)";
+constexpr std::string_view kHasStateColumn =
+    "SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()"
+    " AND TABLE_NAME = 'schema_migrations' AND COLUMN_NAME = 'state'";
+constexpr std::string_view kAddStateColumn =
+    "ALTER TABLE schema_migrations ADD COLUMN state VARCHAR(16) NOT NULL DEFAULT 'applied'";
+constexpr std::string_view kReadVersion =
+    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE state = 'applied'";
+// A table made before claims: every row is an applied migration.
+constexpr std::string_view kReadVersionWithoutClaims =
+    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+constexpr std::string_view kClaim =
+    "INSERT INTO schema_migrations (version, name, applied_at, state) VALUES (?, ?, ?, 'applying')";
+constexpr std::string_view kMarkApplied =
+    "UPDATE schema_migrations SET state = 'applied', applied_at = ? WHERE version = ?"
+    " AND state = 'applying'";
+constexpr std::string_view kDropClaim =
+    "DELETE FROM schema_migrations WHERE version = ? AND state = 'applying'";
+constexpr std::string_view kClaimState =
+    "SELECT state, applied_at FROM schema_migrations WHERE version = ?";
+
+UnixSeconds wall_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string_view trim(std::string_view text) {
   constexpr std::string_view kBlank = " \t\r\n";
@@ -37,38 +60,6 @@ bool is_access_denied(int code) {
          code == error_code::kSpecificAccessDenied;
 }
 
-// Releases the migration lock however migrate() ends. Losing the connection
-// releases it too, so a failed release is of no consequence.
-class HeldLock {
- public:
-  explicit HeldLock(Connection& connection) : connection_(connection) {
-    const Rows answer = connection_.query(kTakeLock);
-    if (answer.empty() || answer[0].is_null(0) || answer[0].int64(0) != 1) {
-      throw StoreError("migrate: another migration has held the lock '" + std::string(kLockName) +
-                       "' for 60 s; try again when it has finished");
-    }
-  }
-  ~HeldLock() {
-    try {
-      if (connection_.is_open()) connection_.query(kReleaseLock);
-    } catch (...) {
-    }
-  }
-  HeldLock(const HeldLock&) = delete;
-  HeldLock& operator=(const HeldLock&) = delete;
-
-  void confirm() {
-    const Rows answer = connection_.query(kHoldsLock);
-    if (answer.empty() || answer[0].is_null(0) || answer[0].int64(0) != 1) {
-      throw StoreUnavailable("migrate: the connection holding the lock '" + std::string(kLockName) +
-                             "' was lost; run migrate again");
-    }
-  }
-
- private:
-  Connection& connection_;
-};
-
 void apply(Connection& connection, const Migration& migration) {
   const std::vector<std::string> statements = split_sql_statements(migration.sql);
   for (std::size_t i = 0; i < statements.size(); ++i) {
@@ -82,10 +73,53 @@ void apply(Connection& connection, const Migration& migration) {
       throw SqlError(error.code(), where + ": " + error.what());
     }
   }
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-      std::chrono::system_clock::now().time_since_epoch());
-  connection.execute(kRecordVersion, {std::int64_t{migration.version},
-                                      std::string_view(migration.name), DateTime{now.count()}});
+}
+
+enum class Claim { ours, applied_by_another };
+
+// Claims `migration` (its row, state 'applying'). When another migrator
+// holds it, waits for that one to finish it ("stop and re-read"), for at
+// most `wait`; a claim still open then is reported, not taken over: its
+// migrator may still be running, or may have died half-way (DDL commits as
+// it goes), which only a person can judge.
+Claim claim(Connection& connection, const Migration& migration, std::chrono::milliseconds wait) {
+  try {
+    connection.execute(kClaim, {std::int64_t{migration.version}, std::string_view(migration.name),
+                                DateTime{wall_seconds()}});
+    return Claim::ours;
+  } catch (const DuplicateKey&) {
+  }
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    const Rows row = connection.causal_query(kClaimState, {std::int64_t{migration.version}});
+    if (row.empty()) {
+      // Given up meanwhile (its migrator failed and withdrew): ours to try.
+      return claim(connection, migration,
+                   std::chrono::duration_cast<std::chrono::milliseconds>(
+                       deadline - std::chrono::steady_clock::now()));
+    }
+    if (row[0].bytes(0) == "applied") return Claim::applied_by_another;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      throw StoreError(
+          "migrate: " + std::string(migration.name) + " was claimed by another migrate at " +
+          std::to_string(row[0].time(1)) +
+          " (Unix time) and is still not applied. If no other migrate is running, it died "
+          "half-way: check the schema against sql/" +
+          migration.name + ".sql, then DELETE FROM schema_migrations WHERE version = " +
+          std::to_string(migration.version) + " AND state = 'applying', and migrate again");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+void add_claims_to_an_old_table(Connection& connection) {
+  if (!connection.query(kHasStateColumn).empty()) return;
+  try {
+    connection.execute_unprepared(kAddStateColumn);
+  } catch (const SqlError& error) {
+    // Another migrator added it a moment ago.
+    if (error.code() != error_code::kDuplicateFieldName) throw;
+  }
 }
 
 }  // namespace
@@ -123,8 +157,10 @@ int read_schema_version(Connection& connection) {
     return rows.empty() ? 0 : static_cast<int>(rows[0].int64(0));
   } catch (const SqlError& error) {
     if (error.code() == error_code::kNoSuchTable) return 0;
-    throw;
+    if (error.code() != error_code::kBadField) throw;
   }
+  const Rows rows = connection.query(kReadVersionWithoutClaims);
+  return rows.empty() ? 0 : static_cast<int>(rows[0].int64(0));
 }
 
 void migrate(Connection& connection, const MigrationProgress& progress) {
@@ -133,10 +169,15 @@ void migrate(Connection& connection, const MigrationProgress& progress) {
 
 void migrate(Connection& connection, std::span<const Migration> migrations,
              const MigrationProgress& progress) {
+  migrate(connection, migrations, progress, kClaimWait);
+}
+
+void migrate(Connection& connection, std::span<const Migration> migrations,
+             const MigrationProgress& progress, std::chrono::milliseconds claim_wait) {
   if (connection.in_transaction()) throw StoreError("migrate: cannot run inside a transaction");
-  HeldLock lock(connection);
   try {
     connection.execute_unprepared(kCreateVersionTable);
+    add_claims_to_an_old_table(connection);
   } catch (const SqlError& error) {
     if (!is_access_denied(error.code())) throw;
     throw SqlError(error.code(),
@@ -146,7 +187,6 @@ void migrate(Connection& connection, std::span<const Migration> migrations,
                        "an account with DDL rights on the database.");
   }
 
-  // Read under the lock: another process may have migrated while we waited.
   const int recorded = read_schema_version(connection);
   const int latest = migrations.empty() ? 0 : migrations.back().version;
   if (recorded >= latest) {
@@ -156,16 +196,31 @@ void migrate(Connection& connection, std::span<const Migration> migrations,
                                       "); nothing to do");
     return;
   }
+  bool applied_any = false;
   for (const Migration& migration : migrations) {
     if (migration.version <= recorded) continue;
-    lock.confirm();
+    if (claim(connection, migration, claim_wait) == Claim::applied_by_another) continue;
     const auto started = std::chrono::steady_clock::now();
-    apply(connection, migration);
+    try {
+      apply(connection, migration);
+      connection.execute(kMarkApplied, {DateTime{wall_seconds()}, std::int64_t{migration.version}});
+    } catch (...) {
+      // Withdraw the claim, so that a fixed migration can run again (what
+      // its earlier statements did stays: DDL commits as it goes).
+      try {
+        connection.execute(kDropClaim, {std::int64_t{migration.version}});
+      } catch (...) {
+      }
+      throw;
+    }
+    applied_any = true;
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);
     progress("applying " + std::string(migration.name) + " … done in " +
              std::to_string(took.count()) + " ms");
   }
+  // Everything was applied by another migrate while this one waited.
+  if (!applied_any) progress("schema is up to date (version " + std::to_string(latest) + ")");
 }
 
 }  // namespace authd::mysql

@@ -2,6 +2,7 @@
 // The schema's numbered migrations (sql/NNN_name.sql, compiled in) and the
 // runner that applies them. Only `authd migrate` runs them, with the account
 // allowed to change the schema; the server only reads the version.
+#include <chrono>
 #include <functional>
 #include <span>
 #include <string>
@@ -40,20 +41,29 @@ int read_schema_version(Connection& connection);
 
 using MigrationProgress = std::function<void(std::string_view line)>;
 
-// Brings the schema up to date: under the server-wide lock
-// GET_LOCK('authd_migrate', 60), applies in order every migration newer than
-// the recorded version, records each in schema_migrations, and reports one
-// line per migration ("applying 001_users_sessions … done in 35 ms"), or
-// "schema is up to date (version N)". Safe to run twice, and from two
-// processes at once (the second waits for the lock, then finds nothing to
-// do). DDL commits implicitly, so a migration that fails half-way keeps its
-// earlier statements: write them re-runnable (IF NOT EXISTS).
+// How long migrate waits for a migration another migrate claimed.
+inline constexpr std::chrono::milliseconds kClaimWait{60000};
+
+// Brings the schema up to date: applies in order every migration newer than
+// the recorded version and reports one line per migration ("applying
+// 001_users_sessions … done in 35 ms"), or "schema is up to date (version
+// N)". Each migration is claimed first by inserting its schema_migrations
+// row (state 'applying'; 'applied' once its statements are through): no
+// GET_LOCK, which is node-local on a Galera cluster, while the row's primary
+// key holds on every node. Safe to run twice, and from two processes at once,
+// through one server or two nodes (the loser of a claim waits for the
+// winner to finish that migration, re-reads, and goes on). DDL commits
+// implicitly, so a migration that fails half-way keeps its earlier
+// statements: write them re-runnable (IF NOT EXISTS); its claim is withdrawn.
 // Throws SqlError with a message naming the migration account when the
-// account may not change the schema, StoreError when the lock is not had.
+// account may not change the schema, StoreError when a claim stays open
+// longer than kClaimWait (the message says what to check and delete).
 void migrate(Connection& connection, const MigrationProgress& progress);
 
-// The same with a given list (tests).
+// The same with a given list (tests), and a given wait for claims.
 void migrate(Connection& connection, std::span<const Migration> migrations,
              const MigrationProgress& progress);
+void migrate(Connection& connection, std::span<const Migration> migrations,
+             const MigrationProgress& progress, std::chrono::milliseconds claim_wait);
 
 }  // namespace authd::mysql

@@ -1,5 +1,6 @@
 #include "adapters/mysql/outbox_store.h"
 
+#include "log/log.h"
 #include "ports/store_errors.h"
 
 namespace authd::mysql {
@@ -22,6 +23,8 @@ constexpr std::string_view kClaimNextDue =
     "SELECT id, user_id, kind, recipient, message, attempts, created_at, expires_at"
     " FROM mail_outbox WHERE state = 0 AND next_attempt_at <= ?"
     " ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED";
+constexpr std::string_view kLease =
+    "UPDATE mail_outbox SET next_attempt_at = ? WHERE id = ? AND state = 0";
 constexpr std::string_view kFinish =
     "UPDATE mail_outbox SET state = ?, message = NULL, finished_at = ? WHERE id = ? AND state = 0";
 constexpr std::string_view kRetry =
@@ -64,8 +67,9 @@ MailKind kind_from(const Row& row, std::size_t column) {
 
 void finish(Connection& connection, std::int64_t state, std::int64_t id, UnixSeconds now) {
   if (connection.execute(kFinish, {state, DateTime{now}, id}) != 1) {
-    // The row is locked by our claim: it cannot have moved. A bug if so.
-    throw StoreError("mysql: an outbox message was not pending when finished");
+    // Finished meanwhile: this mailer's lease ran out (a send slower than
+    // the lease) and another one sent it too. Nothing to undo.
+    log::warn("mail_already_finished", {{"outbox_id", id}});
   }
   connection.execute(kDeleteAnonymous, {id});
 }
@@ -86,7 +90,8 @@ unsigned MysqlOutboxStore::count_capped_since(const Uuid& user_id, UnixSeconds s
 }
 
 std::optional<OutboxDelivery::Pending> MysqlOutboxStore::claim_next_due(UnixSeconds now) {
-  const Rows rows = connection_.query(kClaimNextDue, {DateTime{now}});
+  // Causal: a lease committed through another node is seen here.
+  const Rows rows = connection_.causal_query(kClaimNextDue, {DateTime{now}});
   if (rows.empty()) return std::nullopt;
   const Row& row = rows.front();
   Pending p;
@@ -103,6 +108,10 @@ std::optional<OutboxDelivery::Pending> MysqlOutboxStore::claim_next_due(UnixSeco
   p.created_at = row.time(6);
   p.expires_at = row.time(7);
   return p;
+}
+
+void MysqlOutboxStore::lease(std::int64_t id, UnixSeconds until) {
+  connection_.execute(kLease, {DateTime{until}, id});
 }
 
 void MysqlOutboxStore::mark_sent(std::int64_t id, UnixSeconds now) {
@@ -129,7 +138,7 @@ bool MysqlMailRequestStore::add(LinkPurpose kind, std::string_view email, UnixSe
 }
 
 std::optional<MailRequest> MysqlMailRequestStore::claim_next() {
-  const Rows rows = connection_.query(kClaimRequest);
+  const Rows rows = connection_.causal_query(kClaimRequest);
   if (rows.empty()) return std::nullopt;
   const Row& row = rows.front();
   MailRequest request;

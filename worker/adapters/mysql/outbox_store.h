@@ -14,6 +14,7 @@ class MysqlOutboxStore final : public OutboxStore, public OutboxDelivery {
   unsigned count_capped_since(const Uuid& user_id, UnixSeconds since) override;
 
   std::optional<Pending> claim_next_due(UnixSeconds now) override;
+  void lease(std::int64_t id, UnixSeconds until) override;
   void mark_sent(std::int64_t id, UnixSeconds now) override;
   void mark_retry(std::int64_t id, UnixSeconds next_attempt_at, std::string_view error) override;
   void mark_abandoned(std::int64_t id, UnixSeconds now) override;

@@ -102,8 +102,12 @@ std::string credential_hash(std::string_view credential_id) {
 
 }  // namespace
 
+// The reads that decide whether a passkey, its owner's handle or a
+// ceremony's challenge is good are causal (Connection::causal_query): a
+// passkey registered or removed, or a challenge made or spent, through
+// another cluster node is seen here at once.
 std::optional<std::string> MysqlPasskeyStore::find_user_handle(const Uuid& user_id) {
-  const Rows rows = connection_.query(kFindHandle, {user_id.as_bytes()});
+  const Rows rows = connection_.causal_query(kFindHandle, {user_id.as_bytes()});
   if (rows.empty()) return std::nullopt;
   return rows.front().bytes(0);
 }
@@ -123,7 +127,7 @@ std::string MysqlPasskeyStore::user_handle(const Uuid& user_id, std::string_view
 
 std::vector<Passkey> MysqlPasskeyStore::list(const Uuid& user_id) {
   std::vector<Passkey> out;
-  for (const Row& row : connection_.query(kList, {user_id.as_bytes()}))
+  for (const Row& row : connection_.causal_query(kList, {user_id.as_bytes()}))
     out.push_back(passkey_from(row));
   return out;
 }
@@ -134,12 +138,12 @@ unsigned MysqlPasskeyStore::count(const Uuid& user_id) {
 }
 
 std::optional<Passkey> MysqlPasskeyStore::find(const Uuid& id) {
-  return first(connection_.query(kFind, {id.as_bytes()}));
+  return first(connection_.causal_query(kFind, {id.as_bytes()}));
 }
 
 std::optional<Passkey> MysqlPasskeyStore::find_by_credential_id(std::string_view credential_id) {
   const std::string hash = credential_hash(credential_id);
-  auto found = first(connection_.query(kFindByCredential, {std::string_view(hash)}));
+  auto found = first(connection_.causal_query(kFindByCredential, {std::string_view(hash)}));
   // The hash found it; the id itself decides (a SHA-256 collision is not a
   // login).
   if (found && found->credential_id != credential_id) return std::nullopt;
@@ -148,7 +152,9 @@ std::optional<Passkey> MysqlPasskeyStore::find_by_credential_id(std::string_view
 
 PasskeyStore::AddResult MysqlPasskeyStore::add(const Passkey& p, unsigned max_per_user) {
   const std::string hash = credential_hash(p.credential_id);
-  connection_.query(kLockUser, {p.user_id.as_bytes()});
+  // The lock's read is the transaction's first: causal, so the count and
+  // the credential check below see every passkey committed anywhere.
+  connection_.causal_query(kLockUser, {p.user_id.as_bytes()});
   if (!connection_.query(kCredentialTaken, {std::string_view(hash)}).empty()) {
     return AddResult::exists;
   }
@@ -208,7 +214,7 @@ void MysqlPasskeyStore::insert_challenge(const WebAuthnChallenge& c) {
 std::optional<WebAuthnChallenge> MysqlPasskeyStore::take_challenge(std::string_view challenge_hash,
                                                                    ChallengePurpose purpose) {
   const std::string_view name = challenge_purpose_name(purpose);
-  const Rows rows = connection_.query(kFindChallenge, {challenge_hash, name});
+  const Rows rows = connection_.causal_query(kFindChallenge, {challenge_hash, name});
   if (rows.empty()) return std::nullopt;
   // Spent by deleting it: of two requests presenting it, one deletes the row.
   if (connection_.execute(kDeleteChallenge, {challenge_hash, name}) != 1) return std::nullopt;

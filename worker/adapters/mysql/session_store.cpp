@@ -113,15 +113,18 @@ void MysqlSessionStore::insert(const Session& session) {
        bytes_or_null(session.next_refresh_sealed), time_or_null(session.rotated_at)});
 }
 
+// The reads that decide whether a token's session is live are causal
+// (Connection::causal_query): a logout, a password change or a disabling
+// committed through another cluster node is seen here at once.
 std::optional<Session> MysqlSessionStore::find(const Uuid& id) {
-  const Rows rows = connection_.query(kFind, {id.as_bytes()});
+  const Rows rows = connection_.causal_query(kFind, {id.as_bytes()});
   if (rows.empty()) return std::nullopt;
   return session_from(rows.front());
 }
 
 std::optional<SessionStore::WithUser> MysqlSessionStore::find_with_user(const Uuid& id,
                                                                         UserStore&) {
-  const Rows rows = connection_.query(kFindWithUser, {id.as_bytes()});
+  const Rows rows = connection_.causal_query(kFindWithUser, {id.as_bytes()});
   if (rows.empty()) return std::nullopt;
   const Row& row = rows.front();
   return WithUser{session_from(row), user_from_row(row, kSessionColumnCount),
@@ -129,7 +132,7 @@ std::optional<SessionStore::WithUser> MysqlSessionStore::find_with_user(const Uu
 }
 
 std::optional<Session> MysqlSessionStore::find_for_update(const Uuid& id) {
-  const Rows rows = connection_.query(kFindForUpdate, {id.as_bytes()});
+  const Rows rows = connection_.causal_query(kFindForUpdate, {id.as_bytes()});
   if (rows.empty()) return std::nullopt;
   return session_from(rows.front());
 }

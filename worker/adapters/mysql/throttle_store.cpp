@@ -2,11 +2,7 @@
 
 #include <sodium.h>
 
-#include <chrono>
-#include <thread>
-
-#include "adapters/mysql/errors.h"
-
+#include "adapters/mysql/transaction_runner.h"
 #include "log/log.h"
 #include "ports/store_errors.h"
 
@@ -48,11 +44,6 @@ constexpr UnixSeconds kRetainSeconds = 86400;
 constexpr std::string_view kPurge =
     "DELETE FROM login_throttle WHERE last_failure_at < ?"
     " AND (blocked_until IS NULL OR blocked_until < ?) LIMIT 50";
-
-// InnoDB may still pick one of several lockers as a deadlock victim (the
-// purge below locks rows in another order): the transaction was rolled
-// back whole, so it is run again.
-constexpr int kDeadlockRetries = 5;
 
 ThrottleCounter counter_from(const Row& row) {
   ThrottleCounter c;
@@ -100,31 +91,22 @@ void MysqlThrottleStore::record_failure(std::string_view email, std::string_view
   // A placeholder time for brand-new rows; the update sets the real one.
   const DateTime epoch{0};
   UnixSeconds now = 0;
-  for (int attempt = 1;; ++attempt) {
-    connection_.begin();
-    try {
-      connection_.execute(kLockRows, {k, epoch, k, ip, epoch});
-      const Counters before = counters_from(connection_.query(kReadForUpdate, {k, ip}));
-      const Counters after = update(before);
-      now = after.pair.last_failure_at;
-      connection_.execute(kWrite,
-                          {k, ip, static_cast<std::int64_t>(after.pair.failures),
-                           DateTime{after.pair.last_failure_at}, blocked_param(after.pair)});
-      connection_.execute(kWrite,
-                          {k, std::string_view(), static_cast<std::int64_t>(after.email.failures),
-                           DateTime{after.email.last_failure_at}, blocked_param(after.email)});
-      connection_.commit();
-      break;
-    } catch (const SqlError& e) {
-      connection_.rollback();
-      if (e.code() != error_code::kLockDeadlock || attempt == kDeadlockRetries) throw;
-      log::info("throttle_deadlock_retried", {{"attempt", attempt}});
-      std::this_thread::sleep_for(std::chrono::milliseconds(randombytes_uniform(5) + 1));
-    } catch (...) {
-      connection_.rollback();
-      throw;
-    }
-  }
+  // Through the runner: two workers on two cluster nodes bumping the same
+  // counters conflict at certification, a deadlock victim on one server
+  // likewise, and the loser counts again on the winner's numbers (re-read
+  // under the lock). A failure that cannot be recorded ends as
+  // StoreUnavailable: a 503, never a 401 that went uncounted.
+  MysqlTransactionRunner(connection_).in_transaction([&] {
+    connection_.execute(kLockRows, {k, epoch, k, ip, epoch});
+    const Counters before = counters_from(connection_.query(kReadForUpdate, {k, ip}));
+    const Counters after = update(before);
+    now = after.pair.last_failure_at;
+    connection_.execute(kWrite, {k, ip, static_cast<std::int64_t>(after.pair.failures),
+                                 DateTime{after.pair.last_failure_at}, blocked_param(after.pair)});
+    connection_.execute(kWrite,
+                        {k, std::string_view(), static_cast<std::int64_t>(after.email.failures),
+                         DateTime{after.email.last_failure_at}, blocked_param(after.email)});
+  });
   // Housekeeping, after the commit: its failure (a lock wait with another
   // worker's purge, a lost connection) must not turn the failure just
   // recorded into an error answer; the next failure purges instead.

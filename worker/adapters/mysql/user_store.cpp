@@ -106,12 +106,14 @@ UserStore::InsertResult MysqlUserStore::insert(const User& user) {
   return InsertResult::inserted;
 }
 
+// Causal (Connection::causal_query): an account made, disabled or given a
+// new password through another cluster node is seen as it now is.
 std::optional<User> MysqlUserStore::find_by_email(std::string_view normalised_email) {
-  return user_from(connection_.query(kFindByEmail, {normalised_email}));
+  return user_from(connection_.causal_query(kFindByEmail, {normalised_email}));
 }
 
 std::optional<User> MysqlUserStore::find_by_id(const Uuid& id) {
-  return user_from(connection_.query(kFindById, {id.as_bytes()}));
+  return user_from(connection_.causal_query(kFindById, {id.as_bytes()}));
 }
 
 bool MysqlUserStore::replace_password_hash(const Uuid& id, std::string_view expected_hash,
@@ -133,11 +135,11 @@ bool MysqlUserStore::mark_email_verified(const Uuid& id, UnixSeconds at) {
 }
 
 std::optional<User> MysqlUserStore::find_by_email_for_update(std::string_view normalised_email) {
-  return user_from(connection_.query(kFindByEmailForUpdate, {normalised_email}));
+  return user_from(connection_.causal_query(kFindByEmailForUpdate, {normalised_email}));
 }
 
 std::optional<User> MysqlUserStore::find_by_id_for_update(const Uuid& id) {
-  return user_from(connection_.query(kFindByIdForUpdate, {id.as_bytes()}));
+  return user_from(connection_.causal_query(kFindByIdForUpdate, {id.as_bytes()}));
 }
 
 bool MysqlUserStore::record_login(const Uuid& id, UnixSeconds at) {
