@@ -131,6 +131,8 @@ test:
 	ctest --test-dir $(BUILD_DIR) -L unit --output-on-failure --no-tests=error
 	$(call step,[5/7] store tests)
 	scripts/store-tests.sh $(BUILD_DIR)
+	$(call step,nginx configuration check (lanes, headers, limits, several pools))
+	$(MAKE) --no-print-directory nginx-check
 	$(call step,[6/7] end-to-end tests)
 	BUILD_DIR=$(BUILD_DIR) scripts/e2e-stack.sh $(E2E_ARGS)
 	$(call step,[7/7] benchmark smoke run)
