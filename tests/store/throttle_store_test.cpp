@@ -228,10 +228,10 @@ TEST_F(ThrottleStoreTest, ConcurrentFailuresFromTwoAddressesShareTheEmailCounter
 
 // A row made a moment ago carries a placeholder time (the epoch) until the
 // failure is written, so another worker's housekeeping, which deletes rows
-// untouched for a day, may take it between its insert and the lock. The
-// failure must then be written into a row made again, not lost (the UPDATE
-// of a row that is gone matches nothing). Here a second connection runs that
-// purge without pause while failures land on new (email, address) pairs.
+// untouched for a day, would take it if it were made apart from the lock
+// (as it once was: the UPDATE of a row gone matched nothing and the failure
+// was lost, 150 of 150 here). Here a second connection runs that purge
+// without pause while failures land on new (email, address) pairs.
 TEST_F(ThrottleStoreTest, ARowPurgedBeforeItIsLockedIsMadeAgainAndTheFailureCounted) {
   auto purger = new_app_connection();
   std::atomic<bool> done{false};
