@@ -43,7 +43,7 @@ struct World {
   testing::ServiceWorld service;
   FakeHealth health;
   testing::InMemoryAdminKeyStore keys;
-  testing::InMemoryAccountDirectory directory{service.users};
+  testing::InMemoryAccountDirectory directory{service.users, service.passkeys};
   AdminService admin{AdminDeps{service.users, service.sessions, service.throttle, service.mfa,
                                directory, keys, service.transactions, service.hasher,
                                service.email_tokens, service.outbox, service.clock, service.random},
