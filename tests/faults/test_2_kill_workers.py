@@ -14,6 +14,14 @@ KILLS = 6
 REPLACED_WITHIN_S = 1.0
 
 
+def hashing_workers(stack) -> list[int]:
+    """The live workers that served the hashing lane (sign-ups go there): a
+    fast-lane worker holds no sign-up, so killing one cuts nothing."""
+    live = set(stack.workers_pids())
+    return sorted(live & {e.get("pid") for e in stack.worker_events()
+                          if e.get("event") == "request" and e.get("lane") == "hashing"})
+
+
 def test_killed_workers_are_replaced_and_nothing_is_half_written(stack):
     port = stack.http_port
     prefix = "kill-"
@@ -27,7 +35,11 @@ def test_killed_workers_are_replaced_and_nothing_is_half_written(stack):
         for _ in range(KILLS):
             # Older than a second: a worker that dies young counts towards
             # the crash-loop back-off, which is another test.
-            victim = random.choice(stack.workers_pids())
+            deadline = time.monotonic() + 5
+            while not (candidates := hashing_workers(stack)):
+                assert time.monotonic() < deadline, "no hashing-lane worker served in 5 s"
+                await asyncio.sleep(0.05)
+            victim = random.choice(candidates)
             t0 = time.monotonic()
             os.kill(victim, signal.SIGKILL)
             while True:
