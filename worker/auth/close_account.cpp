@@ -71,7 +71,7 @@ Outcome<User> AuthService::close_account(const Authenticated& who, std::string_v
   // A success: the email's counters went in the closing's commit already
   // (this clears nothing more, and the attempt is settled, so nothing is
   // given back: a give-back would write the email's rows again).
-  attempt.succeeded();
+  attempt.settle();
   // The account id, never the email: the line outlives the account.
   log::audit("account_closed",
              {{"outcome", "ok"}, {"actor", "self"}, {"user_id", user_id}, {"ip", client.ip}});

@@ -43,6 +43,10 @@ class ThrottleAttempt {
   // email and address start again (a lost commit leaves them standing,
   // which is only stricter).
   void succeeded();
+  // Ends the attempt where it stands, with nothing cleared and nothing given
+  // back: for a success whose own commit removed the counters already (an
+  // account closed), where a clear would be one more write to fail.
+  void settle() { settled_ = true; }
 
   // The counters as they were just before this attempt was counted.
   const ThrottleStore::Counters& seen() const { return before_; }

@@ -175,6 +175,15 @@ TEST(CloseAccountHttp, BodyThenTokenThenThePassword) {
   EXPECT_TRUE(r.body.empty());
   EXPECT_EQ(h.get("/auth/me", "Bearer " + grant.access_token).status, 401);
   EXPECT_EQ(h.get("/auth/me").status, 401);
+  // A live token whose account was disabled meanwhile: the token failed, so
+  // the 401 says so in WWW-Authenticate like every bearer 401.
+  auto bob = h.w.auth().register_user("bob@example.com", kStrongPassword, {}).value();
+  auto bob_grant = h.w.auth().login("bob@example.com", kStrongPassword, {}).value();
+  ASSERT_TRUE(h.w.users.set_disabled(bob.id, h.w.clock.now()));
+  r = del(bob_grant.access_token, std::string(R"({"password":")") + kStrongPassword + "\"}");
+  EXPECT_EQ(HttpWorld::code(r), "invalid_token");
+  ASSERT_NE(r.header("WWW-Authenticate"), nullptr);
+  EXPECT_EQ(*r.header("WWW-Authenticate"), "Bearer realm=\"auth\", error=\"invalid_token\"");
   http::Request put;
   put.method = "PUT";
   put.path = "/auth/me";

@@ -38,7 +38,15 @@ Response close_account(HandlerDeps& deps, const Request& req, RequestContext& ct
   if (body.has("code")) code = body.string("code");
   auto outcome = deps.auth.close_account(std::get<Authenticated>(who), body.string("password"),
                                          code, client_info(req));
-  if (!outcome) return render_problem(problem_for(outcome.error()), req);
+  if (!outcome) {
+    // The token itself failed (its account disabled or closed meanwhile, its
+    // session ended by a concurrent closing): a bearer 401, with its
+    // WWW-Authenticate, as everywhere a bearer token fails (API.md).
+    if (outcome.error().code == AuthErrc::invalid_token) {
+      return bearer_unauthorized(req, true, problem_for(outcome.error()).detail);
+    }
+    return render_problem(problem_for(outcome.error()), req);
+  }
   Response r;
   r.status = 204;
   return r;
