@@ -49,8 +49,9 @@ Outcome<AdminCaller> AdminService::authenticate(std::string_view bearer, AdminSc
   if (!key->last_used_at || *key->last_used_at + policy_.key_use_granularity_s <= now) {
     try {
       deps_.keys.record_use(key->id, now, now - policy_.key_use_granularity_s);
-    } catch (const StoreCommitUnknown&) {
-      // Bookkeeping only: the request goes on.
+    } catch (const StoreUnavailable&) {
+      // Bookkeeping only (a lost commit or connection included): the request
+      // goes on, and its own reads find out whether the database is there.
       log::warn("admin_key_use_unknown", {{"admin_key", key->name}});
     }
   }

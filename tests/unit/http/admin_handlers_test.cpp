@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "fakes/admin_fakes.h"
+#include "fakes/captured_stderr.h"
 #include "fakes/http_fixture.h"
 
 namespace authd::testing {
@@ -142,6 +143,21 @@ TEST(AdminHttp, TheUserObjectsAndThePage) {
   r = a.call("PUT", "/admin/users/" + id, k);
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(*r.header("Allow"), "GET, DELETE");
+}
+
+// The database failing under an admin request (HttpApp answers 503): the
+// request is still an audit line (API.md: every admin request is one).
+TEST(AdminHttp, ARequestTheDatabaseFailsIsStillAnAuditLine) {
+  AdminHttpWorld a;
+  const std::string k = a.key("users:read");
+  a.h.w.users.unavailable = true;
+  http::Response r;
+  const std::string log = testing::captured_stderr(
+      [&] { r = a.call("GET", "/admin/users/01890a5d-ac96-774b-bcce-b302099a8057", k); });
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(log.find(R"("event":"admin_request")"), std::string::npos) << log;
+  EXPECT_NE(log.find(R"("outcome":"database_unavailable")"), std::string::npos) << log;
+  EXPECT_EQ(log.find(k), std::string::npos) << "the key itself is never logged";
 }
 
 TEST(CloseAccountHttp, BodyThenTokenThenThePassword) {

@@ -9,28 +9,12 @@
 #include <regex>
 #include <string>
 
+#include "fakes/captured_stderr.h"
+
 namespace authd::log {
 namespace {
 
-// Runs `body` with stderr sent to a temp file; returns what was written.
-template <typename Body>
-std::string captured_stderr(Body body) {
-  std::fflush(stderr);
-  FILE* file = std::tmpfile();
-  const int saved = ::dup(STDERR_FILENO);
-  ::dup2(::fileno(file), STDERR_FILENO);
-  body();
-  ::dup2(saved, STDERR_FILENO);
-  ::close(saved);
-  std::string out;
-  std::rewind(file);
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, file)) > 0)
-    out.append(buf, n);
-  std::fclose(file);
-  return out;
-}
+using testing::captured_stderr;
 
 rapidjson::Document parse_line(const std::string& line) {
   rapidjson::Document doc;

@@ -18,6 +18,7 @@
 #include "http/handlers/views.h"
 #include "http/query.h"
 #include "log/log.h"
+#include "ports/store_errors.h"
 
 namespace authd::http::handlers {
 namespace {
@@ -36,6 +37,20 @@ Response refuse(AdminTrail& trail, const Problem& p, const Request& req) {
   return render_problem(p, req);
 }
 
+// Every admin request is an audit line (API.md): the key's name, never the
+// key; the account; the length of an email filter, never the filter.
+void audit(const Request& req, std::string_view action, const AdminTrail& trail, int status) {
+  log::audit("admin_request", {{"action", action},
+                               log::Field::optional("admin_key", trail.key_name),
+                               log::Field::optional("user_id", trail.user_id),
+                               {"status", status},
+                               {"outcome", trail.outcome},
+                               trail.email_filter_length >= 0
+                                   ? log::Field("email_filter_length", trail.email_filter_length)
+                                   : log::Field("email_filter_length", nullptr),
+                               {"ip", req.remote_addr}});
+}
+
 // The whole of one admin request: the address, then `judge`, then the
 // audit line, whatever the outcome.
 template <class Judge>
@@ -48,18 +63,22 @@ Response admin_request(HandlerDeps& deps, const Request& req, std::string_view a
     r = refuse(trail, not_found(), req);
     trail.outcome = "address_not_allowed";
   } else {
-    r = judge(*deps.admin.service, trail);
+    try {
+      r = judge(*deps.admin.service, trail);
+    } catch (const StoreUnavailable&) {
+      // The database failed under it (HttpApp answers 503, a lost commit
+      // included): still an audit line, with what was known of it.
+      trail.outcome = "database_unavailable";
+      audit(req, action, trail, 503);
+      throw;
+    } catch (...) {
+      trail.outcome = "error";
+      audit(req, action, trail, 500);
+      throw;
+    }
   }
   if (trail.outcome.empty()) trail.outcome = r.status < 400 ? "ok" : "refused";
-  log::audit("admin_request", {{"action", action},
-                               log::Field::optional("admin_key", trail.key_name),
-                               log::Field::optional("user_id", trail.user_id),
-                               {"status", r.status},
-                               {"outcome", trail.outcome},
-                               trail.email_filter_length >= 0
-                                   ? log::Field("email_filter_length", trail.email_filter_length)
-                                   : log::Field("email_filter_length", nullptr),
-                               {"ip", req.remote_addr}});
+  audit(req, action, trail, r.status);
   return r;
 }
 
