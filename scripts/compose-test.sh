@@ -220,6 +220,12 @@ base_url=http://127.0.0.1:$http_port
 # as users get them: the database published on loopback for the suite to
 # inspect tables, cheap Argon2 and no per-address rate limit (as the local
 # e2e stack runs), debug logs.
+# The suite reaches nginx through the engine's NAT: its address is the
+# compose network's gateway (10.89.x.1 under podman, 172.x.0.1 under
+# Docker), which the admin routes must let in for the suite to see them
+# (outside ADMIN_ALLOW they are a 404, as they should be).
+admin_allow="127.0.0.1/32,::1/128,10.0.0.0/8,172.16.0.0/12"
+cat >"$work/compose.test.yml" <<EOF
 cat >"$work/compose.test.yml" <<EOF
 services:
   db:
@@ -231,9 +237,11 @@ services:
       AUTHD_TEST_WEAK_ARGON2: "1"  # below OWASP's floor, for speed: test runs only
       WEBAUTHN_RP_ID: localhost
       WEBAUTHN_ORIGINS: "http://localhost:$http_port,https://localhost:$https_port"
+      ADMIN_ALLOW: "$admin_allow"
   nginx:
     environment:
       IP_RATE_LIMIT: "${E2E_IP_RATE_LIMIT:-0}"
+      ADMIN_ALLOW: "$admin_allow"
 EOF
 files+=(-f "$work/compose.test.yml")
 compose_base=("${compose[@]}")
