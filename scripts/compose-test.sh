@@ -226,7 +226,6 @@ base_url=http://127.0.0.1:$http_port
 # (outside ADMIN_ALLOW they are a 404, as they should be).
 admin_allow="127.0.0.1/32,::1/128,10.0.0.0/8,172.16.0.0/12"
 cat >"$work/compose.test.yml" <<EOF
-cat >"$work/compose.test.yml" <<EOF
 services:
   db:
     ports: ["127.0.0.1:$db_port:3306"]
