@@ -9,20 +9,19 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fcgi/listener.h"
 #include "fcgi/request_mapping.h"
 
+#include "fakes/fcgi_params.h"
+
 namespace authd::fcgi {
 namespace {
 
 http::Request map(std::vector<std::string> params) {
-  std::vector<char*> envp;
-  for (auto& p : params)
-    envp.push_back(p.data());
-  envp.push_back(nullptr);
-  return request_from_params(envp.data());
+  return testing::request_from(std::move(params));
 }
 
 TEST(RequestId, Finding07AnIdThatIsNotASafeTokenIsReplaced) {

@@ -4,17 +4,16 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "fakes/fcgi_params.h"
 
 namespace authd::fcgi {
 namespace {
 
 http::Request map(std::vector<std::string> params) {
-  std::vector<char*> envp;
-  for (auto& p : params)
-    envp.push_back(p.data());
-  envp.push_back(nullptr);
-  return request_from_params(envp.data());
+  return testing::request_from(std::move(params));
 }
 
 TEST(RequestMapping, NginxsMsecStampIsReadInMilliseconds) {
