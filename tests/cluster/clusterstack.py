@@ -17,6 +17,7 @@ one temp directory, removed at the end (CLUSTER_KEEP=1 keeps it, logs too).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -391,6 +392,25 @@ class ClusterStack:
         if name == "M1":
             return int((self.tmp / "run" / "mailer-M1.pid").read_text().strip())
         return self.mailers[name].pid
+
+    @contextlib.contextmanager
+    def mail_held(self):
+        """Both mailers stopped (SIGSTOP) while the caller reads the nodes one
+        after the other: a mailer draining the outbox (a send marked done, a
+        retry scheduled) between the reads of two nodes made equal tables look
+        different. A transaction a stopped mailer holds open commits nowhere,
+        so every node still shows the same committed rows."""
+        held = []
+        try:
+            for name in ("M1", "M2"):
+                pid = self.mailer_pid(name)
+                os.kill(pid, signal.SIGSTOP)
+                held.append(pid)
+            yield
+        finally:
+            for pid in held:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
 
     def wait_ready(self, url: str, timeout: float = 60) -> None:
         import urllib.request

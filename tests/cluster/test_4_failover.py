@@ -210,7 +210,8 @@ def test_node_and_pool_killed_under_mixed_load(cluster):
     # The node rejoined by IST, and every node holds the same data.
     log = cluster.node_log(1).read_text(errors="replace")
     ist = "IST received" in log or "Receiving IST" in log
-    sums = {node: cluster.checksums(node) for node in (1, 2, 3)}
+    with cluster.mail_held():
+        sums = {node: cluster.checksums(node) for node in (1, 2, 3)}
     differ = sorted(t for t in sums[1] if len({sums[n].get(t) for n in (1, 2, 3)}) != 1)
 
     print(f"\n[failover] {len(results)} requests over {timeline['pool_killed'] - kill + 5:.0f} s "
