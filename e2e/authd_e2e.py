@@ -325,8 +325,24 @@ def assert_request_id(r: requests.Response, sent: str | None = None) -> str:
     return rid
 
 
+def server_lines(request_id: str, limit: int = 12) -> list[str]:
+    """The stack's log lines of one request (E2E_LOG_FILES, when set): what the
+    server did and decided, for the message of a failed assertion. Logs hold
+    no secret (the audit tests check that), so they may be printed."""
+    lines: list[str] = []
+    for path in filter(None, os.environ.get("E2E_LOG_FILES", "").split(":")):
+        with contextlib.suppress(OSError), open(path, encoding="utf-8", errors="replace") as f:
+            lines += [line.rstrip("\n")[:400] for line in f if request_id in line]
+    return lines[-limit:]
+
+
 def describe(r: requests.Response) -> str:
-    return f"{r.request.method} {r.request.path_url} -> {r.status_code} {r.text[:300]!r}"
+    """The request and its answer; on a stack whose logs the suite reads, the
+    server's own lines for it too (a failure in CI is explained without them)."""
+    out = f"{r.request.method} {r.request.path_url} -> {r.status_code} {r.text[:300]!r}"
+    ids = request_ids(r) if r.raw is not None else []
+    lines = server_lines(ids[0]) if len(ids) == 1 and REQUEST_ID_RE.match(ids[0]) else []
+    return out + "".join(f"\n  server: {line}" for line in lines)
 
 
 def assert_problem(r: requests.Response, status: int, code: str,

@@ -47,19 +47,22 @@ std::vector<std::string> AuthService::remove_factors_enrolled_unverified(const U
 Outcome<TokenGrant> AuthService::reset_password(std::string_view token,
                                                 std::string_view new_password,
                                                 const ClientInfo& client) {
-  auto invalid = [&] {
-    log::audit("password_reset", {{"outcome", "invalid_token"}, {"ip", client.ip}});
+  // The one answer for every way a link fails (nothing to tell a prober), and
+  // the way itself in the audit line, for whoever reads why a user's link
+  // was refused.
+  auto invalid = [&](std::string_view reason) {
+    log::audit("password_reset",
+               {{"outcome", "invalid_token"}, {"reason", reason}, {"ip", client.ip}});
     return fail(AuthErrc::invalid_token, "The reset link is invalid, used or expired.");
   };
-  if (!is_link_token_shape(token)) return invalid();
+  if (!is_link_token_shape(token)) return invalid("malformed");
   const std::string hash = link_token_digest(token);
   UnixSeconds now = deps_.clock.now();
   auto row = deps_.email_tokens.find(hash);
-  if (!row || row->purpose != LinkPurpose::reset_password || now >= row->expires_at) {
-    return invalid();
-  }
+  if (!row || row->purpose != LinkPurpose::reset_password) return invalid("unknown");
+  if (now >= row->expires_at) return invalid("expired");
   auto user = deps_.users.find_by_id(row->user_id);
-  if (!user) return invalid();
+  if (!user) return invalid("no_account");
   const std::string user_id = user->id.to_string();
   if (user->disabled_at) {
     // A link issued before an operator disabled the account: void, like the
@@ -84,6 +87,7 @@ Outcome<TokenGrant> AuthService::reset_password(std::string_view token,
   std::string refresh_token;
   Session session = new_session(*user, client, now, &refresh_token);
   bool spent = false;
+  std::string_view refused = "spent_meanwhile";  // why nothing was written, when so
   bool second_factor = false;
   int ended = 0;
   std::vector<std::string> factors_removed;
@@ -98,15 +102,23 @@ Outcome<TokenGrant> AuthService::reset_password(std::string_view token,
           // Afresh on every run: one that lost to another use of this token
           // (a conflict, run again) finds it spent and writes nothing.
           spent = false;
+          refused = "spent_meanwhile";
           second_factor = false;
           ended = 0;
           auto locked = deps_.email_tokens.find_for_update(hash);
-          if (!locked || now >= locked->expires_at) return;
+          if (!locked || now >= locked->expires_at) {
+            refused = locked ? "expired" : "spent_meanwhile";
+            return;
+          }
           auto current = deps_.users.find_by_email_for_update(user->email);
-          if (!current || current->id != user->id) return;
+          if (!current || current->id != user->id) {
+            refused = "account_changed";
+            return;
+          }
           // Compare-and-swap against the row we hold locked: it cannot miss, and
           // if it did nothing would have been written yet.
           if (!deps_.users.replace_password_hash(user->id, current->password_hash, new_hash, now)) {
+            refused = "hash_changed";
             return;
           }
           deps_.email_tokens.remove_all(user->id, LinkPurpose::reset_password);
@@ -137,7 +149,7 @@ Outcome<TokenGrant> AuthService::reset_password(std::string_view token,
         auto stored = deps_.users.find_by_id(user->id);
         return stored && stored->password_hash == new_hash;
       });
-  if (!spent) return invalid();
+  if (!spent) return invalid(refused);
   if (!factors_removed.empty()) {
     std::string factors;
     for (const auto& f : factors_removed)

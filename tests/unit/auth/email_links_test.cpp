@@ -8,6 +8,7 @@
 #include "auth/mail_request_service.h"
 #include "auth/sealed.h"
 #include "auth/totp.h"
+#include "fakes/captured_stderr.h"
 #include "fakes/lost_commit.h"
 #include "fakes/service_fixture.h"
 #include "ports/store_errors.h"
@@ -285,6 +286,29 @@ TEST_F(EmailLinksTest, ResetTokensExpireAfterTheirShortLifetime) {
   auto r = w.auth().reset_password(token, kOtherStrongPassword, kClient);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, AuthErrc::invalid_token);
+}
+
+// One answer for every refused link, but the audit line says which way it
+// failed (for whoever reads why a user's link did not work), and never
+// carries the link itself.
+TEST_F(EmailLinksTest, ARefusedResetLinkIsAuditedWithItsReasonAndWithoutTheToken) {
+  const User user = registered();
+  const std::string verify = token_in_last_message(user.email, "/verify-email");
+  const std::string token = mailed_reset_token(user);
+  auto reason_of = [&](const std::string& link) {
+    const std::string line = testing::captured_stderr(
+        [&] { EXPECT_FALSE(w.auth().reset_password(link, kOtherStrongPassword, kClient).ok()); });
+    EXPECT_EQ(line.find(link), std::string::npos) << line;
+    std::smatch m;
+    const std::regex reason(
+        R"re("event":"password_reset".*"outcome":"invalid_token","reason":"([a-z_]+)")re");
+    return std::regex_search(line, m, reason) ? m[1].str() : line;
+  };
+  EXPECT_EQ(reason_of("short"), "malformed");
+  EXPECT_EQ(reason_of(std::string(43, 'Z')), "unknown");
+  EXPECT_EQ(reason_of(verify), "unknown") << "a link of the other purpose";
+  w.clock.advance(1800);
+  EXPECT_EQ(reason_of(token), "expired");
 }
 
 TEST_F(EmailLinksTest, TokensDoNotCrossPurposes) {
