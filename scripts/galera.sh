@@ -22,6 +22,8 @@
 # schema, `authd` has data rights only. Ports: free ones picked at the first
 # start and kept in DIR/nodeK/ports (SQL, Galera group, IST, SST).
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib/db-accounts.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/db-accounts.sh"
 
 usage() { echo "usage: galera.sh start DIR [NODES] | kill|stop-node|start-node|wait-synced|sql DIR K ... | stop|wipe DIR" >&2; exit 2; }
 cmd=${1:-}
@@ -162,19 +164,7 @@ start_cluster() {
     wait_synced "$k" 120
   done
 
-  if [[ ! -f $dir/env.base ]]; then
-    local app_pw mig_pw
-    app_pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-    mig_pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-    (umask 077; cat >"$dir/env.base" <<ENV
-MYSQL_DB=authd
-MYSQL_USER=authd
-MYSQL_PASSWORD=$app_pw
-MYSQL_MIGRATE_USER=authd_migrate
-MYSQL_MIGRATE_PASSWORD=$mig_pw
-ENV
-    )
-  fi
+  write_db_env "$dir/env.base"
   # shellcheck disable=SC1091
   . "$dir/env.base"
   # Accounts replicate (DDL runs on every node in total order).

@@ -12,6 +12,8 @@
 # `authd` (the server's) has data rights only (no DDL). Their passwords are
 # generated once and kept in DIR/env (mode 600).
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib/db-accounts.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/db-accounts.sh"
 
 cmd=${1:?usage: mariadb.sh start|stop|wipe DIR [PORT]}
 dir=${2:?usage: mariadb.sh start|stop|wipe DIR [PORT]}
@@ -69,19 +71,7 @@ start() {
   mariadb-admin --no-defaults --socket="$sock" -uroot ping >/dev/null 2>&1 ||
     { echo "mariadb.sh: server did not start; see $log" >&2; tail -20 "$log" >&2; exit 1; }
 
-  if [ ! -f "$dir/env" ]; then
-    local app_pw mig_pw
-    app_pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-    mig_pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-    (umask 077; cat >"$dir/env" <<ENV
-MYSQL_DB=authd
-MYSQL_USER=authd
-MYSQL_PASSWORD=$app_pw
-MYSQL_MIGRATE_USER=authd_migrate
-MYSQL_MIGRATE_PASSWORD=$mig_pw
-ENV
-    )
-  fi
+  write_db_env "$dir/env"
   # shellcheck disable=SC1091
   . "$dir/env"
   mariadb --no-defaults --socket="$sock" -uroot <<SQL
