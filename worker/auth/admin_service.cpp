@@ -170,7 +170,8 @@ Outcome<AccountSummary> AdminService::disable(const AdminCaller& caller, std::st
   auto user = find_account(caller, "account_disabled", id);
   if (!user) return user.error();
   const Uuid uuid = user.value().id;
-  operators().disable(std::move(user.value()), actor_of(caller));
+  // Closed between the look-up and the write: 404, as a look-up after it.
+  if (!operators().disable(std::move(user.value()), actor_of(caller))) return no_such_account();
   return summary_of(uuid);
 }
 
@@ -178,7 +179,8 @@ Outcome<AccountSummary> AdminService::enable(const AdminCaller& caller, std::str
   auto user = find_account(caller, "account_enabled", id);
   if (!user) return user.error();
   const Uuid uuid = user.value().id;
-  operators().enable(std::move(user.value()), actor_of(caller));
+  // Closed between the look-up and the write: 404, as a look-up after it.
+  if (!operators().enable(std::move(user.value()), actor_of(caller))) return no_such_account();
   return summary_of(uuid);
 }
 

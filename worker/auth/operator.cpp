@@ -29,9 +29,10 @@ Outcome<OperatorResult> OperatorService::revoke_user_sessions(std::string_view r
   return revoke_sessions(std::move(*user), Actor{});
 }
 
-OperatorResult OperatorService::disable(User user, const Actor& actor) {
+Outcome<OperatorResult> OperatorService::disable(User user, const Actor& actor) {
   const UnixSeconds now = clock_.now();
   OperatorResult result;
+  bool found = false;
   // No token outlives the disabling, not even one that would work again
   // once the account is enabled: the sessions, the reset links and the
   // mfa_tokens of logins under way all end in one commit (finding 14).
@@ -39,16 +40,27 @@ OperatorResult OperatorService::disable(User user, const Actor& actor) {
       "disable",
       [&] {
         transactions_.in_transaction([&] {
-          users_.set_disabled(user.id, now);
+          result.sessions_ended = 0;
+          // No row: the account was closed after it was found.
+          found = users_.set_disabled(user.id, now);
+          if (!found) return;
           result.sessions_ended = sessions_.revoke_all_for_user(user.id, now);
           email_tokens_.remove_all(user.id, LinkPurpose::reset_password);
           mfa_.void_challenges(user.id, now);
         });
       },
       [&] {
+        if (!found) return true;
         auto stored = users_.find_by_id(user.id);
         return stored && stored->disabled_at.has_value();
       });
+  if (!found) {
+    log::audit("account_disabled", {{"outcome", "not_found"},
+                                    {"actor", actor.kind},
+                                    log::Field::optional("admin_key", actor.admin_key),
+                                    {"user_id", user.id.to_string()}});
+    return no_account();
+  }
   user.disabled_at = now;
   result.user = user;
   log::audit("account_disabled", {{"outcome", "ok"},
@@ -59,8 +71,14 @@ OperatorResult OperatorService::disable(User user, const Actor& actor) {
   return result;
 }
 
-OperatorResult OperatorService::enable(User user, const Actor& actor) {
-  users_.set_disabled(user.id, std::nullopt);
+Outcome<OperatorResult> OperatorService::enable(User user, const Actor& actor) {
+  if (!users_.set_disabled(user.id, std::nullopt)) {
+    log::audit("account_enabled", {{"outcome", "not_found"},
+                                   {"actor", actor.kind},
+                                   log::Field::optional("admin_key", actor.admin_key),
+                                   {"user_id", user.id.to_string()}});
+    return no_account();
+  }
   user.disabled_at.reset();
   log::audit("account_enabled", {{"outcome", "ok"},
                                  {"actor", actor.kind},

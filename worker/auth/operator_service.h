@@ -71,9 +71,10 @@ class OperatorService {
   // queued, in one commit. Sessions stay (the password still works).
   Outcome<OperatorResult> reset_passkeys(std::string_view email, const PasskeyResetDeps& deps);
 
-  // The same on an account already found.
-  OperatorResult disable(User user, const Actor& actor);
-  OperatorResult enable(User user, const Actor& actor);
+  // The same on an account already found. An account closed since it was
+  // found is not_found (nothing written, audited as such), not a success.
+  Outcome<OperatorResult> disable(User user, const Actor& actor);
+  Outcome<OperatorResult> enable(User user, const Actor& actor);
   OperatorResult revoke_sessions(User user, const Actor& actor);
 
  private:

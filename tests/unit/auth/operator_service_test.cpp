@@ -4,6 +4,7 @@
 
 #include "auth/link_token.h"
 #include "auth/sealed.h"
+#include "fakes/captured_stderr.h"
 #include "fakes/service_fixture.h"
 
 namespace authd {
@@ -33,6 +34,25 @@ TEST_F(OperatorServiceTest, DisableEndsEverySessionAndEnableDoesNotBringThemBack
   ASSERT_TRUE(ops.enable_user("ann@example.com").ok());
   EXPECT_FALSE(w.auth().authenticate(g.access_token).ok());
   EXPECT_TRUE(w.auth().login("ann@example.com", kStrongPassword, client).ok());
+}
+
+// The admin API finds the account by id, then disables it: an account
+// closed in between is a 404 with a "not_found" audit line, never an "ok"
+// line for a write that touched nothing.
+TEST_F(OperatorServiceTest, AnAccountClosedAfterItWasFoundIsNotFoundNotDisabled) {
+  const User ann = *w.users.find_by_email("ann@example.com");
+  w.users.users.erase(ann.id);  // closed meanwhile
+  const Actor admin{"admin", "backoffice"};
+  for (bool disable : {true, false}) {
+    std::optional<AuthErrc> code;
+    const std::string log = testing::captured_stderr([&] {
+      auto r = disable ? ops.disable(ann, admin) : ops.enable(ann, admin);
+      if (!r.ok()) code = r.error().code;
+    });
+    EXPECT_EQ(code, AuthErrc::not_found);
+    EXPECT_NE(log.find(R"("outcome":"not_found")"), std::string::npos) << log;
+    EXPECT_EQ(log.find(R"("outcome":"ok")"), std::string::npos) << log;
+  }
 }
 
 // Finding 14: a reset link and an mfa_token issued before the account was
