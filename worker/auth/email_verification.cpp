@@ -17,6 +17,8 @@ constexpr std::size_t kMaxEmailBytes = 254;
 Outcome<User> AuthService::verify_email(std::string_view token, const ClientInfo& client) {
   const UnixSeconds now = deps_.clock.now();
   std::optional<User> verified;
+  // Why a link was refused, for the audit line (the client gets one answer).
+  std::string_view refused = "malformed";
   if (is_link_token_shape(token)) {
     const std::string hash = link_token_digest(token);
     write_then_settle(
@@ -27,9 +29,19 @@ Outcome<User> AuthService::verify_email(std::string_view token, const ClientInfo
             // link (a conflict, run again) finds the token spent.
             verified.reset();
             auto row = deps_.email_tokens.find_for_update(hash);
-            if (!row || row->purpose != LinkPurpose::verify_email || now >= row->expires_at) return;
+            if (!row || row->purpose != LinkPurpose::verify_email) {
+              refused = "unknown";  // never issued, other purpose, or spent
+              return;
+            }
+            if (now >= row->expires_at) {
+              refused = "expired";
+              return;
+            }
             auto user = deps_.users.find_by_id(row->user_id);
-            if (!user) return;
+            if (!user) {
+              refused = "no_account";
+              return;
+            }
             // Spent, and with it every other verification link of the account:
             // the address is proven.
             deps_.email_tokens.remove_all(user->id, LinkPurpose::verify_email);
@@ -46,7 +58,8 @@ Outcome<User> AuthService::verify_email(std::string_view token, const ClientInfo
         });
   }
   if (!verified) {
-    log::audit("email_verification", {{"outcome", "invalid_token"}, {"ip", client.ip}});
+    log::audit("email_verification",
+               {{"outcome", "invalid_token"}, {"reason", refused}, {"ip", client.ip}});
     return fail(AuthErrc::invalid_token, "The verification link is invalid, used or expired.");
   }
   log::audit("email_verification",

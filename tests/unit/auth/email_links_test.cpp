@@ -2,6 +2,7 @@
 // (over in-memory fakes), and the mailer's half (MailRequestService).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <regex>
 
 #include "auth/link_token.h"
@@ -290,25 +291,34 @@ TEST_F(EmailLinksTest, ResetTokensExpireAfterTheirShortLifetime) {
 
 // One answer for every refused link, but the audit line says which way it
 // failed (for whoever reads why a user's link did not work), and never
-// carries the link itself.
-TEST_F(EmailLinksTest, ARefusedResetLinkIsAuditedWithItsReasonAndWithoutTheToken) {
+// carries the link itself: reset and verification links alike.
+TEST_F(EmailLinksTest, ARefusedLinkIsAuditedWithItsReasonAndWithoutTheToken) {
   const User user = registered();
   const std::string verify = token_in_last_message(user.email, "/verify-email");
-  const std::string token = mailed_reset_token(user);
-  auto reason_of = [&](const std::string& link) {
-    const std::string line = testing::captured_stderr(
-        [&] { EXPECT_FALSE(w.auth().reset_password(link, kOtherStrongPassword, kClient).ok()); });
+  const std::string reset = mailed_reset_token(user);
+  ASSERT_FALSE(verify.empty() || reset.empty());
+  auto reason_of = [&](std::string_view event, const std::string& link) {
+    const std::string line = testing::captured_stderr([&] {
+      const bool ok = event == "password_reset"
+                          ? w.auth().reset_password(link, kOtherStrongPassword, kClient).ok()
+                          : w.auth().verify_email(link, kClient).ok();
+      EXPECT_FALSE(ok) << event;
+    });
     EXPECT_EQ(line.find(link), std::string::npos) << line;
     std::smatch m;
-    const std::regex reason(
-        R"re("event":"password_reset".*"outcome":"invalid_token","reason":"([a-z_]+)")re");
+    const std::regex reason("\"event\":\"" + std::string(event) +
+                            "\".*\"outcome\":\"invalid_token\",\"reason\":\"([a-z_]+)\"");
     return std::regex_search(line, m, reason) ? m[1].str() : line;
   };
-  EXPECT_EQ(reason_of("short"), "malformed");
-  EXPECT_EQ(reason_of(std::string(43, 'Z')), "unknown");
-  EXPECT_EQ(reason_of(verify), "unknown") << "a link of the other purpose";
-  w.clock.advance(1800);
-  EXPECT_EQ(reason_of(token), "expired");
+  for (std::string_view event : {"password_reset", "email_verification"}) {
+    EXPECT_EQ(reason_of(event, "short"), "malformed") << event;
+    EXPECT_EQ(reason_of(event, std::string(43, 'Z')), "unknown") << event;
+  }
+  EXPECT_EQ(reason_of("password_reset", verify), "unknown") << "a link of the other purpose";
+  EXPECT_EQ(reason_of("email_verification", reset), "unknown") << "a link of the other purpose";
+  w.clock.advance(std::max(w.policy.mail.reset_token_ttl_s, w.policy.mail.verify_token_ttl_s));
+  EXPECT_EQ(reason_of("password_reset", reset), "expired");
+  EXPECT_EQ(reason_of("email_verification", verify), "expired");
 }
 
 TEST_F(EmailLinksTest, TokensDoNotCrossPurposes) {
