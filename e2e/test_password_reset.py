@@ -113,7 +113,7 @@ def test_reset_outcomes_are_audit_lines(api, user, log_files):
     assert api.reset("B" * 43, strong_password()).status_code == 401
     assert api.reset(token, "password").status_code == 422
     assert api.reset(token, strong_password()).status_code == 200
-    outcomes = []
+    outcomes, reasons = [], []
     for f in log_files:
         with open(f, encoding="utf-8", errors="replace") as fh:
             for line in fh:
@@ -122,6 +122,10 @@ def test_reset_outcomes_are_audit_lines(api, user, log_files):
                 event = json.loads(line)
                 if event.get("event") == "password_reset" and event.get("audit") is True:
                     outcomes.append((event.get("outcome"), event.get("user_id")))
+                    if event.get("outcome") == "invalid_token":
+                        reasons.append(event.get("reason"))
     assert ("ok", user.id) in outcomes, outcomes
     assert ("weak_password", user.id) in outcomes, outcomes
     assert any(o == "invalid_token" for o, _ in outcomes), outcomes
+    # The one 401 says nothing; its audit line says why (a link never issued).
+    assert "unknown" in reasons, reasons
