@@ -73,3 +73,27 @@ def test_password_change_and_disable_through_one_node_are_refused_at_once_elsewh
         assert r.status_code == 401, f"disabled through node 3, still good through node {node}"
     print("\n[read your writes] a password change through node 1 and a disabling through node 3 "
           "were refused at once through nodes 2 and 1")
+
+
+def test_a_transaction_waits_for_the_cluster_before_it_starts(cluster):
+    """MariaDB waits for no statement inside a transaction (wsrep_sync_wait is
+    skipped while one is active), so a causal SELECT … FOR UPDATE there was a
+    plain read: a link issued through another node, not yet applied on this
+    one, read as unknown. Now the START TRANSACTION waits, and Galera counts
+    each wait (wsrep_causal_reads). A link check through node 1 is one
+    transaction with no read before it: twenty checks, twenty waits at least
+    (none were counted before; the mailers, which poll through transactions,
+    are held meanwhile)."""
+    main = Api(cluster.url("main"))
+
+    def waits_on_node1() -> int:
+        return int(cluster.root_sql(1, "SHOW GLOBAL STATUS LIKE 'wsrep_causal_reads'").split()[-1])
+
+    checks = 20
+    with cluster.mail_held():
+        before = waits_on_node1()
+        for _ in range(checks):
+            assert main.verify_email("A" * 43).status_code == 401  # never issued
+        waited = waits_on_node1() - before
+    print(f"\n[read your writes] {checks} link checks through node 1: {waited} causal waits")
+    assert waited >= checks, f"{checks} transactions on node 1, {waited} causal waits"

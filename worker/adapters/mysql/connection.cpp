@@ -32,6 +32,11 @@ constexpr std::string_view kIsolation = "SET SESSION TRANSACTION ISOLATION LEVEL
 // (MariaDB's SET STATEMENT; a prepared statement may carry it).
 constexpr std::string_view kCausalPrefix = "SET STATEMENT wsrep_sync_wait=1 FOR ";
 constexpr std::string_view kCatchUp = "SET STATEMENT wsrep_sync_wait=1 FOR SELECT 1";
+// A statement inside a transaction never waits (MariaDB's
+// wsrep_must_sync_wait: not in an active multi-statement transaction; a
+// causal SELECT there is counted by no wsrep_causal_reads), so the
+// transaction's start does: START TRANSACTION is a read for wsrep_sync_wait.
+constexpr std::string_view kCausalBegin = "SET STATEMENT wsrep_sync_wait=1 FOR START TRANSACTION";
 // Whether a server runs wsrep, and whether a node that does can take work.
 // SHOW is answered even by a node out of the primary component (where a
 // SELECT gets 1047). MySQL has no such variable: an empty answer.
@@ -771,8 +776,11 @@ Rows Connection::query(std::string_view sql, std::initializer_list<Param> params
 }
 
 Rows Connection::causal_query(std::string_view sql, std::initializer_list<Param> params) {
+  // Inside a transaction its causal begin() has waited (the server would
+  // skip a wait here anyway).
+  if (transaction_ != TransactionState::none) return query(sql, params);
   // Whether the server runs wsrep is known once the connection is open.
-  if (transaction_ == TransactionState::none) guarded([&] { ensure_open(); });
+  guarded([&] { ensure_open(); });
   if (!wsrep_) return query(sql, params);
   std::string causal;
   causal.reserve(kCausalPrefix.size() + sql.size());
@@ -837,7 +845,7 @@ void Connection::begin() {
   }
   auto start = [&] {
     ensure_open();
-    run_text("START TRANSACTION", "begin");
+    run_text(wsrep_ ? kCausalBegin : std::string_view("START TRANSACTION"), "begin");
   };
   const auto started = std::chrono::steady_clock::now();
   try {

@@ -108,6 +108,10 @@ class Connection {
   // the cluster before it (wsrep_sync_wait=1 for this statement only), so a
   // session revoked through another node is seen revoked here, and a token
   // issued through another node is found. Without wsrep, a plain query().
+  // Inside a transaction Galera waits for no statement (MariaDB skips
+  // wsrep_sync_wait while a multi-statement transaction is active): there
+  // the transaction's start has waited instead (begin()), and this is a
+  // plain query().
   Rows causal_query(std::string_view sql, std::initializer_list<Param> params = {});
 
   // A barrier before running a unit again after it lost to a concurrent one:
@@ -132,8 +136,10 @@ class Connection {
   // the text protocol. Never retried. Callers pass only constant text.
   void execute_unprepared(std::string_view sql);
 
-  // Transactions (see MysqlTransactionRunner). begin() inside a transaction
-  // is a bug and throws StoreError. commit() throws StoreCommitUnknown when
+  // Transactions (see MysqlTransactionRunner). On a Galera node begin() is
+  // causal: the transaction starts once the node has applied every write
+  // committed anywhere before it, so its reads (locking or not) decide on
+  // them. begin() inside a transaction is a bug and throws StoreError. commit() throws StoreCommitUnknown when
   // the connection is lost while waiting for the answer. rollback() never
   // throws: after a lost connection the server has rolled back already.
   void begin();
