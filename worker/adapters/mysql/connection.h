@@ -139,9 +139,10 @@ class Connection {
   // Transactions (see MysqlTransactionRunner). On a Galera node begin() is
   // causal: the transaction starts once the node has applied every write
   // committed anywhere before it, so its reads (locking or not) decide on
-  // them. begin() inside a transaction is a bug and throws StoreError. commit() throws StoreCommitUnknown when
-  // the connection is lost while waiting for the answer. rollback() never
-  // throws: after a lost connection the server has rolled back already.
+  // them. begin() inside a transaction is a bug and throws StoreError.
+  // commit() throws StoreCommitUnknown when the connection is lost while
+  // waiting for the answer. rollback() never throws: after a lost
+  // connection the server has rolled back already.
   void begin();
   void commit();
   void rollback() noexcept;
