@@ -114,12 +114,6 @@ class Connection {
   // plain query().
   Rows causal_query(std::string_view sql, std::initializer_list<Param> params = {});
 
-  // A barrier before running a unit again after it lost to a concurrent one:
-  // returns once this node has applied every write committed anywhere before
-  // now, so what the retry re-reads includes the commit it lost to. Nothing
-  // without wsrep.
-  void catch_up();
-
   // A statement that writes; never retried when it may have been applied.
   // Outside a transaction, a write whose answer was lost throws
   // StoreCommitUnknown (it is its own commit), and a write that lost to a
@@ -177,6 +171,12 @@ class Connection {
   // broken: the connection was lost inside it; conflicted: the server
   // rolled it back (1213). Either way every further statement fails.
   enum class TransactionState { none, open, broken, conflicted };
+
+  // Before an autocommit write runs again after it lost to a concurrent
+  // one: returns once this node has applied every write committed anywhere
+  // before now, so a compare-and-swap sees the winner's value. Nothing
+  // without wsrep. (A transaction needs none: its begin() is causal.)
+  void catch_up();
   struct Outcome {
     Rows rows;
     std::uint64_t affected_rows = 0;

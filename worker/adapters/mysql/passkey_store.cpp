@@ -152,9 +152,10 @@ std::optional<Passkey> MysqlPasskeyStore::find_by_credential_id(std::string_view
 
 PasskeyStore::AddResult MysqlPasskeyStore::add(const Passkey& p, unsigned max_per_user) {
   const std::string hash = credential_hash(p.credential_id);
-  // The lock's read is the transaction's first: causal, so the count and
-  // the credential check below see every passkey committed anywhere.
-  connection_.causal_query(kLockUser, {p.user_id.as_bytes()});
+  // Inside the caller's transaction, whose begin() was causal: the lock,
+  // the count and the credential check below see every passkey committed
+  // anywhere in the cluster.
+  connection_.query(kLockUser, {p.user_id.as_bytes()});
   if (!connection_.query(kCredentialTaken, {std::string_view(hash)}).empty()) {
     return AddResult::exists;
   }

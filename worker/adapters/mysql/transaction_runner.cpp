@@ -25,14 +25,13 @@ void MysqlTransactionRunner::in_transaction(const std::function<void()>& body) {
     } catch (const Conflict& conflict) {
       // Rolled back whole by the server (a deadlock victim; on a cluster, a
       // failed certification against a commit made through another node).
-      // Run it again from the start, once this node has applied the commit
-      // it lost to: the body's reads then see what it must decide on anew.
+      // Run it again from the start. Its begin() is causal on a cluster, so
+      // the body's reads see the commit it lost to and decide anew.
       if (!retry.again(conflict.code())) {
         throw StoreUnavailable("transaction lost to concurrent writes " +
                                std::to_string(retry.attempt()) +
                                " times in a row; nothing was written");
       }
-      connection_.catch_up();
     } catch (const ConnectionLost& lost) {
       // The node stopped taking work (out of the primary component) before
       // COMMIT: the transaction died with it, nothing was applied. Once more

@@ -11,12 +11,13 @@ namespace authd::mysql {
 // - A transaction the server rolled back because it lost to a concurrent
 //   one (1213 from any statement or from COMMIT: a deadlock victim, or on a
 //   Galera cluster a failed certification against a commit made through
-//   another node) is run again whole: `body` from the start, after this node
-//   has caught up with the commit it lost to, so its reads see the winner's
-//   writes. Bounded and jittered (ConflictRetry); a unit that keeps losing
-//   throws StoreUnavailable (503: nothing was written). So `body` must be
-//   re-runnable: it sets every result it hands out afresh on each run, and
-//   decides only on what it reads inside the transaction.
+//   another node) is run again whole: `body` from the start, in a
+//   transaction whose causal begin() waits for this node to apply the commit
+//   it lost to, so its reads see the winner's writes. Bounded and jittered
+//   (ConflictRetry); a unit that keeps losing throws StoreUnavailable (503:
+//   nothing was written). So `body` must be re-runnable: it sets every
+//   result it hands out afresh on each run, and decides only on what it
+//   reads inside the transaction.
 // - A node that stops taking work before COMMIT (1047) moves the unit, once,
 //   to the node the next connection goes to.
 // - Any other exception from `body` rolls back (when the connection is still
