@@ -21,7 +21,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import sys
 import time
@@ -41,6 +40,7 @@ WRITES_BACK_WITHIN_S = 10.0
 POOL_SKIPPED_WITHIN_S = 1.0
 FAILBACK_WITHIN_S = FAILBACK_S + 3.0
 NODE_DOWN_S = 8.0
+SYNCED_WITHIN_S = 120.0  # a node restarted by IST is Synced in seconds here
 # README "Running on several machines": after a node stops or starts,
 # requests may fail (503) for at most this long.
 WINDOW_S = 10.0
@@ -119,7 +119,9 @@ def test_node_and_pool_killed_under_mixed_load(cluster):
         await asyncio.sleep(NODE_DOWN_S)
         await asyncio.to_thread(cluster.start_node, 1)
         timeline["node_started"] = time.monotonic()
+        synced_by = time.monotonic() + SYNCED_WITHIN_S
         while await asyncio.to_thread(cluster.node_status, 1) != "Synced":
+            assert time.monotonic() < synced_by, f"node 1 not Synced {SYNCED_WITHIN_S} s after its start"
             await asyncio.sleep(0.1)
         timeline["node_synced"] = time.monotonic()
         timeline["node_synced_wall"] = time.time()
@@ -273,7 +275,9 @@ def _path(kind: str) -> str:
 
 
 def _pids_of(cluster, name: str) -> set[int]:
-    """Pool A's workers died with it: they could not come back."""
+    """Pool A's workers. It is killed FAILBACK_S + 5 s after node 1 is Synced,
+    and a worker fails back on its next statement: one that served no request
+    in that time had none, and died before it could."""
     return {e.get("pid") for e in cluster.events(name)}
 
 
@@ -343,7 +347,9 @@ def test_node_stopped_cleanly_and_started_again_under_load(cluster):
         await asyncio.sleep(8)
         marks["start"] = time.monotonic()
         await asyncio.to_thread(cluster.start_node, 1)
+        synced_by = time.monotonic() + SYNCED_WITHIN_S
         while await asyncio.to_thread(cluster.node_status, 1) != "Synced":
+            assert time.monotonic() < synced_by, f"node 1 not Synced {SYNCED_WITHIN_S} s after its start"
             await asyncio.sleep(0.1)
         marks["synced"] = time.monotonic()
         await asyncio.gather(*tasks)

@@ -127,6 +127,7 @@ def test_token_check_throughput_with_and_without_causal_reads(cluster):
                            capture_output=True, text=True, timeout=60)
     for r in (plain, causal, verify):
         assert r["requests"] > 0 and r["errors"]["status"] == 0, r
+    assert bench.returncode == 0, f"causal_reads: exit {bench.returncode}: {bench.stderr[-500:]}"
     print(f"\n[figures] token-check path, wrk 8 connections {WRK_SECONDS} s, node 1 of 3: "
           f"nginx + FastCGI + session read {plain['rps']:.0f}/s (p50 "
           f"{plain['latency_us']['p50'] / 1000:.2f} ms); with the read causal {causal['rps']:.0f}/s "

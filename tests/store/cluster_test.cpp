@@ -151,7 +151,6 @@ TEST_F(ClusterTest, FailbackIsAskedForAtMostEveryFailbackInterval) {
 }
 
 TEST_F(ClusterTest, NoNodeAnsweringIsUnavailable) {
-  Connection connection(two_nodes(closed_port()), Account::app);
   DbSettings none = db_settings();
   none.host =
       "127.0.0.1:" + std::to_string(closed_port()) + ",127.0.0.1:" + std::to_string(closed_port());

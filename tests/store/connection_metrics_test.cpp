@@ -4,10 +4,6 @@
 
 #include <thread>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include "adapters/mysql/connection.h"
 #include "store_test_support.h"
 
@@ -47,16 +43,8 @@ TEST_F(ConnectionMetricsTest, LostAndReconnectedAreReportedOnceEach) {
 }
 
 TEST_F(ConnectionMetricsTest, AConnectThatFailsIsOneConnectFailure) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);  // nothing listens there now
   DbSettings nowhere = db_settings();
-  nowhere.port = ntohs(address.sin_port);
+  nowhere.port = closed_port();  // nothing listens there
   nowhere.connect_timeout_s = 2;
   CountingSink sink;
   mysql::Connection connection(nowhere, mysql::Account::app);

@@ -65,6 +65,7 @@ TEST_F(ConflictRetryTest, ALoginRunAgainOpensOneSession) {
   w.transactions.conflicts_at_commit = 1;
   auto g = w.auth().login("ann@example.com", kStrongPassword, kClient);
   ASSERT_TRUE(g.ok());
+  EXPECT_EQ(w.transactions.conflicts, 1);
   EXPECT_EQ(w.sessions.sessions.size(), 1u);
   EXPECT_TRUE(w.auth().authenticate(g.value().access_token).ok());
 }
@@ -93,10 +94,18 @@ TEST_F(ConflictRetryTest, TwoRefreshesOfOneTokenRotateOnceAndAgree) {
 // reuse, and the session ends, as the contract says of reuse.
 TEST_F(ConflictRetryTest, ARefreshThatLostToAnOldRotationIsReuse) {
   const TokenGrant g = logged_in();
-  ASSERT_TRUE(w.auth().refresh(g.refresh_token, kClient).ok());
-  w.clock.advance(w.policy.refresh_reuse_grace_s + 1);
+  const std::int64_t past_grace = w.policy.refresh_reuse_grace_s + 1;
+  w.clock.advance(past_grace);
   w.transactions.conflicts_at_commit = 1;
+  // The rotation this run lost to, stamped longer than the grace window
+  // before this run's time.
+  w.transactions.conflict_winner = [&] {
+    w.clock.advance(-past_grace);
+    ASSERT_TRUE(w.auth().refresh(g.refresh_token, kClient).ok());
+    w.clock.advance(past_grace);
+  };
   auto r = w.auth().refresh(g.refresh_token, kClient);
+  EXPECT_EQ(w.transactions.conflicts, 1);
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(live_sessions(), 0u);
 }
@@ -107,6 +116,7 @@ TEST_F(ConflictRetryTest, APasswordChangeRunAgainEndsTheOldSessionsOnce) {
   auto r = w.auth().change_password("ann@example.com", kStrongPassword, kOtherStrongPassword,
                                     std::nullopt, kClient);
   ASSERT_TRUE(r.ok());
+  EXPECT_EQ(w.transactions.conflicts, 1);
   EXPECT_EQ(live_sessions(), 1u) << "only the new session";
   EXPECT_FALSE(w.auth().authenticate(g.access_token).ok());
   EXPECT_TRUE(w.auth().login("ann@example.com", kOtherStrongPassword, kClient).ok());
@@ -119,6 +129,7 @@ TEST_F(ConflictRetryTest, AnOperatorDisableRunAgainCountsTheSessionsItEnded) {
   w.transactions.conflicts_at_commit = 1;
   auto r = ops.disable_user("ann@example.com");
   ASSERT_TRUE(r.ok());
+  EXPECT_EQ(w.transactions.conflicts, 1);
   EXPECT_EQ(r.value().sessions_ended, 1);
   EXPECT_EQ(live_sessions(), 0u);
 }
