@@ -168,11 +168,7 @@ start_cluster() {
   # shellcheck disable=SC1091
   . "$dir/env.base"
   # Accounts replicate (DDL runs on every node in total order).
-  root_sql 1 "CREATE DATABASE IF NOT EXISTS \`$MYSQL_DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
-CREATE USER IF NOT EXISTS '$MYSQL_MIGRATE_USER'@'127.0.0.1' IDENTIFIED BY '$MYSQL_MIGRATE_PASSWORD';
-CREATE USER IF NOT EXISTS '$MYSQL_USER'@'127.0.0.1' IDENTIFIED BY '$MYSQL_PASSWORD';
-GRANT ALL PRIVILEGES ON \`$MYSQL_DB\`.* TO '$MYSQL_MIGRATE_USER'@'127.0.0.1';
-GRANT SELECT, INSERT, UPDATE, DELETE ON \`$MYSQL_DB\`.* TO '$MYSQL_USER'@'127.0.0.1';"
+  db_accounts_sql | mariadb --no-defaults --socket="$(node_dir 1)/mysqld.sock" -uroot
   local hosts=""
   for k in $(seq 1 "$n"); do hosts+="${hosts:+,}127.0.0.1:$(sql_port "$k")"; done
   (umask 077; { cat "$dir/env.base"; echo "MYSQL_HOST=$hosts"; } >"$dir/env")

@@ -74,14 +74,7 @@ start() {
   write_db_env "$dir/env"
   # shellcheck disable=SC1091
   . "$dir/env"
-  mariadb --no-defaults --socket="$sock" -uroot <<SQL
-CREATE DATABASE IF NOT EXISTS \`$MYSQL_DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
-CREATE USER IF NOT EXISTS '$MYSQL_MIGRATE_USER'@'127.0.0.1' IDENTIFIED BY '$MYSQL_MIGRATE_PASSWORD';
-CREATE USER IF NOT EXISTS '$MYSQL_USER'@'127.0.0.1' IDENTIFIED BY '$MYSQL_PASSWORD';
-GRANT ALL PRIVILEGES ON \`$MYSQL_DB\`.* TO '$MYSQL_MIGRATE_USER'@'127.0.0.1';
-GRANT SELECT, INSERT, UPDATE, DELETE ON \`$MYSQL_DB\`.* TO '$MYSQL_USER'@'127.0.0.1';
-FLUSH PRIVILEGES;
-SQL
+  db_accounts_sql | mariadb --no-defaults --socket="$sock" -uroot
   # The port may change between runs; keep it out of the stable env file.
   (umask 077; { cat "$dir/env"; echo "MYSQL_HOST=127.0.0.1"; echo "MYSQL_PORT=$port"; } >"$dir/env.run")
   echo "mariadb.sh: ready on 127.0.0.1:$port (env in $dir/env.run)" >&2

@@ -19,3 +19,16 @@ MYSQL_MIGRATE_PASSWORD=$mig_pw
 ENV
   )
 }
+
+# db_accounts_sql: the SQL that makes the database and the two accounts
+# (from the sourced env file's MYSQL_* values), for the root client's
+# standard input: on a command line (-e) the passwords would show in `ps`.
+db_accounts_sql() {
+  cat <<SQL
+CREATE DATABASE IF NOT EXISTS \`$MYSQL_DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+CREATE USER IF NOT EXISTS '$MYSQL_MIGRATE_USER'@'127.0.0.1' IDENTIFIED BY '$MYSQL_MIGRATE_PASSWORD';
+CREATE USER IF NOT EXISTS '$MYSQL_USER'@'127.0.0.1' IDENTIFIED BY '$MYSQL_PASSWORD';
+GRANT ALL PRIVILEGES ON \`$MYSQL_DB\`.* TO '$MYSQL_MIGRATE_USER'@'127.0.0.1';
+GRANT SELECT, INSERT, UPDATE, DELETE ON \`$MYSQL_DB\`.* TO '$MYSQL_USER'@'127.0.0.1';
+SQL
+}
