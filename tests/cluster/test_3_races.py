@@ -23,6 +23,19 @@ sys.path.insert(0, str(ROOT / "e2e"))
 from authd_e2e import Api, decode_jwt, strong_password, unique_email  # noqa: E402
 
 
+def explain(cluster, *answers) -> str:
+    """For a failed assertion: each answer, and what the pools logged for its
+    request id (the conflicts retried, the error that ended it)."""
+    lines = []
+    events = cluster.events()
+    for r in answers:
+        rid = r.headers.get("X-Request-ID", "")
+        lines.append(f"{r.request.method} {r.request.path_url} -> {r.status_code} {r.text[:200]}")
+        lines += [f"  {e['_pool']}: " + json.dumps({k: v for k, v in e.items() if k != "_pool"})[:300]
+                  for e in events if rid and e.get("request_id") == rid]
+    return "\n".join(lines)
+
+
 def together(*calls):
     """Runs each call in its own thread, released at the same moment."""
     barrier = threading.Barrier(len(calls))
@@ -59,7 +72,7 @@ def test_refresh_of_one_token_on_two_nodes_rotates_once(cluster):
         grant = main.login(email, password).json()
         token = grant["refresh_token"]
         a, b = together(lambda: main.refresh(token), lambda: race.refresh(token))
-        assert (a.status_code, b.status_code) == (200, 200), (a.text, b.text)
+        assert (a.status_code, b.status_code) == (200, 200), explain(cluster, a, b)
         # One rotation: the loser, run again, found its token just spent
         # (inside the grace window) and got the winner's new token.
         assert a.json()["refresh_token"] == b.json()["refresh_token"], "two rotations of one token"
@@ -108,7 +121,7 @@ def test_one_email_signed_up_on_two_nodes_at_once_is_one_account(cluster):
         emails.append(email)
         a, b = together(lambda: main.register(email, strong_password()),
                         lambda: race.register(email, strong_password()))
-        assert sorted((a.status_code, b.status_code)) == [201, 409], (a.text, b.text)
+        assert sorted((a.status_code, b.status_code)) == [201, 409], explain(cluster, a, b)
     for node in (1, 2, 3):
         with cluster.db(node) as conn, conn.cursor() as cur:
             cur.execute("SELECT email, COUNT(*) FROM users WHERE email LIKE 'race-signup%%'"
@@ -145,7 +158,7 @@ def test_one_totp_code_used_on_two_nodes_at_once_wins_once(cluster):
         a, b = together(lambda: main.post_json("/auth/mfa/verify", {"mfa_token": t1, "code": code}),
                         lambda: race.post_json("/auth/mfa/verify", {"mfa_token": t2, "code": code}))
         outcomes.append((a.status_code, b.status_code))
-        assert sorted((a.status_code, b.status_code)) == [200, 401], (a.text, b.text)
+        assert sorted((a.status_code, b.status_code)) == [200, 401], explain(cluster, a, b)
         loser = a if a.status_code == 401 else b
         assert loser.json()["code"] == "invalid_mfa_code"
     print(f"\n[race: TOTP replay] {len(enrolled)} codes, each sent through nodes 1 and 2 at once: "
